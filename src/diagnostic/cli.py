@@ -1,0 +1,120 @@
+"""The `diagnostic` command (called by the Makefile). Errors an analyst can act on are printed in
+French without a traceback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from .config import DiagnosticError, Workspace
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Diagnostic territorial de CPTS à partir des données ouvertes.")
+err = Console(stderr=True)
+
+MirrorOpt = typer.Option(None, "--mirror", help="Miroir hors ligne : dossier ou base http://127.0.0.1:PORT (sinon DIAGNOSTIC_MIRROR).")
+
+
+def _setup(mirror: Optional[str]) -> Workspace:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err, show_path=False, show_time=False)])
+    mirror = mirror or os.environ.get("DIAGNOSTIC_MIRROR")
+    if mirror:
+        if not mirror.startswith(("http://", "https://")):
+            path = Path(mirror).expanduser().resolve()
+            if not path.is_dir():
+                raise DiagnosticError(f"Miroir introuvable : {path} n'est pas un dossier.")
+            mirror = str(path)
+        os.environ["DIAGNOSTIC_MIRROR"] = mirror
+    return Workspace.find()
+
+
+def _fail(exc: BaseException) -> None:
+    err.print(f"[bold red]Erreur :[/] {exc}", highlight=False)
+    raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    territoire: str = typer.Argument(..., help="cpts-centre-saone-et-loire, epci:<SIREN>, dep:<code> ou communes:<code>,<code>"),
+    refresh: bool = typer.Option(False, "--refresh", help="Retélécharger les sources même si elles sont déjà là."),
+    strict: bool = typer.Option(False, "--strict", help="Échouer si une source est indisponible."),
+    mirror: Optional[str] = MirrorOpt,
+) -> None:
+    """Produire le diagnostic d'un territoire dans reports/<territoire>/."""
+    from .pipeline import run as run_pipeline
+
+    start = time.perf_counter()
+    try:
+        ws = _setup(mirror)
+        result = run_pipeline(ws, territoire, refresh=refresh)
+    except DiagnosticError as exc:
+        _fail(exc)
+    for w in result.warnings:
+        err.print(f"[yellow]Avertissement :[/] {w}", highlight=False)
+    for sid, reason in result.unavailable.items():
+        err.print(f"[yellow]Source indisponible ({sid}) :[/] {reason}", highlight=False)
+    err.print(f"Rapport écrit dans [bold]{result.out_dir}[/] en {time.perf_counter() - start:.1f} s.", highlight=False)
+    if strict and result.unavailable:
+        err.print("[bold red]Mode strict :[/] au moins une source est indisponible.")
+        raise typer.Exit(1)
+
+
+@app.command("ingest")
+def ingest_cmd(
+    sources: Optional[list[str]] = typer.Argument(None, help="Identifiants de sources (par défaut : toutes)."),
+    refresh: bool = typer.Option(False, "--refresh"),
+    mirror: Optional[str] = MirrorOpt,
+) -> None:
+    """Télécharger les sources du registre dans data/raw/."""
+    from .fetch import FetchError
+    from .ingest import ingest
+    from .registry import load_registry
+
+    try:
+        ws = _setup(mirror)
+        registry = load_registry(ws.registry)
+        unknown = [s for s in sources or [] if s not in registry]
+        if unknown:
+            raise DiagnosticError(f"Source(s) inconnue(s) : {', '.join(unknown)} (registre : {', '.join(registry)}).")
+        failed = False
+        for sid in sources or list(registry):
+            try:
+                got = ingest(ws, registry[sid], refresh=refresh)
+                err.print(f"{sid} : {len(got)} fichier(s), {sum(f.downloaded for f in got)} téléchargé(s).")
+            except FetchError as exc:
+                failed = True
+                err.print(f"[red]{sid} :[/] {exc}", highlight=False)
+    except DiagnosticError as exc:
+        _fail(exc)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def build(force: bool = typer.Option(False, "--force", help="Reconstruire même si rien n'a changé."), mirror: Optional[str] = MirrorOpt) -> None:
+    """Construire l'entrepôt data/processed/diagnostic.duckdb à partir des fichiers bruts."""
+    from .pipeline import prepare
+
+    try:
+        ws = _setup(mirror)
+        result = prepare(ws, force_build=force)
+    except DiagnosticError as exc:
+        _fail(exc)
+    for w in result.warnings:
+        err.print(f"[yellow]Avertissement :[/] {w}", highlight=False)
+    err.print(f"Entrepôt prêt : {ws.warehouse}")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("Interrompu.")
+        sys.exit(130)

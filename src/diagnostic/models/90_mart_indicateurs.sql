@@ -1,0 +1,53 @@
+-- mart_indicateurs: the indicateurs.csv contract, computed from commune grain for any set of territories.
+-- Input: `selection_territoire` (territoire_type, territoire_code, territoire_nom, commune), one row per
+-- (territory, commune). The same query serves the perimeter and its comparators: counts are summed,
+-- then divided; rates are never summed.
+-- Grain: one row per (territoire_type, territoire_code, indicateur).
+WITH millesime AS (
+    SELECT
+        max(millesime) FILTER (WHERE cle = 'cog') AS cog,
+        max(millesime) FILTER (WHERE cle = 'contours') AS contours,
+        max(millesime) FILTER (WHERE cle = 'apl_mg') AS apl,
+        max(millesime) FILTER (WHERE cle = 'apl_mg_prec') AS apl_prec
+    FROM meta_source
+),
+agg AS (
+    SELECT s.territoire_type, s.territoire_code, any_value(s.territoire_nom) AS territoire_nom,
+           count(*) AS nb_communes,
+           sum(c.population) AS population,
+           sum(c.superficie_km2) AS superficie_km2,
+           count(c.superficie_km2) AS nb_communes_avec_contour,
+           sum(c.population) FILTER (WHERE c.superficie_km2 IS NOT NULL) AS population_avec_contour,
+           sum(c.apl_mg * c.apl_pop_standardisee) AS apl_num,
+           sum(c.apl_pop_standardisee) FILTER (WHERE c.apl_mg IS NOT NULL) AS apl_den,
+           sum(c.apl_mg_prec * c.apl_pop_standardisee_prec) AS apl_prec_num,
+           sum(c.apl_pop_standardisee_prec) FILTER (WHERE c.apl_mg_prec IS NOT NULL) AS apl_prec_den,
+           sum(c.apl_pop_inf_2_5) AS apl_pop_inf,
+           sum(c.apl_pop_totale) AS apl_pop_tot
+    FROM selection_territoire s
+    JOIN int_commune c ON c.code = s.commune
+    GROUP BY s.territoire_type, s.territoire_code
+),
+long AS (
+    SELECT a.*, i.* FROM agg a, millesime m,
+    LATERAL (VALUES
+        ('nb_communes', nb_communes::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, m.cog, 'cog', 'ok'),
+        ('population', population::DOUBLE, NULL, NULL, m.cog, 'cog', 'ok'),
+        ('superficie_km2', superficie_km2, NULL, NULL, m.contours, 'contours',
+            CASE WHEN nb_communes_avec_contour = nb_communes THEN 'ok' ELSE 'estimation' END),
+        ('densite_population', population_avec_contour / superficie_km2, population_avec_contour::DOUBLE, superficie_km2,
+            m.cog, 'cog+contours', 'ok'),
+        ('apl_mg', apl_num / apl_den, apl_num, apl_den, m.apl, 'apl_mg', 'ok'),
+        ('apl_mg_prec', apl_prec_num / apl_prec_den, apl_prec_num, apl_prec_den, m.apl_prec, 'apl_mg', 'ok'),
+        ('evol_apl_mg', apl_num / apl_den - apl_prec_num / apl_prec_den, NULL, NULL, m.apl_prec || '-' || m.apl, 'apl_mg', 'ok'),
+        ('part_pop_apl_mg_inf_2_5', 100 * apl_pop_inf / apl_pop_tot, apl_pop_inf, apl_pop_tot, m.apl, 'apl_mg', 'ok')
+    ) AS i(indicateur, valeur, numerateur, denominateur, millesime, source, statut)
+)
+SELECT l.territoire_type, l.territoire_code, l.territoire_nom, l.indicateur,
+       r.libelle, l.valeur, r.unite, l.numerateur, l.denominateur, l.millesime, l.source,
+       CASE WHEN l.valeur IS NULL OR isnan(l.valeur) THEN 'non_disponible' ELSE l.statut END AS statut
+FROM long l
+JOIN ref_indicateur r ON r.indicateur = l.indicateur
+ORDER BY CASE l.territoire_type WHEN 'perimetre' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2
+                                WHEN 'region' THEN 3 ELSE 4 END,
+         l.territoire_code, r.ordre

@@ -1,0 +1,60 @@
+"""Provenance: every file a report relies on, from the registry and the download manifests."""
+
+from __future__ import annotations
+
+from .config import Workspace
+from .fetch import read_manifest
+from .ingest import raw_folder
+from .registry import Source
+
+
+def files(ws: Workspace, sources: dict[str, Source]) -> list[dict]:
+    """One entry per raw file held: source, titles, URL, vintage, retrieval date, size, sha256."""
+    out = []
+    for sid, source in sources.items():
+        manifest = read_manifest(raw_folder(ws, source))
+        for name, url in source.files().items():
+            rec = manifest.get(name)
+            out.append(
+                {
+                    "source": sid,
+                    "titre": source.titre,
+                    "producteur": source.producteur,
+                    "licence": source.licence,
+                    "url": url,
+                    "millesime": source.latest,
+                    "fichier": name,
+                    "recupere_le": rec["retrieved_at"] if rec else None,
+                    "octets": rec["bytes"] if rec else None,
+                    "sha256": rec["sha256"] if rec else None,
+                    "disponible": rec is not None,
+                }
+            )
+    return out
+
+
+def summary(entries: list[dict], max_files: int = 3) -> list[dict]:
+    """The provenance table of the report: a source with many files (one per département) is summed
+    up in one row that sends the reader to provenance.json."""
+    by_source: dict[str, list[dict]] = {}
+    for e in entries:
+        by_source.setdefault(e["source"], []).append(e)
+    out = []
+    for group in by_source.values():
+        if len(group) <= max_files:
+            out.extend(group)
+            continue
+        held = [e for e in group if e["disponible"]]
+        dates = sorted(e["recupere_le"] for e in held)
+        out.append(
+            {
+                **group[0],
+                "url": group[0]["url"].rsplit("/", 2)[0] + "/…",
+                "fichier": f"{len(group)} fichiers (liste et empreintes dans provenance.json)",
+                "recupere_le": dates[-1] if dates else None,
+                "octets": sum(e["octets"] for e in held) if held else None,
+                "sha256": None,
+                "disponible": len(held) == len(group),
+            }
+        )
+    return out

@@ -1,0 +1,86 @@
+"""What the report stage receives: one ``ReportContext`` built from the marts.
+
+The report never reads raw files: everything it shows comes from this object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+
+# The ``indicateurs.csv`` contract (docs/DESIGN.md), in this column order.
+CONTRACT_COLUMNS: list[str] = [
+    "territoire_type",
+    "territoire_code",
+    "territoire_nom",
+    "indicateur",
+    "libelle",
+    "valeur",
+    "unite",
+    "numerateur",
+    "denominateur",
+    "millesime",
+    "source",
+    "statut",
+]
+TERRITOIRE_TYPES: tuple[str, ...] = ("perimetre", "departement", "region", "france")
+STATUTS: tuple[str, ...] = ("ok", "secret", "non_disponible", "estimation")
+
+COMMUNES_COLUMNS: tuple[str, ...] = (
+    "code", "nom", "departement", "region", "population", "superficie_km2", "apl_mg", "perimetre", "geometry",
+)
+CATALOGUE_COLUMNS: tuple[str, ...] = ("indicateur", "libelle", "unite", "definition", "theme")
+SOURCE_KEYS: tuple[str, ...] = (
+    "source", "titre", "producteur", "licence", "url", "millesime", "fichier", "recupere_le", "octets", "sha256",
+)
+
+
+@dataclass
+class ReportContext:
+    """Everything needed to write ``reports/<slug>/``.
+
+    - ``indicateurs``: the contract, long format, one row per territory x indicator.
+    - ``communes``: one row per commune (COG 2026) of every département the perimeter
+      touches, projected CRS in metres; ``perimetre`` flags the perimeter's communes.
+    - ``departements``: outlines (code, nom, geometry) of the touched départements and
+      their neighbours, same CRS.
+    - ``sources``: provenance entries (see ``SOURCE_KEYS``).
+    - ``catalogue``: one row per indicator id (indicateur, libelle, unite, definition, theme).
+    """
+
+    slug: str
+    nom: str
+    description: str
+    indicateurs: pd.DataFrame
+    communes: gpd.GeoDataFrame
+    departements: gpd.GeoDataFrame
+    sources: list[dict] = field(default_factory=list)
+    catalogue: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CATALOGUE_COLUMNS)))
+    produit_le: date = field(default_factory=date.today)
+
+
+def check_context(ctx: ReportContext) -> None:
+    """Fail early, with a precise message, when the context breaks the contract."""
+    missing = [c for c in CONTRACT_COLUMNS if c not in ctx.indicateurs.columns]
+    if missing:
+        raise ValueError(f"indicateurs: missing contract columns {missing}")
+    bad_types = set(ctx.indicateurs["territoire_type"].dropna()) - set(TERRITOIRE_TYPES)
+    if bad_types:
+        raise ValueError(f"indicateurs: unknown territoire_type {sorted(bad_types)}")
+    bad_statuts = set(ctx.indicateurs["statut"].dropna()) - set(STATUTS)
+    if bad_statuts:
+        raise ValueError(f"indicateurs: unknown statut {sorted(bad_statuts)}")
+    missing = [c for c in ("code", "nom", "departement", "perimetre", "geometry") if c not in ctx.communes.columns]
+    if missing:
+        raise ValueError(f"communes: missing columns {missing}")
+    missing = [c for c in ("code", "nom", "geometry") if c not in ctx.departements.columns]
+    if missing:
+        raise ValueError(f"departements: missing columns {missing}")
+    if "indicateur" not in ctx.catalogue.columns:
+        raise ValueError("catalogue: missing column 'indicateur'")
+    for gdf, name in ((ctx.communes, "communes"), (ctx.departements, "departements")):
+        if gdf.crs is not None and gdf.crs.is_geographic:
+            raise ValueError(f"{name}: CRS {gdf.crs} is geographic; a projected CRS in metres is expected")

@@ -1,0 +1,272 @@
+"""Shape the context into the tables every writer shares (CSV, XLSX, HTML).
+
+Nothing here knows a particular indicator id: order, labels, units and themes all
+come from the catalogue, falling back on the indicator rows themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from . import fmt
+from .context import CONTRACT_COLUMNS, TERRITOIRE_TYPES, ReportContext
+
+THEME_AUTRE = "Autres indicateurs"
+
+
+@dataclass(frozen=True)
+class Territoire:
+    """One comparison column: the perimeter, a département, a région or France."""
+
+    type: str
+    code: str
+    nom: str
+
+    @property
+    def libelle(self) -> str:
+        if self.type == "departement" and self.code and self.code not in self.nom:
+            return f"{self.nom} ({self.code})"
+        return self.nom
+
+
+@dataclass
+class Cellule:
+    valeur: float
+    statut: str
+    texte: str  # French display text ("90 474", "n.d.", "s")
+
+
+@dataclass
+class Ligne:
+    """One indicator row of a comparison table, cells in ``Territoire`` order."""
+
+    indicateur: str
+    libelle: str
+    unite: str
+    cellules: list[Cellule]
+    millesime: str
+    sources: list[str]
+
+
+@dataclass
+class Theme:
+    cle: str  # the catalogue's theme value, as is
+    indicateurs: list[str] = field(default_factory=list)
+
+
+def _s(x: object) -> str:
+    return "" if fmt.est_manquant(x) else str(x).strip()
+
+
+def territoires(ind: pd.DataFrame) -> list[Territoire]:
+    """Distinct territories, ordered perimetre, départements, régions, France (then by code)."""
+    rank = {t: i for i, t in enumerate(TERRITOIRE_TYPES)}
+    seen: dict[tuple[str, str], Territoire] = {}
+    for row in ind[["territoire_type", "territoire_code", "territoire_nom"]].itertuples(index=False):
+        t = Territoire(_s(row[0]), _s(row[1]), _s(row[2]) or _s(row[1]))
+        seen.setdefault((t.type, t.code), t)
+    return sorted(seen.values(), key=lambda t: (rank.get(t.type, len(rank)), t.code))
+
+
+def ordre_indicateurs(ind: pd.DataFrame, catalogue: pd.DataFrame) -> list[str]:
+    """Indicator ids present in the data: catalogue order first, then unknown ids as they come."""
+    present = list(dict.fromkeys(_s(i) for i in ind["indicateur"]))
+    cat = [_s(i) for i in catalogue["indicateur"]] if "indicateur" in catalogue.columns else []
+    ordered = [i for i in dict.fromkeys(cat) if i in set(present)]
+    return ordered + [i for i in present if i not in set(ordered)]
+
+
+def sort_contract(ctx: ReportContext) -> pd.DataFrame:
+    """The contract columns only, rows sorted by territory type, code, catalogue order."""
+    ind = ctx.indicateurs
+    order = {i: n for n, i in enumerate(ordre_indicateurs(ind, ctx.catalogue))}
+    rank = {t: i for i, t in enumerate(TERRITOIRE_TYPES)}
+    out = ind[CONTRACT_COLUMNS].copy()
+    keys = pd.DataFrame(
+        {
+            "_t": out["territoire_type"].map(rank).fillna(len(rank)),
+            "_c": out["territoire_code"].map(_s),
+            "_i": out["indicateur"].map(lambda i: order.get(_s(i), len(order))),
+        },
+        index=out.index,
+    )
+    keys = keys.sort_values(["_t", "_c", "_i"], kind="stable")
+    return out.loc[keys.index].reset_index(drop=True)
+
+
+def meta(ctx: ReportContext) -> dict[str, dict[str, str]]:
+    """id -> libelle, unite, definition, theme; catalogue first, indicator rows as fallback."""
+    out: dict[str, dict[str, str]] = {}
+    ind = ctx.indicateurs
+    for i in ordre_indicateurs(ind, ctx.catalogue):
+        rows = ind[ind["indicateur"] == i]
+        first = rows.iloc[0] if len(rows) else None
+        out[i] = {
+            "libelle": _s(first["libelle"]) if first is not None else i,
+            "unite": _s(first["unite"]) if first is not None else "",
+            "definition": "",
+            "theme": "",
+        }
+    cat = ctx.catalogue
+    if "indicateur" in cat.columns:
+        for _, row in cat.iterrows():
+            i = _s(row["indicateur"])
+            entry = out.setdefault(i, {"libelle": i, "unite": "", "definition": "", "theme": ""})
+            for key in ("libelle", "unite", "definition", "theme"):
+                if key in cat.columns and _s(row[key]):
+                    entry[key] = _s(row[key])
+    for entry in out.values():
+        entry["decimales"] = str(fmt.decimales(entry["unite"]))
+    if "decimales" in cat.columns:  # optional catalogue override
+        for _, row in cat.iterrows():
+            if not fmt.est_manquant(row["decimales"]) and _s(row["indicateur"]) in out:
+                out[_s(row["indicateur"])]["decimales"] = str(int(row["decimales"]))
+    return out
+
+
+def themes(ctx: ReportContext) -> list[Theme]:
+    """Themes in catalogue order, each with the ids present in the data."""
+    m = meta(ctx)
+    out: dict[str, Theme] = {}
+    for i in ordre_indicateurs(ctx.indicateurs, ctx.catalogue):
+        cle = m[i]["theme"] or THEME_AUTRE
+        out.setdefault(cle, Theme(cle)).indicateurs.append(i)
+    # unknown-theme indicators go last
+    if THEME_AUTRE in out:
+        out[THEME_AUTRE] = out.pop(THEME_AUTRE)
+    return list(out.values())
+
+
+class Index:
+    """Fast lookup of one indicator row by territory."""
+
+    def __init__(self, ind: pd.DataFrame):
+        self._rows: dict[tuple[str, str, str], dict] = {}
+        for row in ind.to_dict("records"):
+            key = (_s(row["territoire_type"]), _s(row["territoire_code"]), _s(row["indicateur"]))
+            self._rows.setdefault(key, row)
+
+    def row(self, t: Territoire, indicateur: str) -> dict | None:
+        return self._rows.get((t.type, t.code, indicateur))
+
+    def valeur(self, t: Territoire, indicateur: str) -> float | None:
+        """The value if usable in a sentence (status ok or estimation), else None."""
+        r = self.row(t, indicateur)
+        if r is None or _s(r["statut"]) not in ("ok", "estimation") or fmt.est_manquant(r["valeur"]):
+            return None
+        return float(r["valeur"])
+
+
+def format_valeur(v: object, statut: str, unite: str, dec: int) -> str:
+    if statut == "secret":
+        return fmt.SECRET
+    if statut == "non_disponible" or fmt.est_manquant(v):
+        return fmt.ND
+    signe = fmt.cle_tri(unite) == "points"
+    return fmt.nombre(float(v), dec, signe=signe)  # type: ignore[arg-type]
+
+
+def lignes(ctx: ReportContext, ids: list[str], terr: list[Territoire] | None = None) -> list[Ligne]:
+    """Comparison rows for ``ids``: one cell per territory."""
+    terr = territoires(ctx.indicateurs) if terr is None else terr
+    idx = Index(ctx.indicateurs)
+    m = meta(ctx)
+    out = []
+    for i in ids:
+        dec = int(m[i]["decimales"])
+        cells, mill, srcs = [], [], []
+        for t in terr:
+            r = idx.row(t, i)
+            if r is None:
+                cells.append(Cellule(float("nan"), "non_disponible", fmt.ND))
+                continue
+            statut = _s(r["statut"]) or "ok"
+            cells.append(Cellule(r["valeur"], statut, format_valeur(r["valeur"], statut, m[i]["unite"], dec)))
+            if _s(r["millesime"]):
+                mill.append(_s(r["millesime"]))
+            if _s(r["source"]):
+                srcs.append(_s(r["source"]))
+        out.append(
+            Ligne(
+                indicateur=i,
+                libelle=m[i]["libelle"],
+                unite=m[i]["unite"],
+                cellules=cells,
+                millesime=", ".join(dict.fromkeys(mill)),
+                sources=list(dict.fromkeys(srcs)),
+            )
+        )
+    return out
+
+
+def sources_par_id(ctx: ReportContext) -> dict[str, dict]:
+    """source id -> first provenance entry (titre, producteur, ...) plus all its vintages."""
+    out: dict[str, dict] = {}
+    for s in ctx.sources:
+        sid = _s(s.get("source"))
+        if not sid:
+            continue
+        entry = out.setdefault(sid, dict(s) | {"millesimes": []})
+        if _s(s.get("millesime")):
+            entry["millesimes"].append(_s(s.get("millesime")))
+    return out
+
+
+def nom_source(sid: str, par_id: dict[str, dict]) -> str:
+    """Readable source name: ``"DREES, Accessibilité potentielle localisée (APL)"``."""
+    s = par_id.get(sid)
+    if not s:
+        return sid
+    prod, titre = _s(s.get("producteur")), _s(s.get("titre"))
+    if prod and titre and not titre.lower().startswith(prod.lower()):
+        return f"{prod}, {titre}"
+    return titre or prod or sid
+
+
+# --- communes --------------------------------------------------------------------------
+
+_COMMUNE_LABELS = {
+    "code": "Code commune",
+    "nom": "Commune",
+    "departement": "Département",
+    "region": "Région",
+}
+_SKIP = {"geometry", "perimetre"}
+
+
+@dataclass
+class Colonne:
+    cle: str
+    libelle: str
+    unite: str
+    decimales: int | None  # None: text column
+
+
+def communes_perimetre(ctx: ReportContext) -> tuple[pd.DataFrame, list[Colonne]]:
+    """The perimeter's communes without geometry, sorted by département then name.
+
+    Numeric columns are labelled from the catalogue when their name is an indicator id.
+    """
+    c = ctx.communes
+    df = pd.DataFrame(c.drop(columns=[k for k in c.columns if k in _SKIP or k == c.geometry.name]))
+    df = df[c["perimetre"].fillna(False).astype(bool).to_numpy()]
+    df = df.assign(_k=df["nom"].map(fmt.cle_tri)).sort_values(["departement", "_k"], kind="stable")
+    df = df.drop(columns="_k").reset_index(drop=True)
+    m = meta(ctx)
+    cols = []
+    for k in df.columns:
+        if k in _COMMUNE_LABELS:
+            cols.append(Colonne(k, _COMMUNE_LABELS[k], "", None))
+        elif pd.api.types.is_numeric_dtype(df[k]) and not pd.api.types.is_bool_dtype(df[k]):
+            info = m.get(k)
+            if info:
+                cols.append(Colonne(k, info["libelle"], info["unite"], int(info["decimales"])))
+            else:
+                label = k.replace("_", " ").capitalize()
+                dec = 0 if pd.api.types.is_integer_dtype(df[k]) else fmt.DECIMALES_DEFAUT
+                cols.append(Colonne(k, label, "", dec))
+        else:
+            cols.append(Colonne(k, k.replace("_", " ").capitalize(), "", None))
+    return df, cols

@@ -1,0 +1,287 @@
+"""French sentences generated from the figures: section titles, "Source :" and "Lecture :" lines.
+
+Figures are always read from the indicator rows; nothing here holds a number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from . import fmt
+from .context import ReportContext
+from .tables import THEME_AUTRE, Index, Territoire, meta, nom_source, sources_par_id, territoires
+
+# Article type of each département / région name (INSEE "TNCC", as published in
+# @etalab/decoupage-administratif 6.0.0 departements.json / regions.json, COG 2026):
+# 0 no article, consonant ("de Saône-et-Loire"); 1 no article, vowel ("d'Ille-et-Vilaine");
+# 2 "le" ("du Rhône"); 3 "la" ("de la Manche"); 4 "les" ("des Landes"); 5 "l'" ("de l'Ain").
+TNCC_DEPARTEMENTS: dict[str, int] = {
+    "01": 5, "02": 5, "03": 5, "04": 4, "05": 4, "06": 4, "07": 5, "08": 4, "09": 5, "10": 5,
+    "11": 5, "12": 5, "13": 4, "14": 2, "15": 2, "16": 3, "17": 3, "18": 2, "19": 3, "21": 3,
+    "22": 4, "23": 3, "24": 3, "25": 2, "26": 3, "27": 5, "28": 1, "29": 2, "2A": 3, "2B": 3,
+    "30": 2, "31": 3, "32": 2, "33": 3, "34": 5, "35": 1, "36": 5, "37": 1, "38": 5, "39": 2,
+    "40": 4, "41": 2, "42": 3, "43": 3, "44": 3, "45": 2, "46": 2, "47": 2, "48": 3, "49": 0,
+    "50": 3, "51": 3, "52": 3, "53": 3, "54": 0, "55": 3, "56": 2, "57": 3, "58": 3, "59": 2,
+    "60": 5, "61": 5, "62": 2, "63": 2, "64": 4, "65": 4, "66": 4, "67": 2, "68": 2, "69": 2,
+    "70": 3, "71": 0, "72": 3, "73": 3, "74": 3, "75": 0, "76": 3, "77": 0, "78": 4, "79": 4,
+    "80": 3, "81": 2, "82": 2, "83": 2, "84": 2, "85": 3, "86": 3, "87": 3, "88": 4, "89": 5,
+    "90": 2, "91": 5, "92": 4, "93": 3, "94": 2, "95": 2,
+    "971": 3, "972": 3, "973": 3, "974": 0, "976": 0,
+}
+TNCC_REGIONS: dict[str, int] = {
+    "01": 3, "02": 3, "03": 3, "04": 0, "06": 0, "11": 1, "24": 2, "27": 0, "28": 0, "32": 4,
+    "44": 2, "52": 4, "53": 0, "75": 3, "76": 1, "84": 1, "93": 0, "94": 0,
+}
+
+_VOYELLES = "aeiouyàâäéèêëîïôöùûüœhAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒH"
+
+# Section titles for theme keys; a theme that is already a readable French title is used as is.
+TITRES_THEMES: dict[str, str] = {
+    "territoire": "Territoire et population",
+    "territoire_population": "Territoire et population",
+    "territoire_et_population": "Territoire et population",
+    "population": "Territoire et population",
+    "demographie": "Territoire et population",
+    "offre_soins": "Offre de soins : accessibilité aux médecins généralistes",
+    "offre_de_soins": "Offre de soins : accessibilité aux médecins généralistes",
+    "acces_soins": "Offre de soins : accessibilité aux médecins généralistes",
+    "accessibilite": "Offre de soins : accessibilité aux médecins généralistes",
+    "offre": "Offre de soins : accessibilité aux médecins généralistes",
+}
+
+
+def titre_theme(cle: str) -> str:
+    key = re.sub(r"[^a-z0-9]+", "_", fmt.cle_tri(cle)).strip("_")
+    if key in TITRES_THEMES:
+        return TITRES_THEMES[key]
+    if cle == THEME_AUTRE or " " in cle or cle != cle.lower():
+        return cle
+    text = cle.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def _de(nom: str, tncc: int | None) -> str:
+    """``de`` + name with the right article contraction."""
+    if tncc is None:  # guess from the name itself
+        low = nom.lower()
+        if low.startswith("le "):
+            return "du " + nom[3:]
+        if low.startswith("les "):
+            return "des " + nom[4:]
+        if low.startswith("la ") or low.startswith("l'") or low.startswith("l’"):
+            return "de " + nom[0].lower() + nom[1:]
+        tncc = 1 if nom[:1] in _VOYELLES else 0
+    return {
+        0: f"de {nom}",
+        1: f"d'{nom}",
+        2: f"du {nom}",
+        3: f"de la {nom}",
+        4: f"des {nom}",
+        5: f"de l'{nom}",
+    }.get(tncc, f"de {nom}")
+
+
+def de_territoire(t: Territoire) -> str:
+    """``"de Saône-et-Loire"``, ``"du Rhône"``, ``"de l'Ain"``, ``"de la France"``."""
+    if t.type == "france":
+        return "de la France" if t.nom.lower().startswith("france") else _de(t.nom, None)
+    table = TNCC_DEPARTEMENTS if t.type == "departement" else TNCC_REGIONS if t.type == "region" else {}
+    return _de(t.nom, table.get(t.code))
+
+
+@dataclass
+class Sujet:
+    """How sentences name the perimeter."""
+
+    nom: str
+
+    @property
+    def est_cpts(self) -> bool:
+        return self.nom.strip().upper().startswith("CPTS")
+
+    @property
+    def sujet(self) -> str:  # "la CPTS X compte ..."
+        return f"la {self.nom}" if self.est_cpts else f"le territoire « {self.nom} »"
+
+    @property
+    def de(self) -> str:  # "... de la CPTS X"
+        return f"de la {self.nom}" if self.est_cpts else f"du territoire « {self.nom} »"
+
+
+@dataclass
+class Faits:
+    """What a sentence builder may read."""
+
+    idx: Index
+    perimetre: Territoire
+    departements: list[Territoire]
+    france: Territoire | None
+    sujet: Sujet
+    meta: dict[str, dict[str, str]]
+
+    def v(self, t: Territoire | None, ind: str) -> float | None:
+        return None if t is None else self.idx.valeur(t, ind)
+
+    def n(self, x: float, ind: str) -> str:
+        dec = int(self.meta.get(ind, {}).get("decimales", fmt.DECIMALES_DEFAUT))
+        return fmt.nombre(x, dec)
+
+    def comparaison(self, ind: str, suffixe: str = "") -> str:
+        """``", contre 3,3 dans le département et 3,4 en France"`` (only available values)."""
+        parts = []
+        vals = [(d, self.v(d, ind)) for d in self.departements]
+        vals = [(d, x) for d, x in vals if x is not None]
+        if len(vals) == 1 and len(self.departements) == 1:
+            parts.append(f"{self.n(vals[0][1], ind)}{suffixe} dans le département")
+        else:
+            for k, (d, x) in enumerate(vals):
+                lieu = f"dans le département {de_territoire(d)}" if k == 0 else f"dans celui {de_territoire(d)}"
+                parts.append(f"{self.n(x, ind)}{suffixe} {lieu}")
+        fr = self.v(self.france, ind)
+        if fr is not None:
+            parts.append(f"{self.n(fr, ind)}{suffixe} en France")
+        return f", contre {fmt.liste(parts)}" if parts else ""
+
+
+# A builder returns a clause, or None when its figures are unavailable. ``premier`` tells
+# whether the clause opens the sentence (names the perimeter) or follows (possessive).
+Builder = Callable[[Faits, bool], "str | None"]
+
+
+def _population(f: Faits, premier: bool) -> str | None:
+    pop = f.v(f.perimetre, "population")
+    if pop is None:
+        return None
+    verbe = f"{f.sujet.sujet} compte" if premier else "elle compte" if f.sujet.est_cpts else "il compte"
+    text = f"{verbe} {fmt.avec_unite(pop, 'habitants', 0)}"
+    deps = [(d, f.v(d, "population")) for d in f.departements]
+    if deps and all(x for _, x in deps):
+        total = sum(x for _, x in deps)  # type: ignore[misc]
+        part = fmt.pourcent(100 * pop / total, 1)
+        if len(deps) == 1:
+            text += f", soit {part} de la population {de_territoire(deps[0][0])}"
+        else:
+            noms = fmt.liste([de_territoire(d) for d, _ in deps])
+            text += f", soit {part} de la population cumulée {noms}"
+    return text
+
+
+def _densite(f: Faits, premier: bool) -> str | None:
+    ind = "densite_population"
+    x = f.v(f.perimetre, ind)
+    if x is None:
+        return None
+    tete = f"la densité de population {f.sujet.de} est de" if premier else "sa densité de population est de"
+    return f"{tete} {f.n(x, ind)}{fmt.NNBSP}hab./km²{f.comparaison(ind)}"
+
+
+def _apl(f: Faits, premier: bool) -> str | None:
+    ind = "apl_mg"
+    x = f.v(f.perimetre, ind)
+    if x is None:
+        return None
+    tete = (
+        f"l'accessibilité potentielle localisée (APL) aux médecins généralistes {f.sujet.de} est de"
+        if premier
+        else "son accessibilité potentielle localisée (APL) aux médecins généralistes est de"
+    )
+    return f"{tete} {f.n(x, ind)} consultations ou visites accessibles par habitant et par an{f.comparaison(ind)}"
+
+
+def _part_apl(f: Faits, premier: bool) -> str | None:
+    ind = "part_pop_apl_mg_inf_2_5"
+    x = f.v(f.perimetre, ind)
+    if x is None:
+        return None
+    qui = f"des habitants {f.sujet.de}" if premier else "de ses habitants"
+    return (
+        f"{fmt.pourcent(x, 1)} {qui} vivent dans une commune où cette accessibilité est inférieure "
+        f"à 2,5 consultations par habitant et par an{f.comparaison(ind, fmt.NNBSP + '%')}"
+    )
+
+
+# Nicer phrasings for known ids; any other indicator gets the generic sentence.
+PHRASES: dict[str, Builder] = {
+    "population": _population,
+    "densite_population": _densite,
+    "apl_mg": _apl,
+    "part_pop_apl_mg_inf_2_5": _part_apl,
+}
+
+
+def _generique(f: Faits, ind: str) -> str | None:
+    x = f.v(f.perimetre, ind)
+    if x is None:
+        return None
+    info = f.meta.get(ind, {})
+    unite = info.get("unite", "")
+    suffixe = f"{fmt.NNBSP}%" if unite.strip() == "%" else ""
+    num = f"{f.n(x, ind)}{fmt.NNBSP}{unite}" if unite else f.n(x, ind)
+    return (
+        f"l'indicateur « {info.get('libelle', ind)} » vaut {num} pour {f.sujet.sujet}"
+        f"{f.comparaison(ind, suffixe)}"
+    )
+
+
+def faits(ctx: ReportContext) -> Faits:
+    terr = territoires(ctx.indicateurs)
+    perim = next((t for t in terr if t.type == "perimetre"), Territoire("perimetre", ctx.slug, ctx.nom))
+    return Faits(
+        idx=Index(ctx.indicateurs),
+        perimetre=perim,
+        departements=[t for t in terr if t.type == "departement"],
+        france=next((t for t in terr if t.type == "france"), None),
+        sujet=Sujet(ctx.nom),
+        meta=meta(ctx),
+    )
+
+
+def lecture(f: Faits, ids: list[str], max_propositions: int = 2) -> str | None:
+    """``"Lecture : la CPTS X compte 90 474 habitants, soit ... ; sa densité ..."`` or None."""
+    clauses: list[str] = []
+    for ind in ids:
+        if ind in PHRASES:
+            c = PHRASES[ind](f, not clauses)
+            if c:
+                clauses.append(c)
+        if len(clauses) >= max_propositions:
+            break
+    if not clauses:
+        for ind in ids:
+            c = _generique(f, ind)
+            if c:
+                clauses.append(c)
+                break
+    if not clauses:
+        return None
+    return "Lecture : " + " ; ".join(clauses) + "."
+
+
+def ligne_source(ctx: ReportContext, ids: list[str]) -> str:
+    """``"Source : DREES, APL aux médecins généralistes (2022, 2023)."`` from the rows of ``ids``."""
+    ind = ctx.indicateurs[ctx.indicateurs["indicateur"].isin(ids)]
+    par_id = sources_par_id(ctx)
+    parts = []
+    for sid in dict.fromkeys(str(s) for s in ind["source"].dropna() if str(s).strip()):
+        mill = fmt.millesimes(list(ind.loc[ind["source"] == sid, "millesime"].astype("string").dropna()))
+        label = nom_source(sid, par_id)
+        parts.append(f"{label} ({', '.join(mill)})" if mill else label)
+    if not parts:
+        return "Source : non renseignée."
+    return "Source : " + " ; ".join(parts) + "."
+
+
+def non_disponibles(ctx: ReportContext, ids: list[str]) -> list[str]:
+    """Libellés (with their source) of the perimeter's indicators that are not available."""
+    ind = ctx.indicateurs
+    rows = ind[(ind["territoire_type"] == "perimetre") & ind["indicateur"].isin(ids) & (ind["statut"] == "non_disponible")]
+    m = meta(ctx)
+    par_id = sources_par_id(ctx)
+    out = []
+    for _, r in rows.iterrows():
+        i = str(r["indicateur"])
+        src = nom_source(str(r["source"]), par_id) if not fmt.est_manquant(r["source"]) else ""
+        out.append(f"{m.get(i, {}).get('libelle', i)} (source : {src})" if src else m.get(i, {}).get("libelle", i))
+    return out

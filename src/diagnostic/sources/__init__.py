@@ -1,0 +1,53 @@
+"""One parser per source: raw file(s) -> validated DataFrame(s), each checked by a pandera schema.
+
+A parser never knows about the warehouse or the report. Its errors name the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaError, SchemaErrors
+
+from ..config import DiagnosticError
+
+
+class SourceFormatError(DiagnosticError):
+    """A raw file whose content does not match what its parser expects."""
+
+
+def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, fichier: Path | str, *, row_offset: int = 0) -> pd.DataFrame:
+    """Validate `df` against `schema`; on failure raise a French error naming file, row and column.
+
+    `row_offset` converts a DataFrame position into the row number a spreadsheet user sees.
+    """
+    try:
+        return schema.validate(df, lazy=True)
+    except (SchemaErrors, SchemaError) as exc:
+        cases = getattr(exc, "failure_cases", None)
+        details = []
+        if cases is not None and len(cases):
+            for case in cases.head(5).itertuples(index=False):
+                column = case.column if isinstance(case.column, str) else schema.name or "?"
+                if case.index is None or pd.isna(case.index):
+                    details.append(f"colonne {column!r} : {case.check}")
+                else:
+                    row = int(case.index) + row_offset
+                    details.append(f"ligne {row}, colonne {column!r} : valeur {case.failure_case!r} ({case.check})")
+            more = len(cases) - 5
+            if more > 0:
+                details.append(f"… et {more} autre(s) anomalie(s)")
+        else:
+            details.append(str(exc))
+        raise SourceFormatError(f"Fichier {fichier} mal formé : " + " ; ".join(details)) from None
+
+
+def require_columns(columns, expected: list[str], fichier: Path | str, where: str = "") -> None:
+    missing = [c for c in expected if c not in set(columns)]
+    if missing:
+        raise SourceFormatError(
+            f"Fichier {fichier}{where} : colonne(s) attendue(s) absente(s) : {', '.join(missing)} "
+            f"(colonnes trouvées : {', '.join(map(str, columns))}). Le format a-t-il changé ?"
+        )

@@ -1,0 +1,65 @@
+"""Parser of the france-geojson contours (IGN ADMIN EXPRESS simplified, COG 2018).
+
+Grain: `communes` one row per 2018 commune polygon (code, nom, geometry, WGS 84);
+`departements` one row per département outline. Harmonisation to the target COG happens in the warehouse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pandera.pandas as pa
+
+from . import SourceFormatError, require_columns, validate
+from .cog import CODE_COMMUNE
+
+CONTOURS = pa.DataFrameSchema(
+    {
+        "code": pa.Column(str, pa.Check.str_matches(CODE_COMMUNE), unique=True),
+        "nom": pa.Column(str),
+    },
+    name="contours",
+)
+DEP_CONTOURS = pa.DataFrameSchema(
+    {
+        "code": pa.Column(str, pa.Check.str_matches(r"^(\d{2,3}|2[AB])$"), unique=True),
+        "nom": pa.Column(str),
+    },
+    name="contours_departements",
+)
+
+
+def _read(path: Path) -> gpd.GeoDataFrame:
+    try:
+        gdf = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise SourceFormatError(f"Fichier {path} illisible comme GeoJSON : {exc}") from exc
+    require_columns(gdf.columns, ["code", "nom", "geometry"], path)
+    if gdf.crs is None:
+        gdf = gdf.set_crs(4326)
+    return gdf[["code", "nom", "geometry"]].to_crs(4326)
+
+
+def parse_communes(paths: list[Path]) -> gpd.GeoDataFrame:
+    frames = []
+    for path in paths:
+        gdf = _read(path)
+        frames.append(validate(gdf, CONTOURS, path))
+    gdf = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
+    dup = gdf["code"][gdf["code"].duplicated()]
+    if len(dup):
+        raise SourceFormatError(f"Contours : code(s) commune présent(s) dans plusieurs fichiers : {', '.join(dup.unique()[:10])}")
+    return gdf
+
+
+def parse(folder: Path) -> dict[str, gpd.GeoDataFrame]:
+    communes = sorted(folder.glob("communes-*.geojson"))
+    if not communes:
+        raise SourceFormatError(f"Aucun fichier communes-*.geojson dans {folder}")
+    deps = folder / "departements-avec-outre-mer.geojson"
+    return {
+        "geo_commune_2018": parse_communes(communes),
+        "geo_departement": validate(_read(deps), DEP_CONTOURS, deps),
+    }

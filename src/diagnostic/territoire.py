@@ -1,0 +1,182 @@
+"""TERRITOIRE -> the communes of the target COG it covers, with French errors.
+
+Accepted forms: a named perimeter `data/territoires/<slug>.toml` (nom, communes, cog, description),
+`epci:<SIREN>`, `dep:<code>`, `communes:<code>,<code>,...`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .config import DiagnosticError
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
+TOML_KEYS = {"nom": str, "communes": list, "cog": int, "description": str}
+
+
+class TerritoireError(DiagnosticError):
+    """The TERRITOIRE given cannot be resolved; the message names every faulty code."""
+
+
+@dataclass
+class Territoire:
+    slug: str
+    nom: str
+    description: str
+    communes: list[str]
+    avertissements: list[str] = field(default_factory=list)
+
+    def selection(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+        """Rows (territoire_type, territoire_code, territoire_nom, commune) for the perimeter and its
+        comparators: every département and région it touches, and France."""
+        perimetre = pd.DataFrame(
+            {"territoire_type": "perimetre", "territoire_code": self.slug, "territoire_nom": self.nom, "commune": self.communes}
+        )
+        con.register("_perimetre", perimetre)
+        try:
+            comparateurs = con.sql(
+                """
+                SELECT t.* FROM int_territoire_commune t
+                WHERE (t.territoire_type = 'departement' AND t.territoire_code IN
+                        (SELECT departement FROM int_commune WHERE code IN (SELECT commune FROM _perimetre)))
+                   OR (t.territoire_type = 'region' AND t.territoire_code IN
+                        (SELECT region FROM int_commune WHERE code IN (SELECT commune FROM _perimetre)))
+                   OR t.territoire_type = 'france'
+                """
+            ).df()
+        finally:
+            con.unregister("_perimetre")
+        return pd.concat([perimetre, comparateurs], ignore_index=True)
+
+
+def normalise_code(code: str) -> str:
+    code = code.strip().upper()
+    if re.fullmatch(r"\d{4}", code):  # a code that lost its leading zero in a spreadsheet
+        code = "0" + code
+    return code
+
+
+def resolve(spec: str, con: duckdb.DuckDBPyConnection, territoires_dir: Path) -> Territoire:
+    spec = (spec or "").strip()
+    if not spec:
+        raise TerritoireError(
+            "Aucun territoire indiqué. Exemples : TERRITOIRE=cpts-centre-saone-et-loire, "
+            "TERRITOIRE=epci:247100290, TERRITOIRE=dep:71, TERRITOIRE=communes:71076,71153"
+        )
+    kind, _, value = spec.partition(":")
+    kind = kind.strip().lower()
+    if not _:
+        return _named(spec, con, territoires_dir)
+    if kind == "epci":
+        return _epci(value.strip(), con)
+    if kind == "dep":
+        return _departement(value.strip(), con)
+    if kind == "communes":
+        codes = [c for c in value.split(",")]
+        digest = hashlib.sha1(",".join(sorted(normalise_code(c) for c in codes if c.strip())).encode()).hexdigest()[:8]
+        return _communes(codes, con, slug=f"communes-{digest}", nom="Territoire de communes choisies",
+                         description="Périmètre défini par une liste de communes.")
+    raise TerritoireError(f"Forme de territoire inconnue « {kind}: » (formes acceptées : epci:, dep:, communes:, ou un nom de fichier de data/territoires/).")
+
+
+def _named(slug: str, con, territoires_dir: Path) -> Territoire:
+    if not SLUG.fullmatch(slug):
+        raise TerritoireError(
+            f"Nom de territoire invalide « {slug} » : lettres minuscules, chiffres et tirets seulement "
+            "(le fichier correspondant est data/territoires/<nom>.toml)."
+        )
+    path = territoires_dir / f"{slug}.toml"
+    if not path.is_file():
+        known = sorted(p.stem for p in territoires_dir.glob("*.toml"))
+        raise TerritoireError(f"Territoire « {slug} » inconnu : aucun fichier {path}. Territoires disponibles : {', '.join(known) or 'aucun'}.")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise TerritoireError(f"Fichier de périmètre {path} illisible : {exc}") from exc
+    problems = [f"clé « {k} » manquante" for k in ("nom", "communes") if k not in data]
+    problems += [f"clé « {k} » inconnue" for k in data if k not in TOML_KEYS]
+    problems += [
+        f"clé « {k} » : type {type(v).__name__} au lieu de {TOML_KEYS[k].__name__}"
+        for k, v in data.items() if k in TOML_KEYS and not isinstance(v, TOML_KEYS[k])
+    ]
+    if not problems and not all(isinstance(c, str) for c in data["communes"]):
+        problems.append("« communes » doit être une liste de codes INSEE entre guillemets (ex. \"71076\")")
+    if problems:
+        raise TerritoireError(f"Fichier de périmètre {path} invalide : " + " ; ".join(problems) + ".")
+    return _communes(data["communes"], con, slug=slug, nom=data["nom"], description=data.get("description", ""))
+
+
+def _epci(siren: str, con) -> Territoire:
+    row = con.execute("SELECT code, nom FROM stg_cog_epci WHERE code = ?", [siren]).fetchone()
+    if row is None:
+        raise TerritoireError(f"EPCI « {siren} » inconnu au 1er janvier {_cog(con)} (attendu : le numéro SIREN à 9 chiffres d'un EPCI à fiscalité propre).")
+    communes = [r[0] for r in con.execute("SELECT code FROM int_commune WHERE epci = ? ORDER BY code", [siren]).fetchall()]
+    return Territoire(slug=f"epci-{siren}", nom=row[1], description=f"Périmètre de l'EPCI {row[1]} (SIREN {siren}, {len(communes)} communes).", communes=communes)
+
+
+def _departement(code: str, con) -> Territoire:
+    code = code.upper().zfill(2) if code.isdigit() and len(code) < 2 else code.upper()
+    row = con.execute("SELECT code, nom FROM stg_cog_departement WHERE code = ?", [code]).fetchone()
+    if row is None:
+        raise TerritoireError(f"Département « {code} » inconnu (exemples de codes : 01, 2A, 71, 974).")
+    communes = [r[0] for r in con.execute("SELECT code FROM int_commune WHERE departement = ? AND champ_france ORDER BY code", [code]).fetchall()]
+    if not communes:
+        raise TerritoireError(f"Le territoire « {code} » ({row[1]}) est hors du champ couvert (France métropolitaine et DROM).")
+    return Territoire(slug=f"dep-{code.lower()}", nom=row[1], description=f"Périmètre du département {row[1]} ({code}).", communes=communes)
+
+
+def _cog(con) -> str:
+    return con.sql("SELECT millesime FROM meta_source WHERE cle = 'cog'").fetchone()[0]
+
+
+def _communes(raw_codes: list[str], con, *, slug: str, nom: str, description: str) -> Territoire:
+    warnings: list[str] = []
+    codes: list[str] = []
+    for raw in raw_codes:
+        code = normalise_code(str(raw))
+        if not code:
+            continue
+        if code != str(raw).strip():
+            warnings.append(f"Code « {str(raw).strip()} » lu comme « {code} ».")
+        if code in codes:
+            warnings.append(f"Code {code} présent plusieurs fois : compté une seule fois.")
+            continue
+        codes.append(code)
+    if not codes:
+        raise TerritoireError(f"Le territoire « {nom} » ne contient aucune commune.")
+    con.register("_codes", pd.DataFrame({"code": codes, "rang": range(len(codes))}))
+    try:
+        rows = con.sql(
+            """
+            SELECT k.code, c.code IS NOT NULL AS actuelle, c.champ_france, p.code_commune, p.nature, a.nom AS nom_actuel
+            FROM _codes k
+            LEFT JOIN int_commune c ON c.code = k.code
+            LEFT JOIN int_cog_passage p ON p.code_source = k.code AND c.code IS NULL
+            LEFT JOIN int_commune a ON a.code = p.code_commune
+            ORDER BY k.rang
+            """
+        ).fetchall()
+    finally:
+        con.unregister("_codes")
+    cog = _cog(con)
+    errors = []
+    for code, actuelle, champ, current, nature, current_nom in rows:
+        if actuelle and champ:
+            continue
+        if actuelle:
+            errors.append(f"{code} : commune d'une collectivité d'outre-mer, hors du champ couvert (France métropolitaine et DROM)")
+        elif current:
+            article = {"ancien code": "ancien code de la commune", "commune déléguée": "commune déléguée de", "commune associée": "commune associée à", "arrondissement municipal": "arrondissement municipal de"}[nature]
+            errors.append(f"{code} n'est plus une commune au COG {cog} : {article} {current} ({current_nom}) ; utilisez {current}")
+        else:
+            errors.append(f"{code} : code commune inconnu au COG {cog}")
+    if errors:
+        raise TerritoireError(f"Territoire « {nom} » : " + " ; ".join(errors) + ".")
+    return Territoire(slug=slug, nom=nom, description=description, communes=codes, avertissements=warnings)

@@ -1,0 +1,229 @@
+"""Build `data/processed/diagnostic.duckdb` from the raw files: staging tables (parsed and validated),
+then the SQL models of `models/` in order, then the data checks of `models/checks/`.
+
+The warehouse is built in a temporary file and moved into place only when complete, so a reader always
+sees the previous consistent state. A fingerprint of the raw files and the models skips the rebuild when
+nothing changed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import tomllib
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import geo
+from .config import DiagnosticError, Workspace
+from .fetch import read_manifest
+from .ingest import raw_folder
+from .registry import Source
+from .sources import SourceFormatError, apl, cog, contours
+
+log = logging.getLogger(__name__)
+
+MODELS = Path(__file__).parent / "models"
+REQUIRED = ("cog", "contours")  # without them there is no territory to describe
+
+
+@dataclass
+class BuildReport:
+    rebuilt: bool
+    unavailable: dict[str, str] = field(default_factory=dict)  # source id -> French reason
+    warnings: list[str] = field(default_factory=list)
+
+
+def model_sql(name: str) -> str:
+    return (MODELS / name).read_text(encoding="utf-8")
+
+
+def catalogue() -> pd.DataFrame:
+    """The indicator catalogue (`indicateurs.toml`), in report order."""
+    data = tomllib.loads((Path(__file__).parent / "indicateurs.toml").read_text(encoding="utf-8"))
+    rows = [{"indicateur": k, "ordre": i, **v} for i, (k, v) in enumerate(data.items())]
+    return pd.DataFrame(rows, columns=["indicateur", "ordre", "libelle", "unite", "theme", "definition"])
+
+
+def _complete(folder: Path, source: Source) -> bool:
+    manifest = read_manifest(folder)
+    return all((folder / name).is_file() and name in manifest for name in source.files())
+
+
+def fingerprint(ws: Workspace, sources: dict[str, Source]) -> str:
+    h = hashlib.sha256()
+    for sid in sorted(sources):
+        folder = raw_folder(ws, sources[sid])
+        h.update(sid.encode() + json.dumps(read_manifest(folder), sort_keys=True).encode())
+    for path in sorted(MODELS.rglob("*.sql")):
+        h.update(path.read_bytes())
+    h.update((Path(__file__).parent / "indicateurs.toml").read_bytes())
+    for module in (geo, cog, contours, apl):
+        h.update(Path(module.__file__).read_bytes())
+    return h.hexdigest()
+
+
+@contextmanager
+def build_lock(ws: Workspace):
+    """Exclusive lock on the warehouse build; a second process waits and says so."""
+    ws.processed.mkdir(parents=True, exist_ok=True)
+    with open(ws.processed / ".build.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("Un autre traitement construit l'entrepôt de données ; attente de la fin de celui-ci…")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def current_fingerprint(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    try:
+        with duckdb.connect(str(path), read_only=True) as con:
+            return con.sql("SELECT valeur FROM meta_build WHERE cle = 'fingerprint'").fetchone()[0]
+    except (duckdb.Error, TypeError):
+        return None
+
+
+def build(ws: Workspace, sources: dict[str, Source], *, force: bool = False) -> BuildReport:
+    with build_lock(ws):
+        fp = fingerprint(ws, sources)
+        if not force and current_fingerprint(ws.warehouse) == fp:
+            return BuildReport(rebuilt=False)
+        tmp = ws.warehouse.with_name(f".{ws.warehouse.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            report = _build_into(tmp, ws, sources, fp)
+            os.replace(tmp, ws.warehouse)
+        finally:
+            tmp.unlink(missing_ok=True)
+            Path(str(tmp) + ".wal").unlink(missing_ok=True)
+        return report
+
+
+def _stage(ws: Workspace, source: Source) -> dict:
+    folder = raw_folder(ws, source)
+    if source.parser == "cog":
+        return cog.parse(folder)
+    if source.parser == "contours":
+        return contours.parse(folder)
+    if source.parser == "apl":
+        return apl.parse(folder, source.vintage().get("sheets", []))
+    raise DiagnosticError(f"Analyseur inconnu {source.parser!r} pour la source {source.id}.")
+
+
+def _empty_tables(source: Source) -> dict[str, pd.DataFrame]:
+    if source.parser == "apl":
+        return {"stg_apl_mg": pd.DataFrame({c: pd.Series(dtype=str if c in ("millesime", "code", "nom", "annee_population") else float) for c in apl.APL.columns})}
+    return {}
+
+
+def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str) -> BuildReport:
+    report = BuildReport(rebuilt=True)
+    staged: dict = {}
+    for sid, source in sources.items():
+        folder = raw_folder(ws, source)
+        try:
+            if not _complete(folder, source):
+                raise SourceFormatError(f"fichiers bruts absents ou incomplets dans {folder}")
+            staged[sid] = _stage(ws, source)
+        except SourceFormatError as exc:
+            if sid in REQUIRED:
+                raise DiagnosticError(f"Source indispensable « {source.titre} » ({sid}) inutilisable : {exc}") from exc
+            report.unavailable[sid] = str(exc)
+            staged[sid] = _empty_tables(source)
+    con = duckdb.connect(str(path))
+    try:
+        for tables in staged.values():
+            for name, df in tables.items():
+                if name.startswith("stg_"):
+                    con.register("_df", df)
+                    con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
+                    con.unregister("_df")
+        meta = [
+            ("cog", "cog", sources["cog"].latest),
+            ("contours", "contours", sources["contours"].latest),
+        ]
+        if "apl_mg" in sources:
+            sheets = sources["apl_mg"].vintage().get("sheets", [])
+            years = sorted(s.split()[-1] for s in sheets)
+            meta += [("apl_mg", "apl_mg", years[-1]), ("apl_mg_prec", "apl_mg", years[-2] if len(years) > 1 else None)]
+        con.execute("CREATE TABLE meta_source (cle VARCHAR, source VARCHAR, millesime VARCHAR)")
+        con.executemany("INSERT INTO meta_source VALUES (?, ?, ?)", meta)
+        con.execute("CREATE TABLE meta_build (cle VARCHAR, valeur VARCHAR)")
+        cat = catalogue()
+        con.register("_cat", cat)
+        con.execute("CREATE TABLE ref_indicateur AS SELECT * FROM _cat")
+        con.unregister("_cat")
+
+        con.execute(model_sql("01_int_cog_passage.sql"))
+        _build_geo(con, staged["contours"], report)
+        for name in ("03_int_commune_apl.sql", "04_int_commune.sql", "05_int_territoire_commune.sql"):
+            con.execute(model_sql(name))
+        con.execute("CREATE TEMP VIEW selection_territoire AS SELECT * FROM int_territoire_commune")
+        con.execute("CREATE TABLE mart_indicateurs AS " + model_sql("90_mart_indicateurs.sql"))
+        _run_checks(con)
+        unknown = con.sql("SELECT count(*) FROM int_apl_codes_inconnus").fetchone()[0]
+        if unknown:
+            report.warnings.append(f"APL : {unknown} ligne(s) du classeur sans commune correspondante au COG {sources['cog'].latest} (table int_apl_codes_inconnus).")
+        con.executemany(
+            "INSERT INTO meta_build VALUES (?, ?)",
+            [("fingerprint", fp), ("indisponibles", json.dumps(report.unavailable, ensure_ascii=False)),
+             ("avertissements", json.dumps(report.warnings, ensure_ascii=False))],
+        )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return report
+
+
+def _build_geo(con: duckdb.DuckDBPyConnection, tables: dict, report: BuildReport) -> None:
+    passage = con.sql("SELECT code_source, code_commune FROM int_cog_passage").df()
+    communes, unknown = geo.harmonise(tables["geo_commune_2018"], passage)
+    if len(unknown):
+        report.warnings.append(f"Contours : {len(unknown)} polygone(s) sans commune au COG cible : {', '.join(unknown['code'][:10])}.")
+    for name, df in (
+        ("geo_commune", geo.to_wkb_frame(communes, ["code", "superficie_km2"])),
+        ("geo_departement", geo.to_wkb_frame(tables["geo_departement"], ["code", "nom"])),
+    ):
+        con.register("_df", df)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _df")
+        con.unregister("_df")
+
+
+def _run_checks(con: duckdb.DuckDBPyConnection) -> None:
+    """Data checks: each SQL file returns offending rows; any row stops the build."""
+    for check in sorted((MODELS / "checks").iterdir(), key=lambda p: p.name):
+        if not check.name.endswith(".sql"):
+            continue
+        rows = con.sql(check.read_text(encoding="utf-8")).fetchmany(5)
+        if rows:
+            raise DiagnosticError(f"Contrôle de données « {check.name} » en échec : {rows}")
+
+
+def connect(ws: Workspace) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the built warehouse."""
+    if not ws.warehouse.exists():
+        raise DiagnosticError(f"Entrepôt {ws.warehouse} absent : lancez d'abord `diagnostic build` (ou make diagnostic).")
+    return duckdb.connect(str(ws.warehouse), read_only=True)
+
+
+def indicateurs(con: duckdb.DuckDBPyConnection, selection: pd.DataFrame) -> pd.DataFrame:
+    """The contract table for the territories of `selection` (territoire_type, territoire_code,
+    territoire_nom, commune), computed by the same SQL as the stored mart."""
+    con.register("selection_territoire", selection)
+    try:
+        return con.sql(model_sql("90_mart_indicateurs.sql")).df()
+    finally:
+        con.unregister("selection_territoire")
