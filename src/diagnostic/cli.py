@@ -118,3 +118,7 @@ def main() -> None:  # pragma: no cover - console entry point
     except KeyboardInterrupt:
         err.print("Interrompu.")
         sys.exit(130)
+
+
+if __name__ == "__main__":  # python -m diagnostic.cli
+    main()

@@ -86,21 +86,24 @@ def build_lock(ws: Workspace):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def current_fingerprint(path: Path) -> str | None:
+def stored_build(path: Path) -> dict[str, str]:
+    """The meta_build table of an existing warehouse (fingerprint, indisponibles, avertissements)."""
     if not path.exists():
-        return None
+        return {}
     try:
         with duckdb.connect(str(path), read_only=True) as con:
-            return con.sql("SELECT valeur FROM meta_build WHERE cle = 'fingerprint'").fetchone()[0]
-    except (duckdb.Error, TypeError):
-        return None
+            return dict(con.sql("SELECT cle, valeur FROM meta_build").fetchall())
+    except duckdb.Error:
+        return {}
 
 
 def build(ws: Workspace, sources: dict[str, Source], *, force: bool = False) -> BuildReport:
     with build_lock(ws):
         fp = fingerprint(ws, sources)
-        if not force and current_fingerprint(ws.warehouse) == fp:
-            return BuildReport(rebuilt=False)
+        stored = stored_build(ws.warehouse)
+        if not force and stored.get("fingerprint") == fp:
+            return BuildReport(rebuilt=False, unavailable=json.loads(stored["indisponibles"]),
+                               warnings=json.loads(stored["avertissements"]))
         tmp = ws.warehouse.with_name(f".{ws.warehouse.name}.{os.getpid()}.tmp")
         tmp.unlink(missing_ok=True)
         try:
@@ -143,40 +146,17 @@ def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str) 
                 raise DiagnosticError(f"Source indispensable « {source.titre} » ({sid}) inutilisable : {exc}") from exc
             report.unavailable[sid] = str(exc)
             staged[sid] = _empty_tables(source)
+    meta = [("cog", "cog", sources["cog"].latest), ("contours", "contours", sources["contours"].latest)]
+    if "apl_mg" in sources:
+        years = sorted(s.split()[-1] for s in sources["apl_mg"].vintage().get("sheets", []))
+        meta += [("apl_mg", "apl_mg", years[-1]), ("apl_mg_prec", "apl_mg", years[-2] if len(years) > 1 else None)]
     con = duckdb.connect(str(path))
     try:
-        for tables in staged.values():
-            for name, df in tables.items():
-                if name.startswith("stg_"):
-                    con.register("_df", df)
-                    con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
-                    con.unregister("_df")
-        meta = [
-            ("cog", "cog", sources["cog"].latest),
-            ("contours", "contours", sources["contours"].latest),
-        ]
-        if "apl_mg" in sources:
-            sheets = sources["apl_mg"].vintage().get("sheets", [])
-            years = sorted(s.split()[-1] for s in sheets)
-            meta += [("apl_mg", "apl_mg", years[-1]), ("apl_mg_prec", "apl_mg", years[-2] if len(years) > 1 else None)]
-        con.execute("CREATE TABLE meta_source (cle VARCHAR, source VARCHAR, millesime VARCHAR)")
-        con.executemany("INSERT INTO meta_source VALUES (?, ?, ?)", meta)
-        con.execute("CREATE TABLE meta_build (cle VARCHAR, valeur VARCHAR)")
-        cat = catalogue()
-        con.register("_cat", cat)
-        con.execute("CREATE TABLE ref_indicateur AS SELECT * FROM _cat")
-        con.unregister("_cat")
-
-        con.execute(model_sql("01_int_cog_passage.sql"))
-        _build_geo(con, staged["contours"], report)
-        for name in ("03_int_commune_apl.sql", "04_int_commune.sql", "05_int_territoire_commune.sql"):
-            con.execute(model_sql(name))
-        con.execute("CREATE TEMP VIEW selection_territoire AS SELECT * FROM int_territoire_commune")
-        con.execute("CREATE TABLE mart_indicateurs AS " + model_sql("90_mart_indicateurs.sql"))
-        _run_checks(con)
+        run_models(con, staged, meta, report)
         unknown = con.sql("SELECT count(*) FROM int_apl_codes_inconnus").fetchone()[0]
         if unknown:
             report.warnings.append(f"APL : {unknown} ligne(s) du classeur sans commune correspondante au COG {sources['cog'].latest} (table int_apl_codes_inconnus).")
+        con.execute("CREATE TABLE meta_build (cle VARCHAR, valeur VARCHAR)")
         con.executemany(
             "INSERT INTO meta_build VALUES (?, ?)",
             [("fingerprint", fp), ("indisponibles", json.dumps(report.unavailable, ensure_ascii=False)),
@@ -188,18 +168,41 @@ def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str) 
     return report
 
 
+def _create(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> None:
+    con.register("_df", df)
+    try:
+        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
+    finally:
+        con.unregister("_df")
+
+
+def run_models(con: duckdb.DuckDBPyConnection, staged: dict[str, dict], meta: list[tuple], report: BuildReport) -> None:
+    """Load the staging tables, then run the models in order and the data checks.
+
+    `staged`: source id -> {table name -> DataFrame} (contours: GeoDataFrames); `meta`: (cle, source, millesime)."""
+    for tables in staged.values():
+        for name, df in tables.items():
+            if name.startswith("stg_"):
+                _create(con, name, df)
+    _create(con, "meta_source", pd.DataFrame(meta, columns=["cle", "source", "millesime"]))
+    _create(con, "ref_indicateur", catalogue())
+    con.execute(model_sql("01_int_cog_passage.sql"))
+    _build_geo(con, staged["contours"], report)
+    for name in ("03_int_commune_apl.sql", "04_int_commune.sql", "05_int_territoire_commune.sql"):
+        con.execute(model_sql(name))
+    con.execute("CREATE TEMP VIEW selection_territoire AS SELECT * FROM int_territoire_commune")
+    con.execute("CREATE TABLE mart_indicateurs AS " + model_sql("90_mart_indicateurs.sql"))
+    con.execute("DROP VIEW selection_territoire")
+    _run_checks(con)
+
+
 def _build_geo(con: duckdb.DuckDBPyConnection, tables: dict, report: BuildReport) -> None:
     passage = con.sql("SELECT code_source, code_commune FROM int_cog_passage").df()
     communes, unknown = geo.harmonise(tables["geo_commune_2018"], passage)
     if len(unknown):
         report.warnings.append(f"Contours : {len(unknown)} polygone(s) sans commune au COG cible : {', '.join(unknown['code'][:10])}.")
-    for name, df in (
-        ("geo_commune", geo.to_wkb_frame(communes, ["code", "superficie_km2"])),
-        ("geo_departement", geo.to_wkb_frame(tables["geo_departement"], ["code", "nom"])),
-    ):
-        con.register("_df", df)
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM _df")
-        con.unregister("_df")
+    _create(con, "geo_commune", geo.to_wkb_frame(communes, ["code", "superficie_km2"]))
+    _create(con, "geo_departement", geo.to_wkb_frame(tables["geo_departement"], ["code", "nom"]))
 
 
 def _run_checks(con: duckdb.DuckDBPyConnection) -> None:

@@ -219,10 +219,7 @@ def _generique(f: Faits, ind: str) -> str | None:
     unite = info.get("unite", "")
     suffixe = f"{fmt.NNBSP}%" if unite.strip() == "%" else ""
     num = f"{f.n(x, ind)}{fmt.NNBSP}{unite}" if unite else f.n(x, ind)
-    return (
-        f"l'indicateur « {info.get('libelle', ind)} » vaut {num} pour {f.sujet.sujet}"
-        f"{f.comparaison(ind, suffixe)}"
-    )
+    return f"pour {f.sujet.sujet}, l'indicateur « {info.get('libelle', ind)} » vaut {num}{f.comparaison(ind, suffixe)}"
 
 
 def faits(ctx: ReportContext) -> Faits:

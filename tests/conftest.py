@@ -1,0 +1,73 @@
+"""Shared fixtures. No test reaches the internet: the real open-data mirror `../shared/opendata` is
+served from a loopback HTTP server, so the real download code runs."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[1]
+OPENDATA = Path(os.environ.get("DIAGNOSTIC_TEST_OPENDATA", PROJECT.parent / "shared" / "opendata"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DECOUPAGE = OPENDATA / "unpkg.com" / "@etalab" / "decoupage-administratif@6.0.0" / "data"
+APL_WORKBOOK = (
+    OPENDATA / "data.drees.solidarites-sante.gouv.fr" / "api" / "explore" / "v2.1" / "catalog" / "datasets"
+    / "530_l-accessibilite-potentielle-localisee-apl" / "attachments"
+    / "indicateur_d_accessibilite_potentielle_localisee_apl_aux_medecins_generalistes_xlsx"
+)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def opendata() -> Path:
+    if not (OPENDATA / "MANIFEST.md").is_file():
+        pytest.fail(f"Miroir de données ouvertes introuvable : {OPENDATA} (../shared/opendata à côté du projet).")
+    return OPENDATA
+
+
+@pytest.fixture(scope="session")
+def mirror_url(opendata):
+    """http://127.0.0.1:PORT serving ../shared/opendata."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(opendata)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def new_workspace(root: Path) -> Path:
+    """A project folder with the registry and the perimeters, empty data/ and reports/."""
+    (root / "pipelines").mkdir(parents=True)
+    shutil.copy(PROJECT / "pipelines" / "sources.toml", root / "pipelines" / "sources.toml")
+    shutil.copytree(PROJECT / "data" / "territoires", root / "data" / "territoires")
+    return root
+
+
+def run_cli(workspace: Path, *args: str, mirror: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DIAGNOSTIC_HOME": str(workspace), "DIAGNOSTIC_MIRROR": mirror or "", "COLUMNS": "200"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "diagnostic.cli", *args], cwd=workspace, env=env, capture_output=True, text=True, timeout=600
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"diagnostic {' '.join(args)} a échoué ({proc.returncode}) :\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def built_workspace(tmp_path_factory, mirror_url) -> Path:
+    """A workspace where the CPTS Centre Saône-et-Loire diagnostic ran cold, through the loopback mirror."""
+    ws = new_workspace(tmp_path_factory.mktemp("workspace"))
+    run_cli(ws, "run", "cpts-centre-saone-et-loire", mirror=mirror_url)
+    return ws
