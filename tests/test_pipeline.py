@@ -3,6 +3,7 @@ loopback HTTP server, figures checked against computations done here independent
 
 from __future__ import annotations
 
+import io
 import json
 import tomllib
 
@@ -44,7 +45,7 @@ def value(df, ttype, indicateur, code=None):
 
 def apl_rows(sheet: str) -> pd.DataFrame:
     """The APL workbook read with openpyxl (not the pipeline's reader): code, apl, pop std, pop totale."""
-    wb = openpyxl.load_workbook(APL_WORKBOOK, read_only=True)
+    wb = openpyxl.load_workbook(io.BytesIO(APL_WORKBOOK.read_bytes()), read_only=True)  # no extension: pass bytes
     rows = list(wb[sheet].iter_rows(min_row=11, values_only=True))
     return pd.DataFrame([r[:6] for r in rows if r[0]], columns=["code", "nom", "apl", "apl65", "popstd", "poptot"])
 

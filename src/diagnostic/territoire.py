@@ -114,6 +114,8 @@ def _named(slug: str, con, territoires_dir: Path) -> Territoire:
 
 
 def _epci(siren: str, con) -> Territoire:
+    if not siren:
+        raise TerritoireError("EPCI non précisé : indiquez son numéro SIREN, par exemple epci:247100290.")
     row = con.execute("SELECT code, nom FROM stg_cog_epci WHERE code = ?", [siren]).fetchone()
     if row is None:
         raise TerritoireError(f"EPCI « {siren} » inconnu au 1er janvier {_cog(con)} (attendu : le numéro SIREN à 9 chiffres d'un EPCI à fiscalité propre).")
@@ -179,4 +181,11 @@ def _communes(raw_codes: list[str], con, *, slug: str, nom: str, description: st
             errors.append(f"{code} : code commune inconnu au COG {cog}")
     if errors:
         raise TerritoireError(f"Territoire « {nom} » : " + " ; ".join(errors) + ".")
+    con.register("_codes", pd.DataFrame({"code": codes}))
+    try:
+        regions = [r for (r,) in con.sql("SELECT DISTINCT r.nom FROM int_commune c JOIN stg_cog_region r ON r.code = c.region WHERE c.code IN (SELECT code FROM _codes) ORDER BY 1").fetchall()]
+    finally:
+        con.unregister("_codes")
+    if len(regions) > 1:
+        warnings.append(f"Le périmètre s'étend sur {len(regions)} régions ({', '.join(regions)}) : chacune sert de comparateur.")
     return Territoire(slug=slug, nom=nom, description=description, communes=codes, avertissements=warnings)

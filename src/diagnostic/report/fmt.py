@@ -16,6 +16,7 @@ import math
 import re
 import unicodedata
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from numbers import Real
 
 NNBSP = "\u202f"  # narrow no-break space: thousands separator, before % and units
@@ -101,7 +102,10 @@ def nombre(x: object, decimales: int = 0, signe: bool = False) -> str:
     v = float(x)
     if math.isinf(v):
         return ND
-    text = f"{abs(v):,.{decimales}f}"  # "90,474.5"
+    # Round half up on the shortest decimal representation (2.55 -> 2,6), as a
+    # spreadsheet displays it, rather than on the binary value (2.5499...).
+    q = Decimal(repr(abs(v))).quantize(Decimal(1).scaleb(-decimales), rounding=ROUND_HALF_UP)
+    text = f"{q:,.{decimales}f}"  # "90,474.5"
     if float(text.replace(",", "")) == 0:  # no "-0,0"
         v = 0.0
     text = text.replace(",", NNBSP).replace(".", ",")
@@ -134,12 +138,13 @@ def avec_unite(x: object, unite: str | None, decimales_: int | None = None, sign
     return f"{num}{NNBSP}{u}" if u else num
 
 
-def valeur(x: object, unite: str | None = None, statut: str | None = STATUT_OK, signe: bool | None = None) -> str:
+def valeur(x: object, unite: str | None = None, statut: str | None = STATUT_OK, signe: bool | None = None,
+           decimales_: int | None = None) -> str:
     """Table cell text for an indicator value, honouring its status.
 
     ``non_disponible`` (or a missing value) -> ``n.d.``; ``secret`` -> ``s``;
     ``estimation`` -> the value (the table marks it separately). Units in ``points``
-    are signed by default (they are evolutions).
+    are signed by default (they are evolutions). Decimals follow the unit unless given.
     """
     if statut == STATUT_SECRET:
         return SECRET
@@ -147,7 +152,7 @@ def valeur(x: object, unite: str | None = None, statut: str | None = STATUT_OK, 
         return ND
     if signe is None:
         signe = unite is not None and not est_manquant(unite) and _norm(unite) == "points"
-    return nombre(x, decimales(unite), signe=signe)
+    return nombre(x, decimales(unite) if decimales_ is None else decimales_, signe=signe)
 
 
 def format_excel(decimales_: int) -> str:
@@ -155,7 +160,8 @@ def format_excel(decimales_: int) -> str:
     return "#,##0" if decimales_ <= 0 else "#,##0." + "0" * decimales_
 
 
-def _as_date(d: object) -> date | None:
+def as_date(d: object) -> date | None:
+    """A date from a date, a datetime or an ISO string (``2026-11-24T10:02:00Z``); else None."""
     if est_manquant(d) or d == "":
         return None
     if isinstance(d, datetime):
@@ -171,7 +177,7 @@ def _as_date(d: object) -> date | None:
 
 def date_fr(d: object) -> str:
     """``date_fr(date(2026, 1, 1)) == "1er janvier 2026"``; unparseable text is returned as is."""
-    dd = _as_date(d)
+    dd = as_date(d)
     if dd is None:
         return "" if est_manquant(d) else str(d)
     jour = "1er" if dd.day == 1 else str(dd.day)
@@ -180,7 +186,7 @@ def date_fr(d: object) -> str:
 
 def date_courte(d: object) -> str:
     """``date_courte("2026-11-24T10:00:00Z") == "24/11/2026"``."""
-    dd = _as_date(d)
+    dd = as_date(d)
     if dd is None:
         return "" if est_manquant(d) else str(d)
     return dd.strftime("%d/%m/%Y")

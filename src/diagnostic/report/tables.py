@@ -159,15 +159,6 @@ class Index:
         return float(r["valeur"])
 
 
-def format_valeur(v: object, statut: str, unite: str, dec: int) -> str:
-    if statut == "secret":
-        return fmt.SECRET
-    if statut == "non_disponible" or fmt.est_manquant(v):
-        return fmt.ND
-    signe = fmt.cle_tri(unite) == "points"
-    return fmt.nombre(float(v), dec, signe=signe)  # type: ignore[arg-type]
-
-
 def lignes(ctx: ReportContext, ids: list[str], terr: list[Territoire] | None = None) -> list[Ligne]:
     """Comparison rows for ``ids``: one cell per territory."""
     terr = territoires(ctx.indicateurs) if terr is None else terr
@@ -183,7 +174,7 @@ def lignes(ctx: ReportContext, ids: list[str], terr: list[Territoire] | None = N
                 cells.append(Cellule(float("nan"), "non_disponible", fmt.ND))
                 continue
             statut = _s(r["statut"]) or "ok"
-            cells.append(Cellule(r["valeur"], statut, format_valeur(r["valeur"], statut, m[i]["unite"], dec)))
+            cells.append(Cellule(r["valeur"], statut, fmt.valeur(r["valeur"], m[i]["unite"], statut, decimales_=dec)))
             if _s(r["millesime"]):
                 mill.append(_s(r["millesime"]))
             if _s(r["source"]):

@@ -1,0 +1,39 @@
+"""Report stage: from a ``ReportContext`` (marts only) to ``reports/<slug>/``.
+
+Files written into ``out_dir``:
+
+- ``indicateurs.csv``   the contract (long format), machine-readable;
+- ``indicateurs.xlsx``  its human-friendly twin (Indicateurs, Communes, Sources, Définitions);
+- ``cartes/situation.png|svg`` and ``cartes/apl_mg.png|svg`` (the latter only when APL values exist);
+- ``diagnostic.html``   the self-contained French document (maps embedded);
+- ``provenance.json``   the provenance entries the report cites.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .context import CONTRACT_COLUMNS, ReportContext, check_context
+from .exports import write_csv, write_xlsx
+from .html import write_html
+from .maps import cartes
+
+__all__ = ["ReportContext", "write_report", "CONTRACT_COLUMNS"]
+
+
+def write_report(ctx: ReportContext, out_dir: Path) -> list[Path]:
+    """Write every report file into ``out_dir`` (which exists and is empty); return their paths."""
+    check_context(ctx)
+    out_dir = Path(out_dir)
+    written: list[Path] = []
+    written.append(write_csv(ctx, out_dir / "indicateurs.csv"))
+    written.append(write_xlsx(ctx, out_dir / "indicateurs.xlsx"))
+    maps = cartes(ctx, out_dir / "cartes")
+    for m in maps:
+        written += [m.png, m.svg]
+    written.append(write_html(ctx, maps, out_dir / "diagnostic.html"))
+    prov = out_dir / "provenance.json"
+    prov.write_text(json.dumps(ctx.sources, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    written.append(prov)
+    return written

@@ -1,0 +1,582 @@
+"""Maps of the report: situation of the perimeter, and APL to general practitioners.
+
+Grain: one polygon per commune (COG 2026) of every département the perimeter touches,
+in the projected CRS (metres) handed over in the context. Output: PNG (200 dpi) + SVG.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import geopandas as gpd  # noqa: E402
+import mapclassify  # noqa: E402
+import matplotlib.patheffects as pe  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch, Rectangle  # noqa: E402
+from matplotlib.transforms import Bbox  # noqa: E402
+from shapely import box, make_valid, union_all  # noqa: E402
+from shapely.geometry import MultiPolygon, Polygon  # noqa: E402
+from shapely.ops import polylabel  # noqa: E402
+
+from . import fmt  # noqa: E402
+from .context import ReportContext  # noqa: E402
+from .tables import Territoire, nom_source, sources_par_id  # noqa: E402
+from .texte import de_territoire  # noqa: E402
+
+DPI = 200
+FIG_WIDTH = 8.0  # inches: 1 600 px at 200 dpi
+MARGIN = 0.25  # inches, left and right
+MAP_MAX_HEIGHT = 7.0
+MAP_MIN_HEIGHT = 3.2
+PAD = 0.12  # inches between blocks
+
+# Column of ``communes`` mapped by the choropleth, and its threshold ("sous-dense").
+APL_COLUMN = "apl_mg"
+APL_SEUIL = 2.5
+
+CONTOURS_SOURCE = "Source : IGN ADMIN EXPRESS via france-geojson (COG 2018, harmonisé COG 2026) ; INSEE COG 2026."
+
+COLOR_PERIMETRE = "#3f88c5"
+COLOR_AUTRES = "#dedede"
+COLOR_VOISINS = "#f3f3f3"
+COLOR_LIMITE_VOISINS = "#c4c4c4"
+COLOR_LIMITE_DEP = "#4a4a4a"
+COLOR_CONTOUR = "#111111"
+COLOR_ND_EDGE = "#8c8c8c"
+HALO = [pe.withStroke(linewidth=2.6, foreground="white")]
+
+
+@dataclass
+class Carte:
+    """One written map."""
+
+    cle: str  # "situation", "apl_mg"
+    png: Path
+    svg: Path
+    titre: str
+    legende: str  # French caption for the HTML
+
+
+def _mpl(text: str) -> str:
+    """Escape what matplotlib would read as mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def _plottable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Rows with a usable geometry (communes created since the contours' vintage have none)."""
+    g = gdf[gdf.geometry.notna()]
+    g = g[~g.geometry.is_empty]
+    if len(g) and not g.geometry.is_valid.all():
+        g = g.copy()
+        g[g.geometry.name] = g.geometry.apply(lambda x: x if x.is_valid else make_valid(x))
+    return g
+
+
+def _perimetre(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return communes[communes["perimetre"].fillna(False).astype(bool).to_numpy()]
+
+
+def _contour_perimetre(communes: gpd.GeoDataFrame):
+    g = _plottable(_perimetre(communes))
+    if not len(g):
+        return None
+    return union_all(list(g.geometry)).buffer(0)
+
+
+def _deps_touches(communes: gpd.GeoDataFrame) -> list[str]:
+    return sorted({str(d) for d in _perimetre(communes)["departement"].dropna()})
+
+
+def _limites_departements(ctx: ReportContext, codes: list[str]) -> gpd.GeoDataFrame:
+    deps = _plottable(ctx.departements)
+    touched = deps[deps["code"].astype(str).isin(codes)]
+    if len(touched) < len(codes):  # outline missing: rebuild it from the communes
+        c = _plottable(ctx.communes)
+        c = c[c["departement"].astype(str).isin(codes)]
+        if len(c):
+            rebuilt = c.dissolve("departement").reset_index()[["departement", "geometry"]]
+            rebuilt = rebuilt.rename(columns={"departement": "code"})
+            rebuilt["nom"] = rebuilt["code"]
+            touched = gpd.GeoDataFrame(rebuilt, geometry="geometry", crs=ctx.communes.crs)
+    return touched
+
+
+def _emprise(ctx: ReportContext, codes: list[str]) -> tuple[float, float, float, float]:
+    c = _plottable(ctx.communes)
+    sel = c[c["departement"].astype(str).isin(codes)]
+    if not len(sel):
+        sel = _plottable(_perimetre(ctx.communes))
+    if not len(sel):
+        sel = c
+    if not len(sel):
+        raise ValueError("no commune geometry to map")
+    minx, miny, maxx, maxy = sel.total_bounds
+    dx, dy = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
+    m = 0.03 * max(dx, dy)
+    return minx - m, miny - m, maxx + m, maxy + m
+
+
+class _Mise:
+    """Figure with a fixed-width map box, title above, legend and caption below."""
+
+    def __init__(self, bounds: tuple[float, float, float, float]):
+        minx, miny, maxx, maxy = bounds
+        dx, dy = maxx - minx, maxy - miny
+        self.mw = FIG_WIDTH - 2 * MARGIN
+        self.mh = min(max(self.mw * dy / dx, MAP_MIN_HEIGHT), MAP_MAX_HEIGHT)
+        # widen the extent so that it fills the map box exactly (aspect 1:1)
+        aspect = self.mh / self.mw
+        if dy / dx < aspect:
+            grow = dx * aspect - dy
+            miny, maxy = miny - grow / 2, maxy + grow / 2
+        else:
+            grow = dy / aspect - dx
+            minx, maxx = minx - grow / 2, maxx + grow / 2
+        self.bounds = (minx, miny, maxx, maxy)
+        self.fig = plt.figure(figsize=(FIG_WIDTH, self.mh + 3), dpi=100)
+        self.ax = self.fig.add_axes((0, 0, 1, 1))
+        self.ax.set_xlim(minx, maxx)
+        self.ax.set_ylim(miny, maxy)
+        self.ax.set_aspect("equal", adjustable="box")
+        self.ax.set_axis_off()
+        self.titre = None
+        self.sous_titre = None
+        self.legende = None
+        self.source = None
+
+    def textes(self, titre: str, sous_titre: str, source: str) -> None:
+        f = self.fig
+        self.titre = self._ajuste(f.text(0, 0, "", fontsize=11.5, fontweight="bold", ha="left", va="top",
+                                         color="#1a1a1a"), titre)
+        self.sous_titre = self._ajuste(f.text(0, 0, "", fontsize=8.5, ha="left", va="top", color="#444444"),
+                                       sous_titre) if sous_titre else None
+        self.source = self._ajuste(f.text(0, 0, "", fontsize=6.5, ha="left", va="bottom", color="#4d4d4d",
+                                          linespacing=1.4), source)
+
+    def _ajuste(self, artist, text: str):
+        """Wrap ``text`` on as few lines as fit the map width (measured, not guessed)."""
+        r = self.fig.canvas.get_renderer()
+        for width in range(max(len(text), 1), 19, -3):
+            artist.set_text(_mpl("\n".join(textwrap.wrap(text, width, break_on_hyphens=False))))
+            if artist.get_window_extent(r).width / self.fig.dpi <= self.mw:
+                break
+        return artist
+
+    def legende_(self, handles: list, titre: str | None, ncol: int) -> None:
+        """Legend below the map; fewer columns if it would be wider than the map."""
+        r = self.fig.canvas.get_renderer()
+        for n in range(max(ncol, 1), 0, -1):
+            if self.legende is not None:
+                self.legende.remove()
+            self.legende = self.fig.legend(
+                handles=handles, loc="upper left", ncol=n, frameon=False, fontsize=7.5,
+                title=_mpl(titre) if titre else None, title_fontsize=8, alignment="left",
+                handlelength=2.2, handleheight=1.2, columnspacing=1.6, borderaxespad=0, borderpad=0,
+            )
+            if self.legende.get_window_extent(r).width / self.fig.dpi <= self.mw:
+                break
+
+    def finir(self) -> None:
+        """Stack title, map, legend, source from top to bottom and size the figure."""
+        r = self.fig.canvas.get_renderer()
+        dpi = self.fig.dpi
+
+        def h(artist) -> float:
+            return 0.0 if artist is None else artist.get_window_extent(r).height / dpi
+
+        ht, hs, hl, hc = h(self.titre), h(self.sous_titre), h(self.legende), h(self.source)
+        total = PAD * 2 + ht + (hs + 0.05 if hs else 0) + PAD + self.mh + PAD * 1.5 + hl + PAD * 1.5 + hc
+        W, H = FIG_WIDTH, total
+        self.fig.set_size_inches(W, H)
+        y = H - PAD * 1.5
+        self.titre.set_position((MARGIN / W, y / H))
+        y -= ht + 0.05
+        if self.sous_titre is not None:
+            self.sous_titre.set_position((MARGIN / W, y / H))
+            y -= hs
+        y -= PAD
+        self.ax.set_position((MARGIN / W, (y - self.mh) / H, self.mw / W, self.mh / H))
+        y -= self.mh + PAD * 1.5
+        if self.legende is not None:
+            self.legende.set_bbox_to_anchor((MARGIN / W, y / H), transform=self.fig.transFigure)
+        self.source.set_position((MARGIN / W, PAD / H))
+
+    def enregistrer(self, png: Path, svg: Path) -> None:
+        png.parent.mkdir(parents=True, exist_ok=True)
+        meta = {"Title": self.titre.get_text() if self.titre else ""}
+        self.fig.savefig(png, dpi=DPI, facecolor="white", metadata=meta | {"Software": "diagnostic"})
+        self.fig.savefig(svg, facecolor="white", metadata={"Title": meta["Title"]})
+        plt.close(self.fig)
+
+
+def _echelle(ax) -> Bbox:
+    """Two-tone scale bar in the lower left corner, on a white plate; returns its display box."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    width, height = x1 - x0, y1 - y0
+    target = width * 0.2
+    exp = 10 ** math.floor(math.log10(target))
+    length = max(c * exp for c in (1, 2, 5, 10) if c * exp <= target)
+    bx, by, bh = x0 + 0.035 * width, y0 + 0.03 * height, 0.011 * height
+    if length >= 1000:
+        label = f"{fmt.nombre(length / 1000, 0 if length % 1000 == 0 else 1)}{fmt.NNBSP}km"
+    else:
+        label = f"{fmt.nombre(length, 0)}{fmt.NNBSP}m"
+    artists = [
+        ax.add_patch(Rectangle((bx, by), length / 2, bh, facecolor="#222222", edgecolor="#222222", lw=0.6, zorder=21)),
+        ax.add_patch(Rectangle((bx + length / 2, by), length / 2, bh, facecolor="white", edgecolor="#222222",
+                               lw=0.6, zorder=21)),
+    ]
+    for x, t in ((bx, "0"), (bx + length, label)):
+        artists.append(ax.text(x, by + bh * 1.8, t, ha="center", va="bottom", fontsize=6.5, color="#222222",
+                               zorder=22))
+    r = ax.figure.canvas.get_renderer()
+    box_ = Bbox.union([a.get_window_extent(r) for a in artists]).padded(4)
+    (px0, py0), (px1, py1) = ax.transData.inverted().transform(box_.get_points())
+    ax.add_patch(Rectangle((px0, py0), px1 - px0, py1 - py0, facecolor="white", edgecolor="none", alpha=0.92,
+                           zorder=20))
+    return box_
+
+
+def _nord(ax) -> Bbox:
+    """Small north arrow in the upper right corner (grid north of the projection)."""
+    arrow = ax.annotate("", xy=(0.965, 0.975), xytext=(0.965, 0.905), xycoords="axes fraction",
+                        arrowprops=dict(arrowstyle="-|>", color="#222222", lw=1.2, mutation_scale=11), zorder=22)
+    n = ax.text(0.965, 0.895, "N", transform=ax.transAxes, ha="center", va="top", fontsize=8,
+                fontweight="bold", color="#222222", zorder=22, path_effects=HALO)
+    r = ax.figure.canvas.get_renderer()
+    return Bbox.union([arrow.get_window_extent(r), n.get_window_extent(r)])
+
+
+def _plus_grand(geom) -> Polygon | None:
+    if geom is None or geom.is_empty:
+        return None
+    if isinstance(geom, Polygon):
+        return geom
+    polys = [g for g in getattr(geom, "geoms", []) if isinstance(g, (Polygon, MultiPolygon))]
+    flat = []
+    for g in polys:
+        flat.extend(g.geoms if isinstance(g, MultiPolygon) else [g])
+    return max(flat, key=lambda p: p.area) if flat else None
+
+
+def _point_label(geom):
+    poly = _plus_grand(geom)
+    if poly is None:
+        return None
+    try:
+        return polylabel(poly, tolerance=max(math.sqrt(poly.area) / 50, 1.0))
+    except Exception:  # degenerate polygon
+        return poly.representative_point()
+
+
+_DECALAGES = (  # offset in points, ha, va: right, left, above, below
+    (4, 2, "left", "bottom"),
+    (-4, 2, "right", "bottom"),
+    (4, -2, "left", "top"),
+    (-4, -2, "right", "top"),
+    (0, 5, "center", "bottom"),
+    (0, -5, "center", "top"),
+)
+
+
+def _etiquettes(ax, items: list[tuple[float, float, str]], occupees: list[Bbox], *, fontsize: float,
+                point: bool = True, style: str = "normal", color: str = "#1a1a1a", weight: str = "normal",
+                max_n: int | None = None) -> int:
+    """Place labels greedily (items in priority order), skipping those that would overlap.
+
+    Boxes are padded by a few pixels so that neighbouring names never touch.
+    """
+    r = ax.figure.canvas.get_renderer()
+    ecart = 4 * ax.figure.dpi / 100
+    axbox = ax.get_window_extent(r)
+    placed = 0
+    for x, y, text in items:
+        if max_n is not None and placed >= max_n:
+            break
+        offsets = _DECALAGES if point else ((0, 0, "center", "center"),)
+        for dx, dy, ha, va in offsets:
+            t = ax.annotate(_mpl(text), (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                            fontsize=fontsize, fontstyle=style, fontweight=weight, color=color,
+                            path_effects=HALO, zorder=30)
+            bb = t.get_window_extent(r).padded(ecart)
+            inside = axbox.x0 <= bb.x0 and bb.x1 <= axbox.x1 and axbox.y0 <= bb.y0 and bb.y1 <= axbox.y1
+            if inside and not any(bb.overlaps(o) for o in occupees):
+                occupees.append(bb)
+                if point:
+                    (dot,) = ax.plot([x], [y], marker="o", ms=2.6, color=color, mec="white", mew=0.6, zorder=29)
+                    # keep other labels off this dot, so that each dot reads with its own name
+                    occupees.append(dot.get_window_extent(r).padded(ecart))
+                placed += 1
+                break
+            t.remove()
+    return placed
+
+
+def _noms_communes(communes: gpd.GeoDataFrame, n: int) -> list[tuple[float, float, str]]:
+    g = _plottable(_perimetre(communes))
+    if "population" in g.columns:
+        g = g.sort_values("population", ascending=False, kind="stable")
+    out = []
+    for _, row in g.head(n).iterrows():
+        p = row.geometry.representative_point()
+        out.append((p.x, p.y, str(row["nom"])))
+    return out
+
+
+def _noms_departements(ctx: ReportContext, codes: list[str], bounds, contour) -> list[tuple]:
+    """Touched départements first, then neighbours visible in the frame."""
+    view = box(*bounds).buffer(-0.04 * (bounds[2] - bounds[0]))
+    deps = _plottable(ctx.departements)
+    items = []
+    for touched in (True, False):
+        for _, d in deps.iterrows():
+            if (str(d["code"]) in codes) != touched:
+                continue
+            g = d.geometry.intersection(view)
+            if contour is not None and touched:
+                g = g.difference(contour.buffer(0.02 * (bounds[2] - bounds[0])))
+            if g.is_empty or g.area < 0.02 * view.area:
+                continue
+            p = _point_label(g)
+            if p is not None:
+                items.append((p.x, p.y, str(d["nom"]), touched))
+    return items
+
+
+def _fond(ax, ctx: ReportContext, codes: list[str]) -> None:
+    deps = _plottable(ctx.departements)
+    if len(deps):
+        deps.plot(ax=ax, facecolor=COLOR_VOISINS, edgecolor=COLOR_LIMITE_VOISINS, linewidth=0.6, zorder=1)
+
+
+def _contours(ax, ctx: ReportContext, codes: list[str], contour) -> None:
+    lim = _limites_departements(ctx, codes)
+    if len(lim):
+        lim.boundary.plot(ax=ax, color=COLOR_LIMITE_DEP, linewidth=1.0, zorder=10)
+    if contour is not None:
+        gpd.GeoSeries([contour], crs=ctx.communes.crs).boundary.plot(
+            ax=ax, color=COLOR_CONTOUR, linewidth=2.0, zorder=11, capstyle="round", joinstyle="round"
+        )
+
+
+def _noms_deps_txt(ctx: ReportContext, codes: list[str]) -> str:
+    """``"le département de Saône-et-Loire (71)"`` / ``"les départements de la Côte-d'Or (21) et de ..."``."""
+    deps = ctx.departements.drop_duplicates("code")
+    deps = deps.set_index(deps["code"].astype(str))
+    noms = [
+        f"{de_territoire(Territoire('departement', c, str(deps.loc[c, 'nom'])))} ({c})" if c in deps.index else c
+        for c in codes
+    ]
+    return ("le département " if len(codes) == 1 else "les départements ") + fmt.liste(noms)
+
+
+def carte_situation(ctx: ReportContext, out_dir: Path) -> Carte | None:
+    """Perimeter communes filled, other communes of the département(s) grey, outlines, names.
+
+    None when no commune has a geometry (contours unavailable).
+    """
+    if not len(_plottable(ctx.communes)):
+        return None
+    codes = _deps_touches(ctx.communes)
+    contour = _contour_perimetre(ctx.communes)
+    mise = _Mise(_emprise(ctx, codes))
+    ax = mise.ax
+    _fond(ax, ctx, codes)
+    c = _plottable(ctx.communes)
+    c = c[c["departement"].astype(str).isin(codes)]
+    inside = c["perimetre"].fillna(False).astype(bool).to_numpy()
+    if (~inside).any():
+        c[~inside].plot(ax=ax, facecolor=COLOR_AUTRES, edgecolor="white", linewidth=0.25, zorder=2)
+    if inside.any():
+        c[inside].plot(ax=ax, facecolor=COLOR_PERIMETRE, edgecolor="white", linewidth=0.3, zorder=3)
+    _contours(ax, ctx, codes, contour)
+
+    deps_txt = _noms_deps_txt(ctx, codes)
+    titre = f"Situation : {ctx.nom}"
+    n_perim = int(_perimetre(ctx.communes).shape[0])
+    sous_titre = f"{fmt.nombre(n_perim)} commune{'s' if n_perim > 1 else ''} du territoire, dans {deps_txt}"
+    mise.textes(titre, sous_titre, CONTOURS_SOURCE)
+    autres = "Autres communes du département" if len(codes) == 1 else "Autres communes des départements"
+    handles = [
+        Patch(facecolor=COLOR_PERIMETRE, edgecolor=COLOR_CONTOUR, linewidth=1.6,
+              label=_mpl(f"Communes du territoire ({ctx.nom})")),
+        Patch(facecolor=COLOR_AUTRES, edgecolor="white", label=autres),
+        Line2D([], [], color=COLOR_LIMITE_DEP, linewidth=1.0, label="Limite départementale"),
+    ]
+    mise.legende_(handles, None, ncol=2)
+    mise.finir()
+
+    occupees = [_echelle(ax), _nord(ax)]
+    _etiquettes(ax, _noms_communes(ctx.communes, 12), occupees, fontsize=7.5, weight="bold", max_n=8)
+    deps_items = _noms_departements(ctx, codes, mise.bounds, contour)
+    for touched in (True, False):
+        _etiquettes(ax, [(x, y, (n.upper() if touched else n)) for x, y, n, t in deps_items if t == touched],
+                    occupees, fontsize=8 if touched else 7, point=False, style="italic",
+                    color="#555555" if touched else "#8a8a8a")
+
+    png, svg = out_dir / "situation.png", out_dir / "situation.svg"
+    mise.enregistrer(png, svg)
+    legende = f"Carte 1 – Situation du territoire « {ctx.nom} » dans {deps_txt}. {CONTOURS_SOURCE}"
+    return Carte("situation", png, svg, titre, legende)
+
+
+# --- APL choropleth --------------------------------------------------------------------
+
+def classes(values: np.ndarray, seuil: float = APL_SEUIL, k: int = 5) -> list[float]:
+    """Class breaks (lower-inclusive) from Fisher-Jenks, rounded to 0.1, forced to include ``seuil``.
+
+    A value v falls in class i when breaks[i-1] <= v < breaks[i].
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    if not len(v):
+        return []
+    lo, hi = float(v.min()), float(v.max())
+    uniq = np.unique(v)
+    breaks: list[float] = []
+    if len(uniq) > 2:
+        # Fisher-Jenks is quadratic: classify a quantile sample for big départements
+        sample = np.quantile(v, np.linspace(0, 1, 600)) if len(v) > 600 else v
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Nn]umba.*")
+            fj = mapclassify.FisherJenks(sample, k=min(k, len(uniq) - 1))
+        breaks = [round(float(b), 1) for b in fj.bins[:-1]]
+    if lo < seuil <= hi:
+        breaks = [b for b in breaks if abs(b - seuil) >= 0.25] + [seuil]
+    breaks = sorted({b for b in breaks if lo < b <= hi})
+    # rounding can leave a class empty: merge it into its neighbour (never drop the threshold)
+    while True:
+        counts = np.bincount(np.searchsorted(np.asarray(breaks), v, side="right"), minlength=len(breaks) + 1)
+        empty = [i for i, n in enumerate(counts) if n == 0]
+        removable = [b for i in empty for b in (breaks[i] if i < len(breaks) else None,
+                                                 breaks[i - 1] if i > 0 else None) if b is not None and b != seuil]
+        if not removable:
+            return breaks
+        breaks.remove(removable[0])
+
+
+def _libelles_classes(breaks: list[float], lo: float, hi: float) -> list[str]:
+    n = lambda x: fmt.nombre(x, 1)  # noqa: E731
+    if not breaks:
+        return [f"de {n(lo)} à {n(hi)}" if n(lo) != n(hi) else n(lo)]
+    out = [f"moins de {n(breaks[0])}"]
+    for a, b in zip(breaks, breaks[1:]):
+        out.append(f"de {n(a)} à moins de {n(b)}")
+    out.append(f"{n(breaks[-1])} ou plus")
+    return out
+
+
+def _couleurs(breaks: list[float], lo: float, seuil: float) -> list:
+    """Reds under the threshold (darker = lower), blues above (darker = higher)."""
+    n_cls = len(breaks) + 1
+    uppers = breaks + [math.inf]
+    n_low = sum(1 for u in uppers if u <= seuil)
+    n_high = n_cls - n_low
+    cmap = matplotlib.colormaps["RdBu"]
+    low = [cmap(x) for x in np.linspace(0.06, 0.36, n_low)] if n_low > 1 else [cmap(0.2)] * n_low
+    high = [cmap(x) for x in np.linspace(0.62, 0.94, n_high)] if n_high > 1 else [cmap(0.75)] * n_high
+    return low + high
+
+
+def _legende_apl(ctx: ReportContext) -> tuple[str, str, str]:
+    """(title vintage, unit, caption source) read from the apl_mg indicator rows and provenance."""
+    ind = ctx.indicateurs
+    rows = ind[ind["indicateur"] == APL_COLUMN]
+    mill = str(rows["millesime"].dropna().iloc[0]) if len(rows) and rows["millesime"].notna().any() else ""
+    unite = str(rows["unite"].dropna().iloc[0]) if len(rows) and rows["unite"].notna().any() else ""
+    sid = str(rows["source"].dropna().iloc[0]) if len(rows) and rows["source"].notna().any() else ""
+    par_id = sources_par_id(ctx)
+    producteur = str(par_id.get(sid, {}).get("producteur") or "") or (nom_source(sid, par_id) if sid else "DREES")
+    # DREES standardises the population of year N-2 for the APL of year N
+    # (workbook header: "APL 2023 ... Populations par sexe et âge 2021").
+    std = f" (population standardisée {int(mill) - 2})" if mill.isdigit() else ""
+    src = f"Source : {producteur}, APL {mill}{std}".rstrip() + " ; " + CONTOURS_SOURCE.removeprefix("Source : ")
+    return mill, unite, src
+
+
+def carte_apl(ctx: ReportContext, out_dir: Path) -> Carte | None:
+    """Choropleth of the APL per commune; None when the column holds no value at all."""
+    if APL_COLUMN not in ctx.communes.columns or not len(_plottable(ctx.communes)):
+        return None
+    codes = _deps_touches(ctx.communes)
+    c = _plottable(ctx.communes)
+    c = c[c["departement"].astype(str).isin(codes)].copy()
+    vals = c[APL_COLUMN].astype(float).to_numpy()
+    ok = ~np.isnan(vals)
+    if not ok.any():
+        return None
+    contour = _contour_perimetre(ctx.communes)
+    mise = _Mise(_emprise(ctx, codes))
+    ax = mise.ax
+    _fond(ax, ctx, codes)
+
+    breaks = classes(vals)
+    lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
+    couleurs = _couleurs(breaks, lo, APL_SEUIL)
+    cls = np.searchsorted(np.asarray(breaks), vals[ok], side="right")
+    with_data = c[ok].assign(_couleur=[couleurs[i] for i in cls])
+    with_data.plot(ax=ax, color=list(with_data["_couleur"]), edgecolor="white", linewidth=0.2, zorder=2)
+    nd = c[~ok]
+    with plt.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
+        if len(nd):
+            nd.plot(ax=ax, facecolor="white", edgecolor=COLOR_ND_EDGE, hatch="//////", linewidth=0.3, zorder=2)
+    _contours(ax, ctx, codes, contour)
+
+    mill, unite, source = _legende_apl(ctx)
+    titre = f"Accessibilité potentielle localisée (APL) aux médecins généralistes{', ' + mill if mill else ''}"
+    sous_titre = f"Par commune : {ctx.nom} et {_noms_deps_txt(ctx, codes)}"
+    mise.textes(titre, sous_titre, source)
+    counts = np.bincount(cls, minlength=len(couleurs))
+    handles = [
+        Patch(facecolor=col, edgecolor="none", label=f"{lab} ({fmt.nombre(int(n))})")
+        for col, lab, n in zip(couleurs, _libelles_classes(breaks, lo, hi), counts)
+    ]
+    if len(nd):
+        with plt.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
+            handles.append(Patch(facecolor="white", edgecolor=COLOR_ND_EDGE, hatch="//////", linewidth=0.5,
+                                 label=f"Donnée non disponible ({fmt.nombre(len(nd))})"))
+    handles += [
+        Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")),
+        Line2D([], [], color=COLOR_LIMITE_DEP, linewidth=1.0, label="Limite départementale"),
+    ]
+    unite_txt = unite or "consultations/visites accessibles par an et par habitant standardisé"
+    sous_seuil = bool((vals[ok] < APL_SEUIL).any())
+    seuil_txt = fmt.nombre(APL_SEUIL, 1)
+    titre_leg = (
+        f"APL {mill}, en {unite_txt} (nombre de communes)\n"
+        f"Seuil de sous-densité : moins de {seuil_txt} "
+        + ("(classes en rouge)" if sous_seuil else "(aucune commune sous le seuil)")
+    )
+    mise.legende_(handles, titre_leg, ncol=2)
+    with plt.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
+        mise.finir()
+        occupees = [_echelle(ax), _nord(ax)]
+        _etiquettes(ax, _noms_communes(ctx.communes, 8), occupees, fontsize=7, weight="bold", max_n=5)
+        png, svg = out_dir / "apl_mg.png", out_dir / "apl_mg.svg"
+        mise.enregistrer(png, svg)
+    legende = (
+        f"Carte 2 – Accessibilité potentielle localisée (APL) aux médecins généralistes{' en ' + mill if mill else ''}, "
+        f"par commune. "
+        + (f"Les classes sous le seuil de {seuil_txt} consultations par habitant et par an (zones sous-denses) sont en rouge"
+           if sous_seuil else f"Aucune commune n'est sous le seuil de {seuil_txt} consultations par habitant et par an")
+        + f"{' ; les communes hachurées n’ont pas de donnée' if len(nd) else ''}. {source}"
+    )
+    return Carte("apl_mg", png, svg, titre, legende)
+
+
+def cartes(ctx: ReportContext, out_dir: Path) -> list[Carte]:
+    """Every map of the report, written under ``out_dir`` (``cartes/``)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [c for c in (carte_situation(ctx, out_dir), carte_apl(ctx, out_dir)) if c is not None]
+
