@@ -16,7 +16,7 @@ from rich.logging import RichHandler
 
 from .config import DiagnosticError, Workspace
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Diagnostic territorial de CPTS à partir des données ouvertes.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Diagnostic territorial de CPTS à partir des données ouvertes.")
 err = Console(stderr=True)
 
 MirrorOpt = typer.Option(None, "--mirror", help="Miroir hors ligne : dossier ou base http://127.0.0.1:PORT (sinon DIAGNOSTIC_MIRROR).")
@@ -112,9 +112,44 @@ def build(force: bool = typer.Option(False, "--force", help="Reconstruire même 
     err.print(f"Entrepôt prêt : {ws.warehouse}")
 
 
+@app.command()
+def status(mirror: Optional[str] = MirrorOpt) -> None:
+    """État des sources : millésime détenu, date de récupération, taille, empreinte, millésime plus récent."""
+    from rich.table import Table
+
+    from .fetch import read_manifest
+    from .registry import load_registry
+
+    try:
+        ws = _setup(mirror)
+        registry = load_registry(ws.registry)
+    except DiagnosticError as exc:
+        _fail(exc)
+    table = Table(title="Sources du diagnostic", show_lines=False)
+    for col in ("source", "millésime détenu", "fichiers", "récupéré le", "taille", "sha256", "registre"):
+        table.add_column(col)
+    for sid, source in registry.items():
+        held = sorted(p.name for p in (ws.raw / sid).glob("*") if p.is_dir() and read_manifest(p)) if (ws.raw / sid).is_dir() else []
+        latest_held = max(held, default=None)
+        expected = source.files(latest_held) if latest_held in source.vintages else {}
+        manifest = read_manifest(ws.raw / sid / latest_held) if latest_held else {}
+        recs = [manifest[n] for n in expected if n in manifest]
+        newer = [v for v in source.vintages if latest_held is None or v > latest_held]
+        table.add_row(
+            sid,
+            latest_held or "absent",
+            f"{len(recs)}/{len(expected) or len(source.files())}",
+            max((r["retrieved_at"] for r in recs), default="—"),
+            f"{sum(r['bytes'] for r in recs) / 1e6:.1f} Mo" if recs else "—",
+            recs[0]["sha256"][:12] + ("…" if len(recs) == 1 else f"… (+{len(recs) - 1})") if recs else "—",
+            f"plus récent : {', '.join(sorted(newer))}" if newer else "à jour",
+        )
+    Console().print(table)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     try:
-        app()
+        app(standalone_mode=True)
     except KeyboardInterrupt:
         err.print("Interrompu.")
         sys.exit(130)
