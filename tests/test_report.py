@@ -51,22 +51,23 @@ COMMUNES = [  # code, nom, departement, col, row, population, apl_mg
 
 CATALOGUE = pd.DataFrame(
     [
-        ("nb_communes", "Nombre de communes", "communes", "Communes du COG 2026.", "territoire"),
-        ("population", "Population municipale", "habitants", "Population légale en vigueur au 1er janvier 2026.", "territoire"),
-        ("superficie_km2", "Superficie", "km²", "Somme des superficies communales.", "territoire"),
-        ("densite_population", "Densité de population", "hab./km²", "Population rapportée à la superficie.", "territoire"),
+        ("nb_communes", "Nombre de communes", "communes", "Communes du COG 2026.", "Territoire"),
+        ("population", "Population municipale", "habitants", "Population légale en vigueur au 1er janvier 2026.", "Territoire"),
+        ("superficie_km2", "Superficie", "km²", "Somme des superficies communales.", "Territoire"),
+        ("densite_population", "Densité de population", "hab./km²", "Population rapportée à la superficie.", "Territoire"),
         ("apl_mg", "APL aux médecins généralistes", "consultations/visites accessibles par an et par habitant standardisé",
-         "Moyenne des APL communales pondérée par la population standardisée.", "offre_soins"),
+         "Moyenne des APL communales pondérée par la population standardisée.", "Offre de soins"),
         ("apl_mg_2022", "APL aux médecins généralistes (2022)", "consultations/visites accessibles par an et par habitant standardisé",
-         "Idem, millésime 2022.", "offre_soins"),
-        ("evol_apl_mg", "Évolution de l'APL 2022-2023", "points", "Différence APL 2023 - APL 2022.", "offre_soins"),
+         "Idem, millésime 2022.", "Offre de soins"),
+        ("evol_apl_mg", "Évolution de l'APL 2022-2023", "points", "Différence APL 2023 - APL 2022.", "Offre de soins"),
         ("part_pop_apl_mg_inf_2_5", "Part de la population dans une commune où l'APL < 2,5", "%",
-         "Population non standardisée des communes sous le seuil, rapportée à la population.", "offre_soins"),
+         "Population non standardisée des communes sous le seuil, rapportée à la population.", "Offre de soins"),
     ],
     columns=["indicateur", "libelle", "unite", "definition", "theme"],
-)
-MILLESIME = {"apl_mg": "2023", "apl_mg_2022": "2022", "evol_apl_mg": "2022-2023", "part_pop_apl_mg_inf_2_5": "2023"}
+).assign(ordre=lambda d: range(len(d)))  # as warehouse.catalogue() gives it
+MILLESIME = {"superficie_km2": "2018", "apl_mg": "2023", "apl_mg_2022": "2022", "evol_apl_mg": "2022-2023", "part_pop_apl_mg_inf_2_5": "2023"}
 SOURCE = {i: "drees_apl" for i in ("apl_mg", "apl_mg_2022", "evol_apl_mg", "part_pop_apl_mg_inf_2_5")}
+SOURCE |= {"superficie_km2": "ign_contours", "densite_population": "insee_cog+ign_contours"}  # two sources
 
 # value per territory; None = non_disponible
 VALEURS = {
@@ -145,10 +146,17 @@ def make_ctx(nom: str = "CPTS Fixture Saône", perimetre: tuple[str, ...] = ("71
          "producteur": "DREES", "licence": "Licence Ouverte 2.0",
          "url": "javascript:alert(1)", "millesime": "2022-2023",
          "fichier": "apl_mg.xlsx", "recupere_le": "2026-11-23", "octets": 3803291, "sha256": "ab" * 32},
+        {"source": "ign_contours", "titre": "Contours des communes (ADMIN EXPRESS)",
+         "producteur": "IGN ; mis en forme par Grégoire David (france-geojson)", "licence": "Licence Ouverte",
+         "url": "https://raw.githubusercontent.com/gregoiredavid/france-geojson/master/departements/…",
+         "millesime": "2018", "fichier": "3 fichiers", "recupere_le": "2026-11-24", "octets": 1000, "sha256": None},
+        {"source": "rpps", "titre": "Annuaire santé (RPPS)", "producteur": "ANS", "licence": "Licence Ouverte 2.0",
+         "url": "https://annuaire.sante.fr/…", "millesime": "2025", "fichier": "3 fichiers (liste dans provenance.json)",
+         "recupere_le": None, "octets": None, "sha256": None, "disponible": False},
     ]
     return ReportContext(
         slug="cpts-fixture", nom=nom, description="Périmètre défini par une liste de communes (fixture de test).",
-        indicateurs=ind, communes=communes, departements=departements, sources=sources, catalogue=CATALOGUE.copy(),
+        indicateurs=ind, communes=communes, departements=departements, sources=sources, catalogue=CATALOGUE.iloc[::-1].reset_index(drop=True),  # order given by "ordre"
         produit_le=date(2026, 11, 24),
     )
 
@@ -165,7 +173,7 @@ def rendu(tmp_path_factory) -> tuple[ReportContext, Path, list[Path]]:
 def test_all_files_written(rendu):
     _, out, written = rendu
     expected = [
-        "indicateurs.csv", "indicateurs.xlsx", "diagnostic.html", "provenance.json",
+        "indicateurs.csv", "indicateurs.xlsx", "diagnostic.html",
         "cartes/situation.png", "cartes/situation.svg", "cartes/apl_mg.png", "cartes/apl_mg.svg",
     ]
     for rel in expected:
@@ -222,6 +230,9 @@ def test_xlsx_sheets_and_headers(rendu):
     assert [c.value for c in wb["Sources"][1]][:3] == ["Identifiant", "Titre", "Producteur"]
     assert [c.value for c in wb["Définitions"][1]] == ["Identifiant", "Libellé", "Unité", "Définition", "Thème"]
     assert wb["Définitions"].max_row == len(CATALOGUE) + 1
+    assert wb["Définitions"]["A2"].value == "nb_communes"  # sorted by the catalogue's "ordre"
+    assert wb["Indicateurs"]["A2"].value == "Territoire et population"
+    assert [c.value for c in wb["Sources"][1]][-1] == "Disponible"
 
 
 def test_html_self_contained_french(rendu):
@@ -235,11 +246,16 @@ def test_html_self_contained_french(rendu):
     assert f"90{NNBSP}474" in html  # thousands separator
     assert f"551{NNBSP}493" in html
     assert "3,1" in html and "301,6" in html  # decimal comma
+    # composite source "insee_cog+ign_contours": each component named once, with its own vintage
+    assert ("Source : INSEE – Communes, populations légales 2026 (découpage administratif), 2026 ; "
+            "IGN – Contours des communes (ADMIN EXPRESS), 2018.") in html
     assert "\u22120,08" in html  # signed evolution with a true minus sign
     assert "n.d." in html
     assert 'src="cartes/' not in html and "<img src=\"data:image/png;base64," in html
     assert html.count("data:image/png;base64,") == 2
     assert 'href="javascript' not in html
+    assert 'href="https://annuaire.sante.fr/…"' not in html  # abridged address: shown, not linked
+    assert "non récupéré" in html
     # Lecture computed from the figures: 90 474 / (551 493 + 534 124) = 8,3 %
     assert f"8,3{NNBSP}%" in html
     assert "de la population cumulée de la Côte-d&#39;Or et de Saône-et-Loire" in html

@@ -5,13 +5,13 @@ Files written into ``out_dir``:
 - ``indicateurs.csv``   the contract (long format), machine-readable;
 - ``indicateurs.xlsx``  its human-friendly twin (Indicateurs, Communes, Sources, Définitions);
 - ``cartes/situation.png|svg`` and ``cartes/apl_mg.png|svg`` (the latter only when APL values exist);
-- ``diagnostic.html``   the self-contained French document (maps embedded);
-- ``provenance.json``   the provenance entries the report cites.
+- ``diagnostic.html``   the self-contained French document (maps embedded).
+
+``provenance.json`` is written by the caller (pipeline), which knows the unavailable sources.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .context import CONTRACT_COLUMNS, ReportContext, check_context
@@ -33,7 +33,4 @@ def write_report(ctx: ReportContext, out_dir: Path) -> list[Path]:
     for m in maps:
         written += [m.png, m.svg]
     written.append(write_html(ctx, maps, out_dir / "diagnostic.html"))
-    prov = out_dir / "provenance.json"
-    prov.write_text(json.dumps(ctx.sources, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
-    written.append(prov)
     return written

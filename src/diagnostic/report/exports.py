@@ -11,6 +11,7 @@ from . import fmt
 from .context import SOURCE_KEYS, ReportContext
 from .tables import (
     THEME_AUTRE,
+    catalogue_trie,
     communes_perimetre,
     lignes,
     meta,
@@ -33,6 +34,7 @@ SOURCE_HEADERS = {
     "recupere_le": "Récupéré le",
     "octets": "Taille (octets)",
     "sha256": "SHA-256",
+    "disponible": "Disponible",
 }
 CATALOGUE_HEADERS = {
     "indicateur": "Identifiant",
@@ -41,6 +43,12 @@ CATALOGUE_HEADERS = {
     "definition": "Définition",
     "theme": "Thème",
 }
+CATALOGUE_HIDDEN = {"ordre"}  # internal ordering key, not for readers
+
+
+def _lien(url: str) -> bool:
+    """Whether ``url`` may become a clickable link (http(s) only, complete, short enough for Excel)."""
+    return url.startswith(("http://", "https://")) and "…" not in url and len(url) < 255
 
 
 def write_csv(ctx: ReportContext, path: Path) -> Path:
@@ -164,9 +172,11 @@ def _sheet_sources(wb, F: _Formats, ctx: ReportContext) -> None:
             v = s.get(k)
             if fmt.est_manquant(v) or v == "":
                 ws.write_blank(r, c, None, F.text)
+            elif isinstance(v, bool):
+                ws.write_string(r, c, "oui" if v else "non", F.text)
             elif k == "octets" and isinstance(v, (int, float)):
                 ws.write_number(r, c, float(v), F.num(0))
-            elif k == "url" and str(v).startswith(("http://", "https://")) and len(str(v)) < 255:
+            elif k == "url" and _lien(str(v)):
                 ws.write_url(r, c, str(v), F.url, string=str(v))
             else:
                 ws.write_string(r, c, str(v), F.text)
@@ -180,8 +190,9 @@ def _sheet_sources(wb, F: _Formats, ctx: ReportContext) -> None:
 
 def _sheet_definitions(wb, F: _Formats, ctx: ReportContext) -> None:
     ws = wb.add_worksheet("Définitions")
-    cat = ctx.catalogue
-    keys = [k for k in CATALOGUE_HEADERS if k in cat.columns] + [k for k in cat.columns if k not in CATALOGUE_HEADERS]
+    cat = catalogue_trie(ctx.catalogue)
+    keys = [k for k in CATALOGUE_HEADERS if k in cat.columns]
+    keys += [k for k in cat.columns if k not in CATALOGUE_HEADERS and k not in CATALOGUE_HIDDEN]
     ws.write_row(0, 0, [CATALOGUE_HEADERS.get(k, k) for k in keys], F.header)
     ws.set_row(0, 20)
     for r, row in enumerate(cat[keys].itertuples(index=False), start=1):

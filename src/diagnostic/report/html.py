@@ -32,7 +32,8 @@ def _data_uri(path: Path) -> str:
 
 def _date_donnees(ctx: ReportContext) -> str:
     """Latest retrieval date of the sources used ("données au ..."), else the production date."""
-    dates = [d for d in (fmt.as_date(s.get("recupere_le")) for s in ctx.sources) if d is not None]
+    dates = [d for d in (fmt.as_date(s.get("recupere_le")) for s in ctx.sources if s.get("disponible", True) is not False)
+             if d is not None]
     return fmt.date_fr(max(dates) if dates else ctx.produit_le)
 
 
@@ -122,7 +123,9 @@ def _sources(ctx: ReportContext) -> list[dict]:
                 "producteur": str(s.get("producteur") or ""),
                 "licence": str(s.get("licence") or ""),
                 "url": url,
-                "lien": url.startswith(("http://", "https://")),  # never a javascript: or data: link
+                # http(s) only (never javascript: or data:), and not an abridged "…/" address
+                "lien": url.startswith(("http://", "https://")) and "…" not in url,
+                "disponible": s.get("disponible", True) is not False,
                 "millesime": "" if fmt.est_manquant(s.get("millesime")) else str(s.get("millesime") or ""),
                 "fichier": str(s.get("fichier") or ""),
                 "recupere_le": fmt.date_courte(s.get("recupere_le")),

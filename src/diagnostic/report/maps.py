@@ -30,7 +30,7 @@ from shapely.ops import polylabel  # noqa: E402
 
 from . import fmt  # noqa: E402
 from .context import ReportContext  # noqa: E402
-from .tables import Territoire, nom_source, sources_par_id  # noqa: E402
+from .tables import Territoire, nom_source, producteur_court, sources_par_id  # noqa: E402
 from .texte import de_territoire  # noqa: E402
 
 DPI = 200
@@ -497,7 +497,9 @@ def _legende_apl(ctx: ReportContext) -> tuple[str, str, str]:
     unite = str(rows["unite"].dropna().iloc[0]) if len(rows) and rows["unite"].notna().any() else ""
     sid = str(rows["source"].dropna().iloc[0]) if len(rows) and rows["source"].notna().any() else ""
     par_id = sources_par_id(ctx)
-    producteur = str(par_id.get(sid, {}).get("producteur") or "") or (nom_source(sid, par_id) if sid else "DREES")
+    producteur = producteur_court(str(par_id.get(sid, {}).get("producteur") or "")) or (
+        nom_source(sid, par_id) if sid else "DREES"
+    )
     # DREES standardises the population of year N-2 for the APL of year N
     # (workbook header: "APL 2023 ... Populations par sexe et âge 2021").
     std = f" (population standardisée {int(mill) - 2})" if mill.isdigit() else ""

@@ -70,9 +70,17 @@ def territoires(ind: pd.DataFrame) -> list[Territoire]:
     return sorted(seen.values(), key=lambda t: (rank.get(t.type, len(rank)), t.code))
 
 
+def catalogue_trie(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """The catalogue in report order: by its ``ordre`` column when it has one, else as given."""
+    if "ordre" in catalogue.columns:
+        return catalogue.sort_values("ordre", kind="stable").reset_index(drop=True)
+    return catalogue
+
+
 def ordre_indicateurs(ind: pd.DataFrame, catalogue: pd.DataFrame) -> list[str]:
     """Indicator ids present in the data: catalogue order first, then unknown ids as they come."""
     present = list(dict.fromkeys(_s(i) for i in ind["indicateur"]))
+    catalogue = catalogue_trie(catalogue)
     cat = [_s(i) for i in catalogue["indicateur"]] if "indicateur" in catalogue.columns else []
     ordered = [i for i in dict.fromkeys(cat) if i in set(present)]
     return ordered + [i for i in present if i not in set(ordered)]
@@ -205,14 +213,27 @@ def sources_par_id(ctx: ReportContext) -> dict[str, dict]:
     return out
 
 
+def composantes(sid: str) -> list[str]:
+    """Source ids of a row: ``"cog+contours"`` (an indicator built from two sources) -> both."""
+    return [p.strip() for p in str(sid).split("+") if p.strip()]
+
+
+def producteur_court(producteur: str) -> str:
+    """The publisher without its trailing notes: ``"IGN ; mis en forme par ..."`` -> ``"IGN"``."""
+    return _s(producteur).split(" ; ")[0].strip()
+
+
 def nom_source(sid: str, par_id: dict[str, dict]) -> str:
-    """Readable source name: ``"DREES, Accessibilité potentielle localisée (APL)"``."""
+    """Readable source name: ``"DREES – Accessibilité potentielle localisée (APL)"``."""
+    parts = composantes(sid)
+    if len(parts) > 1:
+        return " ; ".join(nom_source(p, par_id) for p in parts)
     s = par_id.get(sid)
     if not s:
         return sid
-    prod, titre = _s(s.get("producteur")), _s(s.get("titre"))
+    prod, titre = producteur_court(_s(s.get("producteur"))), _s(s.get("titre"))
     if prod and titre and not titre.lower().startswith(prod.lower()):
-        return f"{prod}, {titre}"
+        return f"{prod} – {titre}"
     return titre or prod or sid
 
 

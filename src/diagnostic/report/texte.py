@@ -11,7 +11,7 @@ from typing import Callable
 
 from . import fmt
 from .context import ReportContext
-from .tables import THEME_AUTRE, Index, Territoire, meta, nom_source, sources_par_id, territoires
+from .tables import THEME_AUTRE, Index, Territoire, composantes, meta, nom_source, sources_par_id, territoires
 
 # Article type of each département / région name (INSEE "TNCC", as published in
 # @etalab/decoupage-administratif 6.0.0 departements.json / regions.json, COG 2026):
@@ -257,14 +257,28 @@ def lecture(f: Faits, ids: list[str], max_propositions: int = 2) -> str | None:
 
 
 def ligne_source(ctx: ReportContext, ids: list[str]) -> str:
-    """``"Source : DREES, APL aux médecins généralistes (2022, 2023)."`` from the rows of ``ids``."""
+    """``"Source : DREES – APL aux médecins généralistes, 2022 et 2023."`` from the rows of ``ids``."""
     ind = ctx.indicateurs[ctx.indicateurs["indicateur"].isin(ids)]
+    ind = ind.iloc[ind["indicateur"].map({i: n for n, i in enumerate(ids)}).argsort(kind="stable")]  # table order
     par_id = sources_par_id(ctx)
+    # vintages per source id; a composite row ("cog+contours") only gives its vintage to a
+    # component that no single-source row dates
+    simples: dict[str, list[str]] = {}
+    composees: dict[str, list[str]] = {}
+    for sid, mill in zip(ind["source"], ind["millesime"]):
+        if fmt.est_manquant(sid) or not str(sid).strip():
+            continue
+        parts = composantes(str(sid))
+        target = simples if len(parts) == 1 else composees
+        for p in parts:
+            target.setdefault(p, [])
+            if not fmt.est_manquant(mill):
+                target[p].append(str(mill))
     parts = []
-    for sid in dict.fromkeys(str(s) for s in ind["source"].dropna() if str(s).strip()):
-        mill = fmt.millesimes(list(ind.loc[ind["source"] == sid, "millesime"].astype("string").dropna()))
+    for sid in dict.fromkeys([*simples, *composees]):
+        mill = fmt.millesimes(simples.get(sid) or composees.get(sid, []))
         label = nom_source(sid, par_id)
-        parts.append(f"{label} ({', '.join(mill)})" if mill else label)
+        parts.append(f"{label}, {fmt.liste(mill)}" if mill else label)
     if not parts:
         return "Source : non renseignée."
     return "Source : " + " ; ".join(parts) + "."
