@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import box
 
 from diagnostic import warehouse
-from diagnostic.sources import cog
+from diagnostic.sources import apl, cog
 
 from conftest import FIXTURES
 
@@ -43,7 +43,7 @@ def con():
     staged = {
         "cog": staged_cog,
         "contours": {"geo_commune_2018": polygons, "geo_departement": deps},
-        "apl_mg": {"stg_apl_mg": APL[list(warehouse.apl.APL.columns)]},
+        "apl_mg": {"stg_apl_mg": APL[list(apl.APL.columns)]},
     }
     db = duckdb.connect()
     report = warehouse.BuildReport(rebuilt=True)

@@ -153,6 +153,15 @@ def main() -> None:  # pragma: no cover - console entry point
     except KeyboardInterrupt:
         err.print("Interrompu.")
         sys.exit(130)
+    except Exception as exc:  # a bug, not a user error: short French message, details on demand
+        if os.environ.get("DIAGNOSTIC_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]Erreur inattendue[/] ({type(exc).__name__}) : {exc}\n"
+            "Relancez avec DIAGNOSTIC_DEBUG=1 pour le détail technique, et signalez-la aux mainteneurs.",
+            highlight=False,
+        )
+        sys.exit(3)
 
 
 if __name__ == "__main__":  # python -m diagnostic.cli

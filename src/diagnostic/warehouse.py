@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ from .config import DiagnosticError, Workspace
 from .fetch import read_manifest
 from .ingest import raw_folder
 from .registry import Source
-from .sources import SourceFormatError, apl, cog, contours
+from .sources import SourceFormatError
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +66,8 @@ def fingerprint(ws: Workspace, sources: dict[str, Source]) -> str:
     for path in sorted(MODELS.rglob("*.sql")):
         h.update(path.read_bytes())
     h.update((Path(__file__).parent / "indicateurs.toml").read_bytes())
-    for module in (geo, cog, contours, apl):
-        h.update(Path(module.__file__).read_bytes())
+    for path in sorted((Path(__file__).parent / "sources").glob("*.py")) + [Path(geo.__file__)]:
+        h.update(path.read_bytes())
     return h.hexdigest()
 
 
@@ -115,21 +116,23 @@ def build(ws: Workspace, sources: dict[str, Source], *, force: bool = False) -> 
         return report
 
 
-def _stage(ws: Workspace, source: Source) -> dict:
-    folder = raw_folder(ws, source)
-    if source.parser == "cog":
-        return cog.parse(folder)
-    if source.parser == "contours":
-        return contours.parse(folder)
-    if source.parser == "apl":
-        return apl.parse(folder, source.vintage().get("sheets", []))
-    raise DiagnosticError(f"Analyseur inconnu {source.parser!r} pour la source {source.id}.")
+def parser_module(source: Source):
+    """The parser of a source: module `diagnostic.sources.<parser>`, with `parse(folder, vintage_spec)`
+    returning {table name: DataFrame} and `empty()` giving the same tables with no rows."""
+    try:
+        return importlib.import_module(f"diagnostic.sources.{source.parser}")
+    except ModuleNotFoundError:
+        raise DiagnosticError(f"Analyseur inconnu {source.parser!r} pour la source {source.id}.") from None
 
 
-def _empty_tables(source: Source) -> dict[str, pd.DataFrame]:
-    if source.parser == "apl":
-        return {"stg_apl_mg": pd.DataFrame({c: pd.Series(dtype=str if c in ("millesime", "code", "nom", "annee_population") else float) for c in apl.APL.columns})}
-    return {}
+def meta_rows(sources: dict[str, Source]) -> list[tuple]:
+    """(cle, source, millesime): each source's vintage, plus the vintages a source declares for its parts
+    (`millesimes` in the registry, e.g. the two APL years of one workbook)."""
+    rows = []
+    for sid, source in sources.items():
+        rows.append((sid, sid, source.latest))
+        rows += [(k, sid, str(v)) for k, v in source.vintage().get("millesimes", {}).items()]
+    return rows
 
 
 def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str) -> BuildReport:
@@ -140,16 +143,13 @@ def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str) 
         try:
             if not _complete(folder, source):
                 raise SourceFormatError(f"fichiers bruts absents ou incomplets dans {folder}")
-            staged[sid] = _stage(ws, source)
+            staged[sid] = parser_module(source).parse(folder, source.vintage())
         except SourceFormatError as exc:
             if sid in REQUIRED:
                 raise DiagnosticError(f"Source indispensable « {source.titre} » ({sid}) inutilisable : {exc}") from exc
             report.unavailable[sid] = str(exc)
-            staged[sid] = _empty_tables(source)
-    meta = [("cog", "cog", sources["cog"].latest), ("contours", "contours", sources["contours"].latest)]
-    if "apl_mg" in sources:
-        years = sorted(s.split()[-1] for s in sources["apl_mg"].vintage().get("sheets", []))
-        meta += [("apl_mg", "apl_mg", years[-1]), ("apl_mg_prec", "apl_mg", years[-2] if len(years) > 1 else None)]
+            staged[sid] = parser_module(source).empty()
+    meta = meta_rows(sources)
     con = duckdb.connect(str(path))
     try:
         run_models(con, staged, meta, report)
@@ -186,12 +186,12 @@ def run_models(con: duckdb.DuckDBPyConnection, staged: dict[str, dict], meta: li
                 _create(con, name, df)
     _create(con, "meta_source", pd.DataFrame(meta, columns=["cle", "source", "millesime"]))
     _create(con, "ref_indicateur", catalogue())
-    con.execute(model_sql("01_int_cog_passage.sql"))
-    _build_geo(con, staged["contours"], report)
-    for name in ("03_int_commune_apl.sql", "04_int_commune.sql", "05_int_territoire_commune.sql"):
-        con.execute(model_sql(name))
+    for model in sorted(MODELS.glob("[0-8]*.sql")):  # staging -> int_*, in file-name order
+        con.execute(model.read_text(encoding="utf-8"))
+        if model.name.startswith("01_"):  # geometry needs the code passage, int_commune needs geometry
+            _build_geo(con, staged["contours"], report)
     con.execute("CREATE TEMP VIEW selection_territoire AS SELECT * FROM int_territoire_commune")
-    con.execute("CREATE TABLE mart_indicateurs AS " + model_sql("90_mart_indicateurs.sql"))
+    con.execute("CREATE TABLE mart_indicateurs AS " + indicateurs_sql())
     con.execute("DROP VIEW selection_territoire")
     _run_checks(con)
 
@@ -222,11 +222,25 @@ def connect(ws: Workspace) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(ws.warehouse), read_only=True)
 
 
+def indicateurs_sql() -> str:
+    """All indicator marts (`9x_mart_indicateurs*.sql`, each returning contract rows for
+    `selection_territoire`) as one query, ordered by territory then catalogue order."""
+    parts = [p.read_text(encoding="utf-8").strip().rstrip(";") for p in sorted(MODELS.glob("9*_mart_indicateurs*.sql"))]
+    union = "\nUNION ALL BY NAME\n".join(f"SELECT * FROM ({part})" for part in parts)
+    return f"""
+        SELECT u.* FROM ({union}) u
+        JOIN ref_indicateur r USING (indicateur)
+        ORDER BY CASE u.territoire_type WHEN 'perimetre' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2
+                                        WHEN 'region' THEN 3 ELSE 4 END,
+                 u.territoire_code, r.ordre
+    """
+
+
 def indicateurs(con: duckdb.DuckDBPyConnection, selection: pd.DataFrame) -> pd.DataFrame:
     """The contract table for the territories of `selection` (territoire_type, territoire_code,
     territoire_nom, commune), computed by the same SQL as the stored mart."""
     con.register("selection_territoire", selection)
     try:
-        return con.sql(model_sql("90_mart_indicateurs.sql")).df()
+        return con.sql(indicateurs_sql()).df()
     finally:
         con.unregister("selection_territoire")

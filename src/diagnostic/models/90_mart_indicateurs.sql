@@ -48,6 +48,3 @@ SELECT l.territoire_type, l.territoire_code, l.territoire_nom, l.indicateur,
        CASE WHEN l.valeur IS NULL OR isnan(l.valeur) THEN 'non_disponible' ELSE l.statut END AS statut
 FROM long l
 JOIN ref_indicateur r ON r.indicateur = l.indicateur
-ORDER BY CASE l.territoire_type WHEN 'perimetre' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2
-                                WHEN 'region' THEN 3 ELSE 4 END,
-         l.territoire_code, r.ordre

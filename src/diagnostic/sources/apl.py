@@ -92,8 +92,15 @@ def parse_sheet(path: Path, sheet: str) -> pd.DataFrame:
     return validate(df.reset_index(drop=True), APL, f"{path}{where}", row_offset=h + 3)
 
 
-def parse(folder: Path, sheets: list[str]) -> dict[str, pd.DataFrame]:
+def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
+    """spec: the registry's vintage table; `sheets` lists the workbook's sheets to read."""
+    sheets = spec.get("sheets", [])
     files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and p.name != "manifest.json"]
     if len(files) != 1:
         raise SourceFormatError(f"Un seul classeur APL attendu dans {folder}, trouvé : {[p.name for p in files]}")
     return {"stg_apl_mg": pd.concat([parse_sheet(files[0], s) for s in sheets], ignore_index=True)}
+
+
+def empty() -> dict[str, pd.DataFrame]:
+    text = {"millesime", "code", "nom", "annee_population"}
+    return {"stg_apl_mg": pd.DataFrame({c: pd.Series(dtype=object if c in text else float) for c in APL.columns})}

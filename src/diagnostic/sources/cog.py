@@ -148,7 +148,7 @@ def parse_regions(path: Path) -> pd.DataFrame:
     return validate(df[["code", "nom", "zone"]].astype(str), REGIONS, path)
 
 
-def parse(folder: Path) -> dict[str, pd.DataFrame]:
+def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
     """All staging tables of the source, keyed by table name."""
     communes, anciens = parse_communes(folder / "communes.json")
     epci, membres = parse_epci(folder / "epci.json")
@@ -160,3 +160,7 @@ def parse(folder: Path) -> dict[str, pd.DataFrame]:
         "stg_cog_departement": parse_departements(folder / "departements.json"),
         "stg_cog_region": parse_regions(folder / "regions.json"),
     }
+
+
+def empty() -> dict[str, pd.DataFrame]:
+    return {}  # required source: the build stops without it
