@@ -55,8 +55,12 @@ def new_workspace(root: Path) -> Path:
     return root
 
 
-def run_cli(workspace: Path, *args: str, mirror: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DIAGNOSTIC_HOME": str(workspace), "DIAGNOSTIC_MIRROR": mirror or "", "COLUMNS": "200"}
+def cli_env(workspace: Path, mirror: str | None = None, **extra: str) -> dict:
+    return {**os.environ, "DIAGNOSTIC_HOME": str(workspace), "DIAGNOSTIC_MIRROR": mirror or "", "COLUMNS": "200", **extra}
+
+
+def run_cli(workspace: Path, *args: str, mirror: str | None = None, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = cli_env(workspace, mirror, **(env or {}))
     proc = subprocess.run(
         [sys.executable, "-m", "diagnostic.cli", *args], cwd=workspace, env=env, capture_output=True, text=True, timeout=600
     )
@@ -71,3 +75,42 @@ def built_workspace(tmp_path_factory, mirror_url) -> Path:
     ws = new_workspace(tmp_path_factory.mktemp("workspace"))
     run_cli(ws, "run", "cpts-centre-saone-et-loire", mirror=mirror_url)
     return ws
+
+
+class FaultyMirror:
+    """A loopback server that serves the mirror, except for paths given a script of faults.
+
+    `faults[path]` is a list consumed one request at a time; each item is a callable(handler) that answers
+    (or breaks the connection). When the list is empty, the mirror's file is served."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.faults: dict[str, list] = {}
+        self.requests: list[str] = []
+        mirror = self
+
+        class Handler(SimpleHTTPRequestHandler):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, directory=str(root), **kwargs)
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                mirror.requests.append(self.path)
+                script = mirror.faults.get(self.path)
+                if script:
+                    return script.pop(0)(self)
+                return super().do_GET()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()

@@ -17,13 +17,14 @@ from rich.logging import RichHandler
 from .config import DiagnosticError, Workspace
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Diagnostic territorial de CPTS à partir des données ouvertes.")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 MirrorOpt = typer.Option(None, "--mirror", help="Miroir hors ligne : dossier ou base http://127.0.0.1:PORT (sinon DIAGNOSTIC_MIRROR).")
 
 
 def _setup(mirror: Optional[str]) -> Workspace:
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err, show_path=False, show_time=False)])
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise for analysts
     mirror = mirror or os.environ.get("DIAGNOSTIC_MIRROR")
     if mirror:
         if not mirror.startswith(("http://", "https://")):
@@ -60,8 +61,10 @@ def run(
         err.print(f"[yellow]Avertissement :[/] {w}", highlight=False)
     for sid, reason in result.unavailable.items():
         err.print(f"[yellow]Source indisponible ({sid}) :[/] {reason}", highlight=False)
+    for sid, reason in result.not_updated.items():
+        err.print(f"[yellow]Source non mise à jour ({sid}) :[/] {reason}", highlight=False)
     err.print(f"Rapport écrit dans [bold]{result.out_dir}[/] en {time.perf_counter() - start:.1f} s.", highlight=False)
-    if strict and result.unavailable:
+    if strict and result.degraded:
         err.print("[bold red]Mode strict :[/] au moins une source est indisponible.")
         raise typer.Exit(1)
 

@@ -50,7 +50,10 @@ _SNIFF_BYTES = 4096
 _BOM = b"\xef\xbb\xbf"
 _ZIP_MAGIC = b"PK\x03\x04"
 _HTML_MARKERS = (b"<!doctype html", b"<html")
-_TIMEOUT = httpx.Timeout(connect=10, read=60, write=30, pool=10)
+def _timeout() -> httpx.Timeout:
+    """Connect/read timeouts; `DIAGNOSTIC_HTTP_TIMEOUT` (seconds) shortens them (tests, slow links)."""
+    read = float(os.environ.get("DIAGNOSTIC_HTTP_TIMEOUT", 60))
+    return httpx.Timeout(connect=min(10.0, read), read=read, write=30, pool=10)
 
 # h11 message when the connection closes before Content-Length bytes arrived.
 _INCOMPLETE_RE = re.compile(r"received (?P<got>\d+) bytes, expected (?P<expected>\d+)")
@@ -449,7 +452,7 @@ def _http_download(
     own_client = client is None
     if own_client:
         client = httpx.Client(
-            timeout=_TIMEOUT,
+            timeout=_timeout(),
             follow_redirects=True,
             headers={"User-Agent": _user_agent()},
         )
@@ -510,8 +513,15 @@ def fetch(
     backoff: float = 0.5,
     max_wait: float = 60.0,
     progress: bool = True,
+    check: "Callable[[Path], None] | None" = None,
+    tmp_dir: Path | None = None,
 ) -> Fetched:
     """Download ``url`` to ``dest`` (validated as ``expect``) and record it in the manifest.
+
+    ``check`` (optional) is called on the downloaded temporary file before it replaces ``dest``: any
+    exception it raises refuses the file (FetchError naming the URL), so a file whose content changed
+    format never replaces a good one. ``tmp_dir`` (default: beside ``dest``) holds the partial download;
+    its name carries the process id, so `clean_stale_parts` can remove what a killed process left.
 
     An existing ``dest`` is kept unless ``refresh``. ``mirror`` (default: env
     ``DIAGNOSTIC_MIRROR``) redirects the download to a local folder or an http(s) base.
@@ -542,7 +552,9 @@ def fetch(
 
     source = mirror_location(url, mirror)
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{dest.name}.", suffix=".part")
+    tmp_folder = Path(tmp_dir) if tmp_dir else folder
+    tmp_folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=tmp_folder, prefix=f".{dest.name}.{os.getpid()}.", suffix=".part")
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -562,6 +574,11 @@ def fetch(
         else:
             size, sha = _copy_local(source, tmp, url, max_bytes, progress)
         _validate(tmp, expect, url)
+        if check is not None:
+            try:
+                check(tmp)
+            except Exception as exc:  # the parser's own French message names what is wrong
+                raise FetchError(url, f"contenu refusé, le fichier précédent est conservé : {exc}") from exc
         retrieved_at = _utc_now()
         os.replace(tmp, dest)
     finally:
@@ -570,6 +587,28 @@ def fetch(
     rec = _record(url, source, retrieved_at, size, sha)
     _update_manifest(folder, dest.name, rec)
     return _from_record(dest, rec, downloaded=True)
+
+
+def clean_stale_parts(folder: Path) -> list[Path]:
+    """Remove partial downloads (``.*.<pid>.*.part``) left in ``folder`` by processes that no longer run."""
+    removed = []
+    for part in Path(folder).glob(".*.part") if Path(folder).is_dir() else []:
+        pid = part.name.split(".")[-3]  # .<name>.<pid>.<random>.part
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        _remove_quietly(part)
+        removed.append(part)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _record_ok(rec: dict) -> bool:

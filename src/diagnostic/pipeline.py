@@ -18,7 +18,7 @@ from shapely.geometry import box
 from . import geo, provenance, warehouse
 from .config import DiagnosticError, Workspace
 from .fetch import FetchError
-from .ingest import ingest, raw_folder
+from .ingest import ingest
 from .registry import Source, load_registry
 from .territoire import Territoire, resolve
 
@@ -28,30 +28,36 @@ log = logging.getLogger(__name__)
 @dataclass
 class RunReport:
     out_dir: Path | None = None
-    unavailable: dict[str, str] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)  # source id -> why it is missing
+    not_updated: dict[str, str] = field(default_factory=dict)  # source id -> why the refresh failed (old files kept)
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def degraded(self) -> bool:
+        """True when a source is missing or could not be brought up to date (`--strict` fails then)."""
+        return bool(self.unavailable or self.not_updated)
 
-def ingest_all(ws: Workspace, sources: dict[str, Source], *, refresh: bool = False) -> dict[str, str]:
-    """Fetch every source; returns source id -> French reason for those that could not be fetched.
+
+def ingest_all(ws: Workspace, sources: dict[str, Source], run: RunReport, *, refresh: bool = False) -> None:
+    """Fetch every source into `run.unavailable` / `run.not_updated` the reasons of failures.
     A failed download keeps the previous good file; a required source with no file at all stops the run."""
-    failed = {}
     for sid, source in sources.items():
         try:
             ingest(ws, source, refresh=refresh)
         except FetchError as exc:
-            failed[sid] = str(exc)
-            complete = all((raw_folder(ws, source) / name).is_file() for name in source.files())
-            if sid in warehouse.REQUIRED and not complete:
+            held = warehouse.complete(ws, source, source.latest)
+            if sid in warehouse.REQUIRED and not held:
                 raise DiagnosticError(f"Source indispensable « {source.titre} » indisponible : {exc}") from exc
-            log.warning("Source %s : %s", sid, exc)
-    return failed
+            if held:
+                run.not_updated[sid] = f"mise à jour impossible, les fichiers déjà téléchargés sont conservés. {exc}"
+            else:
+                run.unavailable[sid] = str(exc)
 
 
 def prepare(ws: Workspace, *, refresh: bool = False, force_build: bool = False) -> RunReport:
     sources = load_registry(ws.registry)
     run = RunReport()
-    run.unavailable.update(ingest_all(ws, sources, refresh=refresh))
+    ingest_all(ws, sources, run, refresh=refresh)
     built = warehouse.build(ws, sources, force=force_build)
     run.unavailable.update(built.unavailable)
     run.warnings.extend(built.warnings)
@@ -79,6 +85,11 @@ def departement_outlines(con) -> gpd.GeoDataFrame:
     return geo.from_wkb_frame(con.sql("SELECT code, nom, geom FROM geo_departement").df())
 
 
+def vintages_used(con) -> dict[str, str]:
+    """Source id -> the vintage the warehouse was built from."""
+    return dict(con.sql("SELECT cle, millesime FROM meta_source WHERE cle = source").fetchall())
+
+
 def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sources: dict[str, Source]):
     from .report.context import ReportContext
 
@@ -96,7 +107,7 @@ def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sour
         indicateurs=indicateurs,
         communes=communes,
         departements=outlines.reset_index(drop=True),
-        sources=provenance.summary(provenance.files(ws, sources)),
+        sources=provenance.summary(provenance.files(ws, sources, vintages_used(con))),
         catalogue=warehouse.catalogue(),
         produit_le=date.today(),
     )
@@ -111,7 +122,8 @@ def run(ws: Workspace, spec: str, *, refresh: bool = False) -> RunReport:
         result.warnings.extend(territoire.avertissements)
         indicateurs = warehouse.indicateurs(con, territoire.selection(con))
         ctx = report_context(ws, con, territoire, indicateurs, sources)
-    result.out_dir = write_atomically(ws, territoire.slug, ctx, provenance.files(ws, sources), result)
+        prov = provenance.files(ws, sources, vintages_used(con))
+    result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result)
     return result
 
 
@@ -132,7 +144,8 @@ def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: Ru
         (tmp / "provenance.json").write_text(
             json.dumps(
                 {"territoire": slug, "produit_le": ctx.produit_le.isoformat(), "sources": prov,
-                 "sources_indisponibles": result.unavailable, "avertissements": result.warnings},
+                 "sources_indisponibles": result.unavailable, "sources_non_mises_a_jour": result.not_updated,
+                 "avertissements": result.warnings},
                 ensure_ascii=False, indent=2,
             ),
             encoding="utf-8",

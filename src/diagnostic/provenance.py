@@ -8,12 +8,14 @@ from .ingest import raw_folder
 from .registry import Source
 
 
-def files(ws: Workspace, sources: dict[str, Source]) -> list[dict]:
-    """One entry per raw file held: source, titles, URL, vintage, retrieval date, size, sha256."""
+def files(ws: Workspace, sources: dict[str, Source], vintages: dict[str, str] | None = None) -> list[dict]:
+    """One entry per raw file of the vintage used (default: latest): source, titles, URL, vintage,
+    retrieval date, size, sha256."""
     out = []
     for sid, source in sources.items():
-        manifest = read_manifest(raw_folder(ws, source))
-        for name, url in source.files().items():
+        vintage = (vintages or {}).get(sid, source.latest)
+        manifest = read_manifest(raw_folder(ws, source, vintage))
+        for name, url in source.files(vintage).items():
             rec = manifest.get(name)
             out.append(
                 {
@@ -22,7 +24,7 @@ def files(ws: Workspace, sources: dict[str, Source]) -> list[dict]:
                     "producteur": source.producteur,
                     "licence": source.licence,
                     "url": url,
-                    "millesime": source.latest,
+                    "millesime": vintage,
                     "fichier": name,
                     "recupere_le": rec["retrieved_at"] if rec else None,
                     "octets": rec["bytes"] if rec else None,

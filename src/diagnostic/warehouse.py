@@ -53,16 +53,25 @@ def catalogue() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["indicateur", "ordre", "libelle", "unite", "theme", "definition"])
 
 
-def _complete(folder: Path, source: Source) -> bool:
+def complete(ws: Workspace, source: Source, vintage: str) -> bool:
+    """Every file of this vintage is on disk and in the manifest."""
+    folder = raw_folder(ws, source, vintage)
     manifest = read_manifest(folder)
-    return all((folder / name).is_file() and name in manifest for name in source.files())
+    return all((folder / name).is_file() and name in manifest for name in source.files(vintage))
+
+
+def candidate_vintages(ws: Workspace, source: Source) -> list[str]:
+    """Vintages to try, newest first: the registry's latest, then older ones held complete on disk."""
+    older = sorted((v for v in source.vintages if v != source.latest and complete(ws, source, v)), reverse=True)
+    return [source.latest, *older]
 
 
 def fingerprint(ws: Workspace, sources: dict[str, Source]) -> str:
     h = hashlib.sha256()
     for sid in sorted(sources):
-        folder = raw_folder(ws, sources[sid])
-        h.update(sid.encode() + json.dumps(read_manifest(folder), sort_keys=True).encode())
+        for vintage in sorted(sources[sid].vintages):
+            manifest = read_manifest(raw_folder(ws, sources[sid], vintage))
+            h.update(f"{sid}/{vintage}".encode() + json.dumps(manifest, sort_keys=True).encode())
     for path in sorted(MODELS.rglob("*.sql")):
         h.update(path.read_bytes())
     h.update((Path(__file__).parent / "indicateurs.toml").read_bytes())
@@ -105,8 +114,9 @@ def build(ws: Workspace, sources: dict[str, Source], *, force: bool = False) -> 
         if not force and stored.get("fingerprint") == fp:
             return BuildReport(rebuilt=False, unavailable=json.loads(stored["indisponibles"]),
                                warnings=json.loads(stored["avertissements"]))
+        for stale in ws.processed.glob(f".{ws.warehouse.name}.*.tmp*"):  # left by a killed build
+            stale.unlink(missing_ok=True)  # safe: we hold the build lock
         tmp = ws.warehouse.with_name(f".{ws.warehouse.name}.{os.getpid()}.tmp")
-        tmp.unlink(missing_ok=True)
         try:
             report = _build_into(tmp, ws, sources, fp)
             os.replace(tmp, ws.warehouse)
@@ -125,31 +135,41 @@ def parser_module(source: Source):
         raise DiagnosticError(f"Analyseur inconnu {source.parser!r} pour la source {source.id}.") from None
 
 
-def meta_rows(sources: dict[str, Source]) -> list[tuple]:
-    """(cle, source, millesime): each source's vintage, plus the vintages a source declares for its parts
-    (`millesimes` in the registry, e.g. the two APL years of one workbook)."""
+def meta_rows(sources: dict[str, Source], used: dict[str, str]) -> list[tuple]:
+    """(cle, source, millesime): the vintage used for each source, plus the vintages it declares for its
+    parts (`millesimes` in the registry, e.g. the two APL years of one workbook)."""
     rows = []
     for sid, source in sources.items():
-        rows.append((sid, sid, source.latest))
-        rows += [(k, sid, str(v)) for k, v in source.vintage().get("millesimes", {}).items()]
+        vintage = used.get(sid, source.latest)
+        rows.append((sid, sid, vintage))
+        rows += [(k, sid, str(v)) for k, v in source.vintage(vintage).get("millesimes", {}).items()]
     return rows
 
 
 def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str) -> BuildReport:
     report = BuildReport(rebuilt=True)
     staged: dict = {}
+    used: dict[str, str] = {}
     for sid, source in sources.items():
-        folder = raw_folder(ws, source)
-        try:
-            if not _complete(folder, source):
-                raise SourceFormatError(f"fichiers bruts absents ou incomplets dans {folder}")
-            staged[sid] = parser_module(source).parse(folder, source.vintage())
-        except SourceFormatError as exc:
+        problems = []
+        for vintage in candidate_vintages(ws, source):
+            folder = raw_folder(ws, source, vintage)
+            try:
+                if not complete(ws, source, vintage):
+                    raise SourceFormatError(f"fichiers bruts absents ou incomplets dans {folder}")
+                staged[sid] = parser_module(source).parse(folder, source.vintage(vintage))
+                used[sid] = vintage
+                break
+            except SourceFormatError as exc:
+                problems.append(f"millésime {vintage} : {exc}")
+        if sid not in used:
             if sid in REQUIRED:
-                raise DiagnosticError(f"Source indispensable « {source.titre} » ({sid}) inutilisable : {exc}") from exc
-            report.unavailable[sid] = str(exc)
+                raise DiagnosticError(f"Source indispensable « {source.titre} » ({sid}) inutilisable : " + " ; ".join(problems))
+            report.unavailable[sid] = " ; ".join(problems)
             staged[sid] = parser_module(source).empty()
-    meta = meta_rows(sources)
+        elif problems:
+            report.warnings.append(f"Source {sid} : " + " ; ".join(problems) + f" ; millésime {used[sid]} utilisé.")
+    meta = meta_rows(sources, used)
     con = duckdb.connect(str(path))
     try:
         run_models(con, staged, meta, report)

@@ -101,6 +101,12 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     return {"stg_apl_mg": pd.concat([parse_sheet(files[0], s) for s in sheets], ignore_index=True)}
 
 
+def check_file(path: Path, *, name: str, spec: dict) -> None:
+    """Parse the downloaded workbook's sheets (raises SourceFormatError)."""
+    for sheet in spec.get("sheets", []):
+        parse_sheet(path, sheet)
+
+
 def empty() -> dict[str, pd.DataFrame]:
     text = {"millesime", "code", "nom", "annee_population"}
     return {"stg_apl_mg": pd.DataFrame({c: pd.Series(dtype=object if c in text else float) for c in APL.columns})}

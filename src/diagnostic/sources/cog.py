@@ -162,5 +162,11 @@ def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
     }
 
 
+def check_file(path: Path, *, name: str, spec: dict | None = None) -> None:
+    """Parse one downloaded file as the file it replaces (raises SourceFormatError)."""
+    {"communes.json": parse_communes, "epci.json": parse_epci, "departements.json": parse_departements,
+     "regions.json": parse_regions}[name](path)
+
+
 def empty() -> dict[str, pd.DataFrame]:
     return {}  # required source: the build stops without it

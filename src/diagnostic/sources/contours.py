@@ -65,5 +65,10 @@ def parse(folder: Path, spec: dict | None = None) -> dict[str, gpd.GeoDataFrame]
     }
 
 
+def check_file(path: Path, *, name: str, spec: dict | None = None) -> None:
+    """Parse one downloaded file as the file it replaces (raises SourceFormatError)."""
+    validate(_read(path), CONTOURS if name.startswith("communes-") else DEP_CONTOURS, name)
+
+
 def empty() -> dict[str, pd.DataFrame]:
     return {}  # required source: the build stops without it
