@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import geo
+from . import geo, secret
 from .config import DiagnosticError, Workspace
 from .fetch import read_manifest
 from .ingest import raw_folder
@@ -50,7 +50,8 @@ def catalogue() -> pd.DataFrame:
     """The indicator catalogue (`indicateurs.toml`), in report order."""
     data = tomllib.loads((Path(__file__).parent / "indicateurs.toml").read_text(encoding="utf-8"))
     rows = [{"indicateur": k, "ordre": i, **v} for i, (k, v) in enumerate(data.items())]
-    return pd.DataFrame(rows, columns=["indicateur", "ordre", "libelle", "unite", "theme", "definition"])
+    columns = ["indicateur", "ordre", "libelle", "unite", "theme", "definition", "secret", "groupe", "total", "secret_de"]
+    return pd.DataFrame(rows, columns=columns).astype({c: object for c in columns[6:]})
 
 
 def complete(ws: Workspace, source: Source, vintage: str) -> bool:
@@ -75,6 +76,9 @@ def fingerprint(ws: Workspace, sources: dict[str, Source]) -> str:
     for path in sorted(MODELS.rglob("*.sql")):
         h.update(path.read_bytes())
     h.update((Path(__file__).parent / "indicateurs.toml").read_bytes())
+    settings = ws.root / "pipelines" / "diagnostic.toml"
+    if settings.is_file():
+        h.update(settings.read_bytes())
     for path in sorted((Path(__file__).parent / "sources").glob("*.py")) + [Path(geo.__file__)]:
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -118,7 +122,7 @@ def build(ws: Workspace, sources: dict[str, Source], *, force: bool = False) -> 
             stale.unlink(missing_ok=True)  # safe: we hold the build lock
         tmp = ws.warehouse.with_name(f".{ws.warehouse.name}.{os.getpid()}.tmp")
         try:
-            report = _build_into(tmp, ws, sources, fp)
+            report = _build_into(tmp, ws, sources, fp, secret.thresholds(ws.root / "pipelines" / "diagnostic.toml"))
             os.replace(tmp, ws.warehouse)
         finally:
             tmp.unlink(missing_ok=True)
@@ -146,7 +150,7 @@ def meta_rows(sources: dict[str, Source], used: dict[str, str]) -> list[tuple]:
     return rows
 
 
-def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str) -> BuildReport:
+def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str, seuils: dict[str, int]) -> BuildReport:
     report = BuildReport(rebuilt=True)
     staged: dict = {}
     used: dict[str, str] = {}
@@ -172,7 +176,7 @@ def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str) 
     meta = meta_rows(sources, used)
     con = duckdb.connect(str(path))
     try:
-        run_models(con, staged, meta, report)
+        run_models(con, staged, meta, report, seuils)
         unknown = con.sql("SELECT count(*) FROM int_apl_codes_inconnus").fetchone()[0]
         if unknown:
             report.warnings.append(f"APL : {unknown} ligne(s) du classeur sans commune correspondante au COG {sources['cog'].latest} (table int_apl_codes_inconnus).")
@@ -196,7 +200,8 @@ def _create(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> None
         con.unregister("_df")
 
 
-def run_models(con: duckdb.DuckDBPyConnection, staged: dict[str, dict], meta: list[tuple], report: BuildReport) -> None:
+def run_models(con: duckdb.DuckDBPyConnection, staged: dict[str, dict], meta: list[tuple], report: BuildReport,
+               seuils: dict[str, int] | None = None) -> None:
     """Load the staging tables, then run the models in order and the data checks.
 
     `staged`: source id -> {table name -> DataFrame} (contours: GeoDataFrames); `meta`: (cle, source, millesime)."""
@@ -206,12 +211,13 @@ def run_models(con: duckdb.DuckDBPyConnection, staged: dict[str, dict], meta: li
                 _create(con, name, df)
     _create(con, "meta_source", pd.DataFrame(meta, columns=["cle", "source", "millesime"]))
     _create(con, "ref_indicateur", catalogue())
+    _create(con, "meta_secret", pd.DataFrame(list((seuils or secret.DEFAULTS).items()), columns=["cle", "seuil"]))
     for model in sorted(MODELS.glob("[0-8]*.sql")):  # staging -> int_*, in file-name order
         con.execute(model.read_text(encoding="utf-8"))
         if model.name.startswith("01_"):  # geometry needs the code passage, int_commune needs geometry
             _build_geo(con, staged["contours"], report)
     con.execute("CREATE TEMP VIEW selection_territoire AS SELECT * FROM int_territoire_commune")
-    con.execute("CREATE TABLE mart_indicateurs AS " + indicateurs_sql())
+    _create(con, "mart_indicateurs", _masked(con, con.sql(indicateurs_sql()).df()))
     con.execute("DROP VIEW selection_territoire")
     _run_checks(con)
 
@@ -242,6 +248,12 @@ def connect(ws: Workspace) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(ws.warehouse), read_only=True)
 
 
+def _masked(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
+    """Secret statistique after aggregation, with the thresholds the warehouse was built with."""
+    seuils = dict(con.sql("SELECT cle, seuil FROM meta_secret").fetchall())
+    return secret.apply(df, con.sql("SELECT * FROM ref_indicateur").df(), seuils)
+
+
 def indicateurs_sql() -> str:
     """All indicator marts (`9x_mart_indicateurs*.sql`, each returning contract rows for
     `selection_territoire`) as one query, ordered by territory then catalogue order."""
@@ -261,6 +273,6 @@ def indicateurs(con: duckdb.DuckDBPyConnection, selection: pd.DataFrame) -> pd.D
     territoire_nom, commune), computed by the same SQL as the stored mart."""
     con.register("selection_territoire", selection)
     try:
-        return con.sql(indicateurs_sql()).df()
+        return _masked(con, con.sql(indicateurs_sql()).df())
     finally:
         con.unregister("selection_territoire")
