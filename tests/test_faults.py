@@ -6,6 +6,7 @@ Retries are bounded (count and time); the fault tests run in seconds."""
 from __future__ import annotations
 
 import hashlib
+import os
 import io
 import shutil
 import socket
@@ -89,8 +90,9 @@ def sha(path):
 def ws(tmp_path, built_workspace):
     """A workspace holding good raw files and a built warehouse (copied from the session's cold run)."""
     root = new_workspace(tmp_path / "ws")
-    shutil.copytree(built_workspace / "data" / "raw", root / "data" / "raw")
-    shutil.copytree(built_workspace / "data" / "processed", root / "data" / "processed")
+    # hard links: raw files and the warehouse are only ever replaced (os.replace), never modified in place
+    shutil.copytree(built_workspace / "data" / "raw", root / "data" / "raw", copy_function=os.link)
+    shutil.copytree(built_workspace / "data" / "processed", root / "data" / "processed", copy_function=os.link)
     return root
 
 

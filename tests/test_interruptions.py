@@ -5,6 +5,7 @@ next run completes; two runs at once in one folder both succeed."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import signal
 import subprocess
@@ -23,8 +24,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptio
 @pytest.fixture
 def ws(tmp_path, built_workspace):
     root = new_workspace(tmp_path / "ws")
-    shutil.copytree(built_workspace / "data" / "raw", root / "data" / "raw")
-    shutil.copytree(built_workspace / "data" / "processed", root / "data" / "processed")
+    # hard links: raw files and the warehouse are only ever replaced (os.replace), never modified in place
+    shutil.copytree(built_workspace / "data" / "raw", root / "data" / "raw", copy_function=os.link)
+    shutil.copytree(built_workspace / "data" / "processed", root / "data" / "processed", copy_function=os.link)
     return root
 
 

@@ -24,7 +24,8 @@ MirrorOpt = typer.Option(None, "--mirror", help="Miroir hors ligne : dossier ou 
 
 def _setup(mirror: Optional[str]) -> Workspace:
     logging.basicConfig(level=logging.INFO, format="%(message)s", handlers=[RichHandler(console=err, show_path=False, show_time=False)])
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise for analysts
+    for noisy in ("httpx", "weasyprint", "fontTools"):  # their INFO lines are noise for analysts
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     mirror = mirror or os.environ.get("DIAGNOSTIC_MIRROR")
     if mirror:
         if not mirror.startswith(("http://", "https://")):

@@ -72,7 +72,8 @@ def fingerprint(ws: Workspace, sources: dict[str, Source]) -> str:
     for sid in sorted(sources):
         for vintage in sorted(sources[sid].vintages):
             manifest = read_manifest(raw_folder(ws, sources[sid], vintage))
-            h.update(f"{sid}/{vintage}".encode() + json.dumps(manifest, sort_keys=True).encode())
+            held = complete(ws, sources[sid], vintage)
+            h.update(f"{sid}/{vintage}/{held}".encode() + json.dumps(manifest, sort_keys=True).encode())
     for path in sorted(MODELS.rglob("*.sql")):
         h.update(path.read_bytes())
     h.update((Path(__file__).parent / "indicateurs.toml").read_bytes())
