@@ -12,14 +12,25 @@ MIRROR ?=
 # Optional flags of `diagnostic run`: STRICT=1 fails when a source is unavailable, REFRESH=1 re-downloads.
 RUN_FLAGS := $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(STRICT),--strict) $(if $(REFRESH),--refresh)
 
-.PHONY: install diagnostic ingest build test clean help
+# Debian packages: WeasyPrint's libraries and fonts (PDF), poppler and Chromium (rendering checks in the tests).
+SYSTEM_DEPS := poppler-utils chromium fonts-liberation fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+
+.PHONY: install system-deps diagnostic ingest build test clean help
 
 help:
 	@echo "make diagnostic TERRITOIRE=<territoire> [MIRROR=<dossier|http://127.0.0.1:PORT>] [STRICT=1] [REFRESH=1]"
 	@echo "make test        lance la suite de tests (hors ligne, miroir ../shared/opendata servi en local)"
 	@echo "make ingest      télécharge les sources ; make build construit l'entrepôt DuckDB"
 
-install: $(STAMP)
+install: $(STAMP) system-deps
+
+system-deps:
+	@missing=$$(for p in $(SYSTEM_DEPS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Paquets système manquants : $$missing"; \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends $$missing; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +38,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-diagnostic: $(STAMP)
+diagnostic: $(STAMP) system-deps
 	$(BIN)/diagnostic run "$(TERRITOIRE)" $(RUN_FLAGS)
 
 ingest: $(STAMP)
@@ -36,7 +47,7 @@ ingest: $(STAMP)
 build: $(STAMP)
 	$(BIN)/diagnostic build $(if $(MIRROR),--mirror "$(MIRROR)")
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
 clean:

@@ -173,8 +173,8 @@ def rendu(tmp_path_factory) -> tuple[ReportContext, Path, list[Path]]:
 def test_all_files_written(rendu):
     _, out, written = rendu
     expected = [
-        "indicateurs.csv", "indicateurs.xlsx", "diagnostic.html",
-        "cartes/situation.png", "cartes/situation.svg", "cartes/apl_mg.png", "cartes/apl_mg.svg",
+        "indicateurs.csv", "indicateurs_excel.csv", "indicateurs.xlsx", "diagnostic.html", "diagnostic.pdf",
+        "diagnostic.docx", "cartes/situation.png", "cartes/situation.svg", "cartes/apl_mg.png", "cartes/apl_mg.svg",
     ]
     for rel in expected:
         assert (out / rel).is_file(), rel
@@ -208,8 +208,9 @@ def test_xlsx_sheets_and_headers(rendu):
 
     _, out, _ = rendu
     wb = openpyxl.load_workbook(out / "indicateurs.xlsx")
-    assert wb.sheetnames == ["Indicateurs", "Communes", "Sources", "Définitions"]
-    ws = wb["Indicateurs"]
+    assert wb.sheetnames == ["1. Territoire", "2. Population", "3. Offre de soins", "4. État de santé",
+                             "5. Accès aux soins", "Communes", "Sources", "Définitions"]
+    ws = wb["1. Territoire"]
     header = [c.value for c in ws[1]]
     assert header == [
         "Thème", "Indicateur", "Unité", "CPTS Fixture Saône", "Côte-d'Or (21)", "Saône-et-Loire (71)",
@@ -220,7 +221,7 @@ def test_xlsx_sheets_and_headers(rendu):
     pop = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[-1] == "population")
     assert pop[3] == 90474
     assert ws.cell(row=[r[-1] for r in ws.iter_rows(values_only=True)].index("population") + 1, column=4).number_format == "#,##0"
-    nd = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[-1] == "apl_mg_2022")
+    nd = next(r for r in wb["3. Offre de soins"].iter_rows(min_row=2, values_only=True) if r[-1] == "apl_mg_2022")
     assert nd[7] == "n.d."
     communes = [c.value for c in wb["Communes"][1]]
     assert communes[:4] == ["Code commune", "Commune", "Département", "Région"]
@@ -231,7 +232,9 @@ def test_xlsx_sheets_and_headers(rendu):
     assert [c.value for c in wb["Définitions"][1]] == ["Identifiant", "Libellé", "Unité", "Définition", "Thème"]
     assert wb["Définitions"].max_row == len(CATALOGUE) + 1
     assert wb["Définitions"]["A2"].value == "nb_communes"  # sorted by the catalogue's "ordre"
-    assert wb["Indicateurs"]["A2"].value == "Territoire et population"
+    assert ws["A2"].value == "Territoire"
+    assert wb["3. Offre de soins"].freeze_panes == "C2" and wb["3. Offre de soins"].auto_filter.ref
+    assert "Section à compléter" in " ".join(str(c.value) for row in wb["4. État de santé"].iter_rows() for c in row)
     assert [c.value for c in wb["Sources"][1]][-1] == "Disponible"
 
 
@@ -239,9 +242,11 @@ def test_html_self_contained_french(rendu):
     _, out, _ = rendu
     html = (out / "diagnostic.html").read_text(encoding="utf-8")
     assert "CPTS Fixture Saône" in html
-    assert "Diagnostic territorial — données au 24 novembre 2026" in html
-    assert "1. Territoire et population" in html
-    assert "2. Offre de soins : accessibilité aux médecins généralistes" in html
+    assert "<dt>Données au</dt><dd>24 novembre 2026</dd>" in html
+    assert "<dt>Produit le</dt><dd>24 novembre 2026</dd>" in html
+    for n, titre in enumerate(["Territoire", "Population", "Offre de soins", "État de santé", "Accès aux soins",
+                               "Synthèse — points d&#39;appui et points de vigilance"], start=1):
+        assert f"{n}. {titre}</h2>" in html, titre
     assert "Source :" in html and "Lecture :" in html
     assert f"90{NNBSP}474" in html  # thousands separator
     assert f"551{NNBSP}493" in html
@@ -294,7 +299,7 @@ def test_missing_apl_degrades_section(tmp_path):
     assert "apl_mg.png" not in names and "situation.png" in names
     html = (tmp_path / "diagnostic.html").read_text(encoding="utf-8")
     assert "Carte de l&#39;APL non produite" in html
-    assert "Indicateurs non disponibles" in html
+    assert "Source non disponible dans cette édition" in html
     assert html.count("data:image/png;base64,") == 1
 
 
@@ -318,11 +323,12 @@ def test_new_indicator_flows_through(tmp_path):
     assert perim[-1] == "densite_mg_10000"
     html = (tmp_path / "diagnostic.html").read_text(encoding="utf-8")
     assert "Médecins généralistes pour 10 000 habitants" in html
-    assert "Autres indicateurs" in html
+    assert "6. Autres indicateurs</h2>" in html and "7. Synthèse" in html
     assert "estimation" in html
+    assert f"7,3{NNBSP}pour 10 000 habitants (estimation)" in html  # the Lecture calls it an estimation
     import openpyxl
 
-    ws = openpyxl.load_workbook(tmp_path / "indicateurs.xlsx")["Indicateurs"]
+    ws = openpyxl.load_workbook(tmp_path / "indicateurs.xlsx")["6. Autres indicateurs"]
     assert any(r[-1] == "densite_mg_10000" for r in ws.iter_rows(values_only=True))
 
 
@@ -420,3 +426,118 @@ def test_fmt_helpers():
     assert fmt.millesimes(["2023", "2022-2023", None, "2022"]) == ["2022", "2023"]
     assert fmt.sha_court("ab" * 32) == "abababababab…"
     assert not math.isnan(0.0) and fmt.est_manquant(pd.NA) and fmt.est_manquant(float("nan"))
+
+
+# --- plan, synthesis, wording -----------------------------------------------------------------
+
+def test_plan_sections_and_empty_sections_say_what_would_fill_them(rendu):
+    _, out, _ = rendu
+    html = (out / "diagnostic.html").read_text(encoding="utf-8")
+    # empty sections say which data would fill them
+    assert html.count("Section à compléter.") == 3  # Population, État de santé, Accès aux soins
+    assert "Structure par âge de la population" in html
+    # Accès aux soins: médecin traitant and soins non programmés, plainly unavailable
+    assert "<strong>Médecin traitant.</strong> Source non disponible." in html
+    assert "<strong>Soins non programmés.</strong> Source non disponible." in html
+    assert "Rezone CPTS (accès réservé)" in html and "échelle des communes" in html  # levels stated
+    # annexes A-D with anchors, table of contents linking to them
+    for a in ("annexe-a", "annexe-b", "annexe-c", "annexe-d", "section-1", "section-6"):
+        assert f'href="#{a}"' in html and f'id="{a}"' in html
+    assert "Secret statistique et petits effectifs." in html and "Harmonisation géographique (COG)." in html
+
+
+def test_theme_routes_new_indicator_to_its_section(tmp_path):
+    ctx = make_ctx()
+    extra = ctx.indicateurs[ctx.indicateurs["indicateur"] == "population"].copy()
+    extra["indicateur"], extra["libelle"], extra["unite"], extra["valeur"] = "part_75_ans_et_plus", "Part des 75 ans ou plus", "%", 11.0
+    extra.loc[extra["territoire_type"] == "perimetre", "valeur"] = 14.2
+    ctx.indicateurs = pd.concat([ctx.indicateurs, extra], ignore_index=True)
+    ctx.catalogue = pd.concat([ctx.catalogue, pd.DataFrame([{
+        "indicateur": "part_75_ans_et_plus", "libelle": "Part des 75 ans ou plus", "unite": "%",
+        "definition": "Population de 75 ans ou plus rapportée à la population.", "theme": "Population", "ordre": 99}])],
+        ignore_index=True)
+    write_report(ctx, tmp_path)
+    html = (tmp_path / "diagnostic.html").read_text(encoding="utf-8")
+    pop = html[html.index('id="section-2"'):html.index('id="section-3"')]
+    assert "Part des 75 ans ou plus" in pop and "<table" in pop
+    assert "Structure par âge" not in pop  # the topic is now covered
+    assert "Revenus et précarité" in pop
+    # 14,2 vs 11,0 in both départements: +3,2 points, within the 5-point margin
+    syn = html[html.index('id="section-6"'):html.index('id="annexes"')]
+    assert "Part des 75 ans ou plus" in syn.split("Proches du département")[1]
+
+
+def test_synthese_direction_aware():
+    from diagnostic.report.synthese import synthese
+
+    ctx = make_ctx(perimetre=("71001", "71002"))  # one département: 71
+    ind = ctx.indicateurs
+    perim = ind["territoire_type"] == "perimetre"
+    ind.loc[perim & (ind["indicateur"] == "apl_mg"), "valeur"] = 4.0  # 71: 3,31 -> +21 %: appui
+    ind.loc[perim & (ind["indicateur"] == "part_pop_apl_mg_inf_2_5"), "valeur"] = 30.0  # 71: 18,2 -> +11,8 pts: vigilance
+    s = synthese(ctx)
+    appuis = {p.indicateur: p.texte for p in s.appuis}
+    vig = {p.indicateur: p.texte for p in s.vigilances}
+    assert "apl_mg" in appuis and "part_pop_apl_mg_inf_2_5" in vig
+    assert appuis["apl_mg"].startswith("4,0 ") and "3,3 dans le département de Saône-et-Loire (+21" in appuis["apl_mg"]
+    assert f"30,0{NNBSP}% pour le territoire, contre 18,2{NNBSP}% dans le département de Saône-et-Loire (+11,8 points)" in vig["part_pop_apl_mg_inf_2_5"]
+    # sizes are never compared; density has no direction: context
+    every = [p.indicateur for p in s.appuis + s.vigilances + s.contexte]
+    assert "population" not in every and "nb_communes" not in every and "superficie_km2" not in every
+    assert "densite_population" in [p.indicateur for p in s.contexte]
+    # lower APL is a vigilance point
+    ind.loc[perim & (ind["indicateur"] == "apl_mg"), "valeur"] = 2.0
+    assert "apl_mg" in {p.indicateur for p in synthese(ctx).vigilances}
+    # the catalogue may override a direction
+    ctx.catalogue = ctx.catalogue.assign(sens=lambda d: d["indicateur"].map({"apl_mg": "hausse_defavorable"}))
+    assert "apl_mg" in {p.indicateur for p in synthese(ctx).appuis}
+
+
+def test_wording_estimations_small_numbers_unavailable(tmp_path):
+    ctx = make_ctx(extra_indicateur=True)
+    ind = ctx.indicateurs
+    sel = (ind["territoire_type"] == "perimetre") & (ind["indicateur"] == "densite_mg_10000")
+    ind.loc[sel, "numerateur"] = 12.0  # 12 doctors: small number
+    ctx.indisponibles = {"rpps": "HTTP 503 sur annuaire.sante.fr"}
+    ctx.avertissements = ["Commune 71999 inconnue du COG 2026, ignorée."]
+    write_report(ctx, tmp_path)
+    html = (tmp_path / "diagnostic.html").read_text(encoding="utf-8")
+    assert '<sup class="petit">†</sup>' in html and "moins de 30 cas" in html
+    assert "Valeur en italique : estimation" in html and "(estimation)" in html
+    assert "Les valeurs suivantes sont des estimations" in html and "Médecins généralistes pour 10 000 habitants — CPTS Fixture Saône" in html
+    assert "HTTP 503 sur annuaire.sante.fr" in html  # reason printed in the sources annex
+    assert "Commune 71999 inconnue du COG 2026" in html
+
+
+def test_csv_excel_french(rendu):
+    ctx, out, _ = rendu
+    raw = (out / "indicateurs_excel.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel detects the encoding
+    text = raw.decode("utf-8-sig")
+    lines = text.split("\r\n")
+    assert lines[0] == ";".join(CONTRACT_COLUMNS)
+    df = pd.read_csv(out / "indicateurs_excel.csv", sep=";", decimal=",", encoding="utf-8-sig",
+                     dtype={"territoire_code": str, "millesime": str})
+    assert len(df) == len(ctx.indicateurs)
+    ref = pd.read_csv(out / "indicateurs.csv", dtype={"territoire_code": str, "millesime": str})
+    assert np.allclose(df["valeur"].to_numpy(), ref["valeur"].to_numpy(), equal_nan=True, atol=1e-6)
+    assert "cpts-fixture;CPTS Fixture Saône;densite_population;Densité de population;301,58;hab./km²" in text
+    assert ";90474;" in text  # integers without decimals or separators
+
+
+def test_docx_same_content(rendu):
+    import docx
+
+    _, out, _ = rendu
+    d = docx.Document(out / "diagnostic.docx")
+    heads = [p.text for p in d.paragraphs if p.style.name.startswith("Heading 1")]
+    assert heads[:8] == ["Sommaire", "Présentation", "1. Territoire", "2. Population", "3. Offre de soins",
+                         "4. État de santé", "5. Accès aux soins", "6. Synthèse — points d'appui et points de vigilance"]
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "Source : INSEE" in text and "Lecture : la CPTS Fixture Saône compte 90" in text
+    assert "Médecin traitant. Source non disponible." in text
+    assert len(d.inline_shapes) == 2  # both maps
+    t = d.tables[0]
+    assert t.rows[0].cells[1].text.startswith("CPTS Fixture Saône")
+    assert t.rows[2].cells[1].text == f"90{NNBSP}474"
+    assert d.sections[0].page_width.mm == pytest.approx(210, abs=0.5)

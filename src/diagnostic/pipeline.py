@@ -90,7 +90,8 @@ def vintages_used(con) -> dict[str, str]:
     return dict(con.sql("SELECT cle, millesime FROM meta_source WHERE cle = source").fetchall())
 
 
-def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sources: dict[str, Source]):
+def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sources: dict[str, Source],
+                   result: RunReport | None = None):
     from .report.context import ReportContext
 
     deps = sorted(set(indicateurs.loc[indicateurs["territoire_type"].eq("departement"), "territoire_code"]))
@@ -110,6 +111,8 @@ def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sour
         sources=provenance.summary(provenance.files(ws, sources, vintages_used(con))),
         catalogue=warehouse.catalogue(),
         produit_le=date.today(),
+        indisponibles=dict(result.unavailable) if result else {},
+        avertissements=list(result.warnings) + [f"{sid} : {why}" for sid, why in result.not_updated.items()] if result else [],
     )
 
 
@@ -121,7 +124,7 @@ def run(ws: Workspace, spec: str, *, refresh: bool = False) -> RunReport:
         territoire = resolve(spec, con, ws.territoires)
         result.warnings.extend(territoire.avertissements)
         indicateurs = warehouse.indicateurs(con, territoire.selection(con))
-        ctx = report_context(ws, con, territoire, indicateurs, sources)
+        ctx = report_context(ws, con, territoire, indicateurs, sources, result)
         prov = provenance.files(ws, sources, vintages_used(con))
     result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result)
     return result

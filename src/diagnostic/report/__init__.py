@@ -2,10 +2,13 @@
 
 Files written into ``out_dir``:
 
-- ``indicateurs.csv``   the contract (long format), machine-readable;
-- ``indicateurs.xlsx``  its human-friendly twin (Indicateurs, Communes, Sources, Définitions);
+- ``indicateurs.csv``        the contract (long format), machine-readable;
+- ``indicateurs_excel.csv``  the same rows for French Excel (``;``, decimal comma, UTF-8 with BOM);
+- ``indicateurs.xlsx``       its human-friendly twin (one sheet per section, Communes, Sources, Définitions);
 - ``cartes/situation.png|svg`` and ``cartes/apl_mg.png|svg`` (the latter only when APL values exist);
-- ``diagnostic.html``   the self-contained French document (maps embedded).
+- ``diagnostic.html``        the self-contained French document (maps embedded);
+- ``diagnostic.pdf``         the same document printed (WeasyPrint);
+- ``diagnostic.docx``        the same content for Word (python-docx).
 
 ``provenance.json`` is written by the caller (pipeline), which knows the unavailable sources.
 """
@@ -15,9 +18,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from .context import CONTRACT_COLUMNS, ReportContext, check_context
-from .exports import write_csv, write_xlsx
+from . import document as modele
+from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
 from .maps import cartes
+from .pdf import write_pdf
+from .word import write_docx
 
 __all__ = ["ReportContext", "write_report", "CONTRACT_COLUMNS"]
 
@@ -28,9 +34,14 @@ def write_report(ctx: ReportContext, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     written: list[Path] = []
     written.append(write_csv(ctx, out_dir / "indicateurs.csv"))
+    written.append(write_csv_excel(ctx, out_dir / "indicateurs_excel.csv"))
     written.append(write_xlsx(ctx, out_dir / "indicateurs.xlsx"))
     maps = cartes(ctx, out_dir / "cartes")
     for m in maps:
         written += [m.png, m.svg]
-    written.append(write_html(ctx, maps, out_dir / "diagnostic.html"))
+    doc = modele.document(ctx, maps)
+    html = write_html(ctx, maps, out_dir / "diagnostic.html", doc)
+    written.append(html)
+    written.append(write_pdf(html, out_dir / "diagnostic.pdf", f"{ctx.nom} — Diagnostic territorial"))
+    written.append(write_docx(doc, out_dir / "diagnostic.docx"))
     return written

@@ -48,7 +48,14 @@ class ReportContext:
     - ``departements``: outlines (code, nom, geometry) of the touched départements and
       their neighbours, same CRS.
     - ``sources``: provenance entries (see ``SOURCE_KEYS``).
-    - ``catalogue``: one row per indicator id (indicateur, libelle, unite, definition, theme).
+    - ``catalogue``: one row per indicator id (indicateur, libelle, unite, definition, theme);
+      optional columns: ``ordre``, ``decimales``, ``sens`` (``hausse_favorable``,
+      ``hausse_defavorable``, ``neutre``: how the synthesis reads a gap), ``niveau``
+      (``departement`` when the indicator is only published at département level).
+    - ``indisponibles``: source id -> French reason why it could not be used this run
+      (the pipeline's ``RunReport.unavailable``); shown where the section needs it.
+    - ``avertissements``: French warnings of the run (perimeter resolution...), printed in the
+      method notes.
     """
 
     slug: str
@@ -60,6 +67,8 @@ class ReportContext:
     sources: list[dict] = field(default_factory=list)
     catalogue: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CATALOGUE_COLUMNS)))
     produit_le: date = field(default_factory=date.today)
+    indisponibles: dict[str, str] = field(default_factory=dict)
+    avertissements: list[str] = field(default_factory=list)
 
 
 def check_context(ctx: ReportContext) -> None:

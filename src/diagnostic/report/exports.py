@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -16,11 +19,11 @@ from .tables import (
     lignes,
     meta,
     nom_source,
-    ordre_indicateurs,
     sort_contract,
     sources_par_id,
     territoires,
 )
+from .document import ids_par_section
 from .texte import titre_theme
 
 SOURCE_HEADERS = {
@@ -49,6 +52,34 @@ CATALOGUE_HIDDEN = {"ordre"}  # internal ordering key, not for readers
 def _lien(url: str) -> bool:
     """Whether ``url`` may become a clickable link (http(s) only, complete, short enough for Excel)."""
     return url.startswith(("http://", "https://")) and "…" not in url and len(url) < 255
+
+
+def _nombre_excel(x: object) -> str:
+    """``2.2975603`` -> ``"2,29756"``: decimal comma, no thousands separator, at most 6 decimals."""
+    if fmt.est_manquant(x):
+        return ""
+    v = float(x)  # type: ignore[arg-type]
+    if math.isinf(v):
+        return ""
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    text = f"{v:.6f}".rstrip("0").rstrip(".")
+    return ("0" if text in ("-0", "") else text).replace(".", ",")
+
+
+def write_csv_excel(ctx: ReportContext, path: Path) -> Path:
+    """The contract rows for French Excel: ``;`` separator, decimal comma, UTF-8 with BOM, CRLF."""
+    df = sort_contract(ctx)
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        w.writerow(list(df.columns))
+        for row in df.itertuples(index=False):
+            w.writerow([
+                _nombre_excel(v) if k in ("valeur", "numerateur", "denominateur")
+                else ("" if fmt.est_manquant(v) else str(v))
+                for k, v in zip(df.columns, row)
+            ])
+    return path
 
 
 def write_csv(ctx: ReportContext, path: Path) -> Path:
@@ -87,12 +118,18 @@ class _Formats:
         return self._num[key]
 
 
-def _sheet_indicateurs(wb, F: _Formats, ctx: ReportContext) -> None:
-    ws = wb.add_worksheet("Indicateurs")
+def nom_onglet(numero: int, titre: str) -> str:
+    """Excel sheet name: at most 31 characters, none of ``[]:*?/\\``."""
+    name = re.sub(r"[\[\]:*?/\\]", "-", f"{numero}. {titre}")
+    return name[:31].rstrip()
+
+
+def _sheet_indicateurs(wb, F: _Formats, ctx: ReportContext, name: str, ids: list[str], vide: str = "") -> None:
+    """One section: a comparison row per indicator (territory columns), numbers as numbers."""
+    ws = wb.add_worksheet(name)
     terr = territoires(ctx.indicateurs)
     m = meta(ctx)
     par_id = sources_par_id(ctx)
-    ids = ordre_indicateurs(ctx.indicateurs, ctx.catalogue)
     headers = ["Thème", "Indicateur", "Unité"] + [t.libelle for t in terr] + ["Millésime", "Source", "Identifiant"]
     ws.write_row(0, 0, headers, F.header)
     ws.set_row(0, 32)
@@ -134,6 +171,8 @@ def _sheet_indicateurs(wb, F: _Formats, ctx: ReportContext) -> None:
         notes.append("s : secret statistique (effectif trop faible pour être diffusé).")
     if "estimation" in used:
         notes.append("Valeur en italique : estimation.")
+    if not ids and vide:
+        notes.append(f"Section à compléter : {vide}")
     notes.append(f"Territoire : {ctx.nom}. Produit le {fmt.date_fr(ctx.produit_le)} ; définitions dans l'onglet « Définitions », "
                  "sources dans l'onglet « Sources ».")
     for k, n in enumerate(notes):
@@ -207,13 +246,14 @@ def _sheet_definitions(wb, F: _Formats, ctx: ReportContext) -> None:
 
 
 def write_xlsx(ctx: ReportContext, path: Path) -> Path:
-    """Human-friendly twin of the CSV: Indicateurs (wide), Communes, Sources, Définitions."""
+    """Human-friendly twin of the CSV: one sheet per section (wide), Communes, Sources, Définitions."""
     wb = xlsxwriter.Workbook(str(path), {"strings_to_urls": False, "strings_to_numbers": False})
     wb.set_properties({"title": f"{ctx.nom} — indicateurs du diagnostic territorial",
                        "subject": "Diagnostic territorial de CPTS", "comments": ctx.description,
                        "created": pd.Timestamp(ctx.produit_le).to_pydatetime()})
     F = _Formats(wb)
-    _sheet_indicateurs(wb, F, ctx)
+    for n, (plan, ids) in enumerate(ids_par_section(ctx), start=1):
+        _sheet_indicateurs(wb, F, ctx, nom_onglet(n, plan.titre), ids, plan.vide)
     _sheet_communes(wb, F, ctx)
     _sheet_sources(wb, F, ctx)
     _sheet_definitions(wb, F, ctx)

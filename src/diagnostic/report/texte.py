@@ -5,13 +5,12 @@ Figures are always read from the indicator rows; nothing here holds a number.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable
 
 from . import fmt
 from .context import ReportContext
-from .tables import THEME_AUTRE, Index, Territoire, composantes, meta, nom_source, sources_par_id, territoires
+from .tables import Index, Territoire, composantes, meta, nom_source, sources_par_id, territoires
 
 # Article type of each département / région name (INSEE "TNCC", as published in
 # @etalab/decoupage-administratif 6.0.0 departements.json / regions.json, COG 2026):
@@ -37,29 +36,11 @@ TNCC_REGIONS: dict[str, int] = {
 
 _VOYELLES = "aeiouyàâäéèêëîïôöùûüœhAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒH"
 
-# Section titles for theme keys; a theme that is already a readable French title is used as is.
-TITRES_THEMES: dict[str, str] = {
-    "territoire": "Territoire et population",
-    "territoire_population": "Territoire et population",
-    "territoire_et_population": "Territoire et population",
-    "population": "Territoire et population",
-    "demographie": "Territoire et population",
-    "offre_soins": "Offre de soins : accessibilité aux médecins généralistes",
-    "offre_de_soins": "Offre de soins : accessibilité aux médecins généralistes",
-    "acces_soins": "Offre de soins : accessibilité aux médecins généralistes",
-    "accessibilite": "Offre de soins : accessibilité aux médecins généralistes",
-    "offre": "Offre de soins : accessibilité aux médecins généralistes",
-}
-
-
 def titre_theme(cle: str) -> str:
-    key = re.sub(r"[^a-z0-9]+", "_", fmt.cle_tri(cle)).strip("_")
-    if key in TITRES_THEMES:
-        return TITRES_THEMES[key]
-    if cle == THEME_AUTRE or " " in cle or cle != cle.lower():
-        return cle
-    text = cle.replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
+    """Section title of a catalogue theme (the plan's title when the theme is one of its sections)."""
+    from .plan import titre_section
+
+    return titre_section(cle)
 
 
 def _de(nom: str, tncc: int | None) -> str:
@@ -128,20 +109,30 @@ class Faits:
         dec = int(self.meta.get(ind, {}).get("decimales", fmt.DECIMALES_DEFAUT))
         return fmt.nombre(x, dec)
 
+    def estimation(self, t: Territoire | None, ind: str) -> bool:
+        r = None if t is None else self.idx.row(t, ind)
+        return r is not None and str(r["statut"]) == "estimation"
+
+    def nt(self, t: Territoire | None, ind: str, suffixe: str = "") -> str:
+        """The value of ``t`` in text, called an estimation when it is one."""
+        x = self.v(t, ind)
+        text = self.n(x, ind) + suffixe if x is not None else fmt.ND
+        return text + (" (estimation)" if self.estimation(t, ind) else "")
+
     def comparaison(self, ind: str, suffixe: str = "") -> str:
         """``", contre 3,3 dans le département et 3,4 en France"`` (only available values)."""
         parts = []
         vals = [(d, self.v(d, ind)) for d in self.departements]
         vals = [(d, x) for d, x in vals if x is not None]
         if len(vals) == 1 and len(self.departements) == 1:
-            parts.append(f"{self.n(vals[0][1], ind)}{suffixe} dans le département")
+            parts.append(f"{self.nt(vals[0][0], ind, suffixe)} dans le département")
         else:
             for k, (d, x) in enumerate(vals):
                 lieu = f"dans le département {de_territoire(d)}" if k == 0 else f"dans celui {de_territoire(d)}"
-                parts.append(f"{self.n(x, ind)}{suffixe} {lieu}")
+                parts.append(f"{self.nt(d, ind, suffixe)} {lieu}")
         fr = self.v(self.france, ind)
         if fr is not None:
-            parts.append(f"{self.n(fr, ind)}{suffixe} en France")
+            parts.append(f"{self.nt(self.france, ind, suffixe)} en France")
         return f", contre {fmt.liste(parts)}" if parts else ""
 
 
@@ -156,6 +147,8 @@ def _population(f: Faits, premier: bool) -> str | None:
         return None
     verbe = f"{f.sujet.sujet} compte" if premier else "elle compte" if f.sujet.est_cpts else "il compte"
     text = f"{verbe} {fmt.avec_unite(pop, 'habitants', 0)}"
+    if f.estimation(f.perimetre, "population"):
+        text += " (estimation)"
     deps = [(d, f.v(d, "population")) for d in f.departements]
     if deps and all(x for _, x in deps):
         total = sum(x for _, x in deps)  # type: ignore[misc]
@@ -174,7 +167,7 @@ def _densite(f: Faits, premier: bool) -> str | None:
     if x is None:
         return None
     tete = f"la densité de population {f.sujet.de} est de" if premier else "sa densité de population est de"
-    return f"{tete} {f.n(x, ind)}{fmt.NNBSP}hab./km²{f.comparaison(ind)}"
+    return f"{tete} {f.nt(f.perimetre, ind, fmt.NNBSP + 'hab./km²')}{f.comparaison(ind)}"
 
 
 def _apl(f: Faits, premier: bool) -> str | None:
@@ -187,7 +180,8 @@ def _apl(f: Faits, premier: bool) -> str | None:
         if premier
         else "son accessibilité potentielle localisée (APL) aux médecins généralistes est de"
     )
-    return f"{tete} {f.n(x, ind)} consultations ou visites accessibles par habitant et par an{f.comparaison(ind)}"
+    return (f"{tete} {f.nt(f.perimetre, ind, ' consultations ou visites accessibles par habitant et par an')}"
+            f"{f.comparaison(ind)}")
 
 
 def _part_apl(f: Faits, premier: bool) -> str | None:
@@ -196,8 +190,9 @@ def _part_apl(f: Faits, premier: bool) -> str | None:
     if x is None:
         return None
     qui = f"des habitants {f.sujet.de}" if premier else "de ses habitants"
+    est = " (estimation)" if f.estimation(f.perimetre, ind) else ""
     return (
-        f"{fmt.pourcent(x, 1)} {qui} vivent dans une commune où cette accessibilité est inférieure "
+        f"{fmt.pourcent(x, 1)}{est} {qui} vivent dans une commune où cette accessibilité est inférieure "
         f"à 2,5 consultations par habitant et par an{f.comparaison(ind, fmt.NNBSP + '%')}"
     )
 
@@ -219,6 +214,8 @@ def _generique(f: Faits, ind: str) -> str | None:
     unite = info.get("unite", "")
     suffixe = f"{fmt.NNBSP}%" if unite.strip() == "%" else ""
     num = f"{f.n(x, ind)}{fmt.NNBSP}{unite}" if unite else f.n(x, ind)
+    if f.estimation(f.perimetre, ind):
+        num += " (estimation)"
     return f"pour {f.sujet.sujet}, l'indicateur « {info.get('libelle', ind)} » vaut {num}{f.comparaison(ind, suffixe)}"
 
 

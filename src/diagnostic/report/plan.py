@@ -1,0 +1,120 @@
+"""The plan of a projet de santé's diagnostic, and what each section still lacks.
+
+Sections 1-5 are filled from the catalogue's ``theme``: an indicator whose theme is
+"Population" lands in section 2 without any template edit. A theme that matches no section
+gets its own section after section 5. Section 6 (synthèse) is computed (see ``synthese.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import fmt
+
+
+@dataclass(frozen=True)
+class Sujet:
+    """A topic a section should cover, the indicator ids that cover it, and what to say when absent."""
+
+    libelle: str
+    motifs: tuple[str, ...]  # regexes matched against indicator ids
+    absent: str  # French: what data exist, at which level, and that none is in hand
+
+    def couvert(self, ids: list[str]) -> bool:
+        return any(re.search(m, i) for m in self.motifs for i in ids)
+
+
+@dataclass(frozen=True)
+class Section:
+    cle: str
+    titre: str
+    themes: tuple[str, ...]  # normalised theme keys (see ``cle_theme``)
+    vide: str  # French: what data would fill the section when it holds no indicator
+    sujets: tuple[Sujet, ...] = field(default_factory=tuple)
+
+
+SOURCE_ND = "Source non disponible"
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "territoire", "Territoire", ("territoire", "geographie"),
+        "Cette section présente le nombre de communes, la superficie et la densité du territoire "
+        "(INSEE, Code officiel géographique ; IGN, contours communaux).",
+    ),
+    Section(
+        "population", "Population", ("population", "demographie", "territoire_et_population"),
+        "Cette section accueillera la structure par âge de la population (part des 75 ans et plus), "
+        "son évolution et des indicateurs de précarité (INSEE, recensement de la population et Filosofi).",
+        (
+            Sujet("Structure par âge", (r"^part_\d+_ans", r"^pop_\d+", r"age"),
+                  "Structure par âge de la population (INSEE, recensement, données communales) : "
+                  "source non encore intégrée."),
+            Sujet("Revenus et précarité", (r"revenu", r"pauvrete", r"c2s", r"css"),
+                  "Revenus et pauvreté (INSEE Filosofi, communes d'au moins 50 ménages fiscaux ; en deçà, "
+                  "valeurs soumises au secret) : source non encore intégrée."),
+        ),
+    ),
+    Section(
+        "offre", "Offre de soins", ("offre_de_soins", "offre_soins", "offre", "professionnels"),
+        "Cette section accueillera l'accessibilité potentielle localisée (APL, DREES), les effectifs et densités "
+        "de professionnels de santé (Annuaire santé, ANS) et les structures d'exercice coordonné (FINESS).",
+        (
+            Sujet("Effectifs et densités de professionnels de santé", (r"^densite_(mg|med|inf|kine|sf|dent|phar)",
+                                                                       r"^nb_(mg|med|prof|inf|kine)", r"effectif"),
+                  "Effectifs de professionnels de santé par commune d'exercice (Annuaire santé / RPPS, ANS, "
+                  "données nominatives agrégées par commune) : source non encore intégrée."),
+            Sujet("Structures d'exercice coordonné", (r"msp", r"centre_sante", r"finess"),
+                  "Maisons et centres de santé (FINESS, par établissement géolocalisé) : source non encore intégrée."),
+        ),
+    ),
+    Section(
+        "etat_sante", "État de santé", ("etat_de_sante", "etat_sante", "sante", "besoins_de_sante", "pathologies"),
+        "Cette section accueillera les affections de longue durée (ALD) et la prévalence des pathologies "
+        "(Assurance maladie, cartographie des pathologies, publiée par département) et la mortalité "
+        "(Inserm-CépiDc). Aucune de ces sources n'est intégrée à ce jour.",
+    ),
+    Section(
+        "acces", "Accès aux soins", ("acces_aux_soins", "acces_soins", "acces", "recours"),
+        "Aucun indicateur d'accès aux soins n'est intégré à ce jour ; la situation des données est décrite "
+        "ci-dessous.",
+        (
+            Sujet("Médecin traitant", (r"_mt($|_)", r"medecin_traitant"),
+                  f"{SOURCE_ND}. L'Assurance maladie suit la part des patients sans médecin traitant, dont les "
+                  "patients en affection de longue durée (ALD) ; elle met ces chiffres à disposition des CPTS, à "
+                  "l'échelle de leur territoire, dans l'outil Rezone CPTS (accès réservé), et en publie une partie en "
+                  "données ouvertes (data.ameli.fr), à une échelle qui dépend de l'indicateur (département ou "
+                  "commune). Aucune de ces données n'est disponible dans cette édition : le chiffre du territoire "
+                  "est à reprendre de Rezone CPTS."),
+            Sujet("Soins non programmés", (r"snp", r"non_programm", r"urgence", r"sas_"),
+                  f"{SOURCE_ND}. Les passages aux urgences sont publiés par établissement (DREES, Statistique "
+                  "annuelle des établissements de santé) ; l'activité de permanence des soins ambulatoires et du "
+                  "service d'accès aux soins n'est pas publiée en données ouvertes à l'échelle des communes. "
+                  "Aucune de ces données n'est intégrée à ce diagnostic."),
+        ),
+    ),
+)
+AUTRES = Section("autres", "Autres indicateurs", (), "")
+
+
+def cle_theme(theme: str) -> str:
+    """``"Offre de soins"`` -> ``"offre_de_soins"`` (accents, case and punctuation folded)."""
+    return re.sub(r"[^a-z0-9]+", "_", fmt.cle_tri(theme)).strip("_")
+
+
+def section_de(theme: str) -> Section | None:
+    """The plan section of a catalogue theme; None when the theme is unknown (own section)."""
+    k = cle_theme(theme)
+    for s in SECTIONS:
+        if k in s.themes or k == s.cle:
+            return s
+    return None
+
+
+def titre_section(theme: str) -> str:
+    s = section_de(theme)
+    if s is not None:
+        return s.titre
+    if not theme:
+        return AUTRES.titre
+    return theme if (" " in theme or theme != theme.lower()) else theme.replace("_", " ").capitalize()

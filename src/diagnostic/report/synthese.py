@@ -1,0 +1,149 @@
+"""Section 6: points d'appui and points de vigilance, computed from the indicator rows.
+
+An indicator enters the synthesis when the perimeter differs from a département it touches by
+more than a stated margin. Its direction (is higher better?) comes from the catalogue's optional
+``sens`` column, else from ``SENS`` below; an indicator with no direction is listed as context.
+Sizes (communes, habitants, km²) are never compared.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import fmt
+from .context import ReportContext
+from .tables import Index, meta, ordre_indicateurs, territoires
+
+MARGE_RELATIVE = 10.0  # %, for levels (APL, densities, rates)
+MARGE_POINTS = 5.0  # points de pourcentage, for shares in %
+MARGE_EVOLUTION = 0.1  # absolute, for evolutions in "points"
+
+FAVORABLE, DEFAVORABLE, NEUTRE = 1, -1, 0
+# Default directions by id pattern (first match wins); the catalogue's ``sens`` overrides.
+SENS: tuple[tuple[str, int], ...] = (
+    (r"^apl_.*_prec$", NEUTRE),  # previous vintage: context for the evolution, not a finding
+    (r"^part_pop_apl_.*_inf", DEFAVORABLE),
+    (r"^apl_", FAVORABLE),
+    (r"^evol_apl", FAVORABLE),
+    (r"^densite_population$", NEUTRE),
+    (r"^densite_", FAVORABLE),  # professionals per inhabitant
+    (r"_sans_mt|sans_medecin_traitant", DEFAVORABLE),
+    (r"^prevalence_|^taux_ald|^part_ald|mortalite", DEFAVORABLE),
+)
+TAILLES = {"communes", "habitants", "km2", "km²", "nombre"}
+_SENS_TEXTE = {"hausse_favorable": FAVORABLE, "+": FAVORABLE, "1": FAVORABLE,
+               "hausse_defavorable": DEFAVORABLE, "-": DEFAVORABLE, "-1": DEFAVORABLE,
+               "neutre": NEUTRE, "0": NEUTRE}
+
+
+@dataclass
+class Point:
+    indicateur: str
+    libelle: str
+    texte: str  # "2,3 pour le territoire contre 2,8 en Saône-et-Loire (−19 %)"
+
+
+@dataclass
+class Synthese:
+    appuis: list[Point] = field(default_factory=list)
+    vigilances: list[Point] = field(default_factory=list)
+    contexte: list[Point] = field(default_factory=list)
+    proches: list[str] = field(default_factory=list)  # libellés within the margin
+    marges: str = ""
+    sans_departement: bool = False
+
+
+def sens(ctx: ReportContext, ind: str) -> int:
+    cat = ctx.catalogue
+    if "sens" in cat.columns and "indicateur" in cat.columns:
+        rows = cat[cat["indicateur"] == ind]
+        if len(rows) and not fmt.est_manquant(rows.iloc[0]["sens"]):
+            v = _SENS_TEXTE.get(fmt.cle_tri(rows.iloc[0]["sens"]).replace(" ", "_"))
+            if v is not None:
+                return v
+    for motif, s in SENS:
+        if re.search(motif, ind):
+            return s
+    return NEUTRE
+
+
+def marges_texte() -> str:
+    return (f"Un écart est retenu quand la valeur du territoire s'écarte de celle du département de plus de "
+            f"{fmt.nombre(MARGE_RELATIVE)}{fmt.NNBSP}% (en valeur relative), de plus de {fmt.nombre(MARGE_POINTS)} points "
+            f"pour une part exprimée en pourcentage, ou de plus de {fmt.nombre(MARGE_EVOLUTION, 1)} pour une évolution.")
+
+
+def _ecart(v: float, ref: float, unite: str) -> tuple[bool, str]:
+    """(beyond the margin, French gap text)."""
+    u = fmt.cle_tri(unite)
+    if u == "%":
+        d = v - ref
+        return abs(d) > MARGE_POINTS, f"{fmt.nombre(d, 1, signe=True)} points"
+    if u == "points":
+        d = v - ref
+        return abs(d) > MARGE_EVOLUTION, f"écart de {fmt.nombre(d, 2, signe=True)}"
+    if ref == 0:
+        return False, ""
+    r = 100 * (v - ref) / abs(ref)
+    return abs(r) > MARGE_RELATIVE, f"{fmt.nombre(r, 0, signe=True)}{fmt.NNBSP}%"
+
+
+def synthese(ctx: ReportContext) -> Synthese:
+    from .texte import de_territoire  # texte imports tables only; avoid a cycle at import time
+
+    terr = territoires(ctx.indicateurs)
+    perim = next((t for t in terr if t.type == "perimetre"), None)
+    deps = [t for t in terr if t.type == "departement"]
+    out = Synthese(marges=marges_texte(), sans_departement=not deps)
+    if perim is None or not deps:
+        return out
+    idx = Index(ctx.indicateurs)
+    m = meta(ctx)
+    for ind in ordre_indicateurs(ctx.indicateurs, ctx.catalogue):
+        info = m[ind]
+        unite = info["unite"]
+        if fmt.cle_tri(unite) in TAILLES:
+            continue
+        v = idx.valeur(perim, ind)
+        if v is None:
+            continue
+        dec = int(info["decimales"])
+        suffixe = f"{fmt.NNBSP}%" if unite.strip() == "%" else ""
+        signe = fmt.cle_tri(unite) == "points"
+        parts, hors_marge, directions = [], False, set()
+        for d in deps:
+            ref = idx.valeur(d, ind)
+            if ref is None:
+                continue
+            depasse, ecart = _ecart(v, ref, unite)
+            hors_marge |= depasse
+            if depasse:
+                directions.add(1 if v > ref else -1)
+            parts.append(f"{fmt.nombre(ref, dec, signe=signe)}{suffixe} dans le département {de_territoire(d)}"
+                         + (f" ({ecart})" if ecart else ""))
+        if not parts:
+            continue
+        texte = (f"{fmt.nombre(v, dec, signe=signe)}{suffixe}"
+                 f"{' ' + unite if unite and not suffixe and not signe else ''} pour le territoire, contre "
+                 + fmt.liste(parts))
+        if _est_estimation(ctx, ind):
+            texte += " ; valeurs en partie estimées"
+        p = Point(ind, info["libelle"], texte + ".")
+        if not hors_marge:
+            out.proches.append(info["libelle"])
+            continue
+        s = sens(ctx, ind)
+        if s == NEUTRE or len(directions) != 1:
+            out.contexte.append(p)
+        elif s * directions.pop() > 0:
+            out.appuis.append(p)
+        else:
+            out.vigilances.append(p)
+    return out
+
+
+def _est_estimation(ctx: ReportContext, ind: str) -> bool:
+    rows = ctx.indicateurs[(ctx.indicateurs["indicateur"] == ind)
+                           & ctx.indicateurs["territoire_type"].isin(["perimetre", "departement"])]
+    return bool((rows["statut"] == "estimation").any())

@@ -1,0 +1,310 @@
+"""``diagnostic.docx``: the same document for Word (python-docx), so coordinators can edit it.
+
+Laid out from the document model (``document.py``): headings (Word styles "Heading 1/2/3", so
+Word's navigation pane and table of contents work), comparison tables, maps with their caption,
+"Source :" and "Lecture :" lines, synthesis and annexes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_SECTION
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
+BLEU = RGBColor(0x1F, 0x4E, 0x79)
+GRIS = RGBColor(0x5F, 0x5F, 0x5F)
+LARGEUR = Mm(180)  # A4 minus 15 mm margins
+
+
+def _shade(cell, hex_color: str) -> None:
+    tc_pr = cell._tc.get_or_add_tcPr()
+    shd = OxmlElement("w:shd")
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), hex_color)
+    tc_pr.append(shd)
+
+
+def _repeat_header(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    tr_pr.append(el)
+
+
+def _cant_split(row) -> None:
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(OxmlElement("w:cantSplit"))
+
+
+def _keep_with_next(p) -> None:
+    p.paragraph_format.keep_with_next = True
+
+
+def _petit(p, text: str, italic: bool = False, color: RGBColor = GRIS, size: float = 8.5):
+    run = p.add_run(text)
+    run.font.size = Pt(size)
+    run.italic = italic
+    run.font.color.rgb = color
+    return run
+
+
+def _para(doc, text: str = "", *, italic: bool = False, size: float | None = None, color=None, bold_prefix: str = ""):
+    p = doc.add_paragraph()
+    if bold_prefix:
+        r = p.add_run(bold_prefix)
+        r.bold = True
+        if size:
+            r.font.size = Pt(size)
+    r = p.add_run(text)
+    r.italic = italic
+    if size:
+        r.font.size = Pt(size)
+    if color is not None:
+        r.font.color.rgb = color
+    return p
+
+
+def _cell_text(cell, text: str, *, bold: bool = False, italic: bool = False, size: float = 8.5,
+               align=None, sub: str = "", color=None) -> None:
+    p = cell.paragraphs[0]
+    p.paragraph_format.space_after = Pt(0)
+    r = p.add_run(text)
+    r.bold, r.italic = bold, italic
+    r.font.size = Pt(size)
+    if color is not None:
+        r.font.color.rgb = color
+    if sub:
+        r2 = p.add_run("\n" + sub)
+        r2.font.size = Pt(size - 1.5)
+        r2.font.color.rgb = GRIS
+    if align is not None:
+        p.alignment = align
+
+
+def _table_comparaison(doc, colonnes: list[dict], lignes: list[dict], marque_petit: str) -> None:
+    t = doc.add_table(rows=1, cols=1 + len(colonnes))
+    t.style = "Table Grid"
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    first = Mm(60)
+    other = int((LARGEUR - first) / max(len(colonnes), 1))
+    hdr = t.rows[0]
+    _repeat_header(hdr)
+    _cell_text(hdr.cells[0], "Indicateur", bold=True)
+    for k, c in enumerate(colonnes, start=1):
+        _cell_text(hdr.cells[k], c["libelle"], bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT, sub=c["type"])
+    for cell in hdr.cells:
+        _shade(cell, "DFE8F1")
+    for l in lignes:
+        row = t.add_row()
+        _cant_split(row)
+        _cell_text(row.cells[0], l["libelle"], sub=l["unite"])
+        for k, c in enumerate(l["cellules"], start=1):
+            text = c["texte"] + (marque_petit if c["petit"] else "")
+            _cell_text(row.cells[k], text, bold=c["perim"], italic=c["statut"] == "estimation",
+                       align=WD_ALIGN_PARAGRAPH.RIGHT, color=GRIS if c["statut"] in ("non_disponible", "secret") else None)
+            if c["perim"]:
+                _shade(row.cells[k], "EAF2FA")
+    for row in t.rows:
+        row.cells[0].width = first
+        for cell in row.cells[1:]:
+            cell.width = other
+
+
+def _table_simple(doc, headers: list[str], rows: list[list[str]], widths_mm: list[float], num: list[bool]) -> None:
+    t = doc.add_table(rows=1, cols=len(headers))
+    t.style = "Table Grid"
+    _repeat_header(t.rows[0])
+    for k, h in enumerate(headers):
+        _cell_text(t.rows[0].cells[k], h, bold=True, size=8, align=WD_ALIGN_PARAGRAPH.RIGHT if num[k] else None)
+        _shade(t.rows[0].cells[k], "DFE8F1")
+    for r in rows:
+        row = t.add_row()
+        _cant_split(row)
+        for k, v in enumerate(r):
+            _cell_text(row.cells[k], v, size=8, align=WD_ALIGN_PARAGRAPH.RIGHT if num[k] else None)
+    for row in t.rows:
+        for k, cell in enumerate(row.cells):
+            cell.width = Mm(widths_mm[k])
+
+
+def _figure(doc, f: dict) -> None:
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _keep_with_next(p)
+    from PIL import Image
+
+    with Image.open(f["png"]) as im:
+        w, h = im.size
+    width = LARGEUR if h / w * 180 <= 215 else Mm(215 * w / h)  # fit a page
+    p.add_run().add_picture(str(f["png"]), width=width)
+    cap = doc.add_paragraph()
+    _petit(cap, f["legende"])
+    if f.get("lecture"):
+        _keep_with_next(cap)
+        _petit(doc.add_paragraph(), f["lecture"], italic=True, color=RGBColor(0x1E, 0x1E, 0x1E))
+
+
+def _footer_page_numbers(section, texte: str) -> None:
+    p = section.footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _petit(p, f"{texte} — page ")
+    run = p.add_run()
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        if kind:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+        else:
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = text
+        run._r.append(el)
+    run.font.size = Pt(8.5)
+
+
+def write_docx(doc_model: dict, path: Path) -> Path:
+    d = doc_model
+    doc = Document()
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.left_margin = sec.right_margin = Mm(15)
+    sec.top_margin, sec.bottom_margin = Mm(20), Mm(18)
+    normal = doc.styles["Normal"]
+    normal.font.name = "Arial"
+    normal.font.size = Pt(10)
+    for name, size in (("Heading 1", 15), ("Heading 2", 12.5), ("Heading 3", 11)):
+        st = doc.styles[name]
+        st.font.name = "Arial"
+        st.font.size = Pt(size)
+        st.font.color.rgb = BLEU
+    doc.core_properties.title = f"{d['nom']} — Diagnostic territorial"
+    doc.core_properties.language = "fr-FR"
+    sec.header.paragraphs[0].text = f"{d['nom']} — diagnostic territorial"
+    sec.header.paragraphs[0].runs[0].font.size = Pt(8)
+    _footer_page_numbers(sec, f"Produit le {d['produit_le']}")
+
+    # cover
+    for _ in range(6):
+        doc.add_paragraph()
+    _petit(doc.add_paragraph(), "PROJET DE SANTÉ — DIAGNOSTIC TERRITORIAL", size=10)
+    title = doc.add_paragraph()
+    r = title.add_run(d["nom"])
+    r.bold, r.font.size, r.font.color.rgb = True, Pt(26), BLEU
+    _para(doc, "Diagnostic territorial à partir des données ouvertes", size=13)
+    _para(doc, d["intro"]["communes"], bold_prefix="Communes : ")
+    if d["intro"]["departements"]:
+        _para(doc, d["intro"]["departements"], bold_prefix="Département(s) : ")
+    _para(doc, d["produit_le"], bold_prefix="Produit le : ")
+    _para(doc, d["date_donnees"], bold_prefix="Données au : ")
+    if d["description"]:
+        _para(doc, d["description"], size=9, color=GRIS)
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+
+    # contents (static list: Word can insert a live table of contents from the headings)
+    doc.add_heading("Sommaire", level=1)
+    for s in d["sections"]:
+        doc.add_paragraph(f"{s['numero']}. {s['titre']}")
+    doc.add_paragraph(f"{d['synthese']['numero']}. {d['synthese']['titre']}")
+    doc.add_paragraph("Annexes : " + " ; ".join(a[1] for a in d["annexes"]))
+    doc.add_heading("Présentation", level=1)
+    intro = f"Le territoire compte {d['intro']['communes']}"
+    if d["intro"]["comparateurs"]:
+        intro += f" ; ses indicateurs sont comparés à ceux {d['intro']['comparateurs']}"
+    doc.add_paragraph(intro + ".")
+    doc.add_paragraph(f"Document produit le {d['produit_le']} à partir de données ouvertes ; chaque chiffre renvoie à "
+                      "sa source et à son millésime (annexe B), chaque indicateur est défini en annexe A. La liste des "
+                      "communes figure en annexe D.")
+
+    for s in d["sections"]:
+        doc.add_section(WD_SECTION.NEW_PAGE)
+        doc.add_heading(f"{s['numero']}. {s['titre']}", level=1)
+        if s["lignes"]:
+            _table_comparaison(doc, d["colonnes"], s["lignes"], d["marque_petit"])
+            if s["notes"]:
+                _petit(doc.add_paragraph(), " ".join(s["notes"]))
+            _petit(doc.add_paragraph(), s["source"])
+            if s["lecture"]:
+                _petit(doc.add_paragraph(), s["lecture"], italic=True, color=RGBColor(0x1E, 0x1E, 0x1E))
+        if s["vide"]:
+            _para(doc, s["vide"], size=9, bold_prefix="Section à compléter. ")
+        if s["non_disponibles"]:
+            _para(doc, "les indicateurs suivants, prévus dans cette section, seront ajoutés dès que la source "
+                  "sera intégrée :", size=9, bold_prefix="Source non disponible dans cette édition ; ")
+            for g in s["non_disponibles"]:
+                p = doc.add_paragraph(style="List Bullet")
+                r = p.add_run(g["source"] + (f" ({g['raison']})" if g["raison"] else "") + " : ")
+                r.italic, r.font.size = True, Pt(9)
+                p.add_run(" ; ".join(g["indicateurs"]) + ".").font.size = Pt(9)
+        for f in s["figures"]:
+            _figure(doc, f)
+        for m in s["cartes_manquantes"]:
+            _para(doc, m, size=9, color=RGBColor(0xA0, 0x30, 0x2D))
+        for sj in s["sujets"]:
+            _para(doc, sj["texte"], size=9, bold_prefix=f"{sj['libelle']}. ")
+
+    y = d["synthese"]
+    doc.add_section(WD_SECTION.NEW_PAGE)
+    doc.add_heading(f"{y['numero']}. {y['titre']}", level=1)
+    doc.add_paragraph(y["intro"])
+    if y["sans_departement"]:
+        doc.add_paragraph("Aucun département de comparaison n'est disponible : la synthèse n'a pas pu être calculée.")
+    else:
+        for titre, items, vide in (
+            ("Points d'appui", y["appuis"], "Aucun indicateur disponible ne situe le territoire nettement au-dessus "
+                                            "de son département dans un sens favorable."),
+            ("Points de vigilance", y["vigilances"], "Aucun indicateur disponible ne situe le territoire nettement "
+                                                     "en retrait de son département."),
+            ("Autres écarts marqués (éléments de contexte)", y["contexte"], None),
+        ):
+            if not items and vide is None:
+                continue
+            doc.add_heading(titre, level=2)
+            if not items:
+                doc.add_paragraph(vide)
+            for p in items:
+                para = doc.add_paragraph(style="List Bullet")
+                para.add_run(p["libelle"] + " : ").bold = True
+                para.add_run(p["texte"])
+        if y["proches"]:
+            doc.add_paragraph("Proches du département (écart inférieur à la marge) : " + " ; ".join(y["proches"]) + ".")
+    _petit(doc.add_paragraph(), y["limites"])
+
+    doc.add_section(WD_SECTION.NEW_PAGE)
+    doc.add_heading("Annexes", level=1)
+    doc.add_heading(d["annexes"][0][1], level=2)
+    for g in d["definitions"]:
+        doc.add_heading(g["titre"], level=3)
+        for e in g["entrees"]:
+            p = doc.add_paragraph()
+            p.add_run(e["libelle"] + (f" ({e['unite']})" if e["unite"] else "")).bold = True
+            _petit(p, f" — {e['id']}")
+            p.add_run("\n" + (e["definition"] or "Définition non renseignée.")).font.size = Pt(9)
+    doc.add_heading(d["annexes"][1][1], level=2)
+    rows = []
+    for s in d["sources"]:
+        nom = (f"{s['producteur']} — " if s["producteur"] else "") + (s["titre"] or s["id"])
+        recup = s["recupere_le"] if s["disponible"] else "non récupéré" + (f" ({s['raison']})" if s["raison"] else "")
+        rows.append([nom, s["millesime"], s["licence"], f"{s['fichier']}\n{s['url']}".strip(), recup, s["taille"]])
+    _table_simple(doc, ["Source", "Millésime", "Licence", "Fichier et adresse", "Récupéré le", "Taille"], rows,
+                  [45, 17, 20, 58, 22, 18], [False] * 5 + [True])
+    doc.add_heading(d["annexes"][2][1], level=2)
+    for n in d["methode"]:
+        _para(doc, n["texte"], size=9.5, bold_prefix=n["titre"] + ". ")
+    doc.add_heading(d["annexes"][3][1], level=2)
+    cols = d["communes"]["colonnes"]
+    heads = [c["libelle"] + (f" ({c['unite']})" if c["unite"] else "") for c in cols]
+    widths = [{"code": 20, "nom": 45, "departement": 20}.get(c["cle"], 0) for c in cols]
+    rest = [k for k, w in enumerate(widths) if not w]
+    reste = (180 - sum(widths)) / max(len(rest), 1)
+    for k in rest:
+        widths[k] = reste
+    _table_simple(doc, heads, [[c["texte"] for c in r] for r in d["communes"]["lignes"]], widths,
+                  [c["num"] for c in cols])
+    doc.save(str(path))
+    return path
