@@ -59,7 +59,8 @@ def prepare(ws: Workspace, *, refresh: bool = False, force_build: bool = False) 
     run = RunReport()
     ingest_all(ws, sources, run, refresh=refresh)
     built = warehouse.build(ws, sources, force=force_build)
-    run.unavailable.update(built.unavailable)
+    for sid, why in built.unavailable.items():  # a failed download explains more than "files missing"
+        run.unavailable.setdefault(sid, why)
     run.warnings.extend(built.warnings)
     return run
 
