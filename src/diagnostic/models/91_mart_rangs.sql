@@ -2,7 +2,8 @@
 -- Run by `diagnostic batch` (batch.py), not stored by the build. Inputs (registered by the caller):
 --   `selection_territoire` (territoire_type, territoire_code, territoire_nom, commune): the peers, all of
 --       one kind (every EPCI, every département, or every perimeter of a file);
---   `batch_indicateurs`: the indicateurs.csv contract computed for that selection by 90_mart_indicateurs.sql.
+--   `batch_indicateurs`: the indicateurs.csv contract computed for that selection by the indicator marts
+--       (warehouse.indicateurs: every 9x_mart_indicateurs*.sql, then the secret statistique).
 -- Grain: one row per (territoire_type, territoire_code, indicateur).
 -- Région of a territory: the région holding the majority of its population (an EPCI may straddle two).
 -- Peers: territories of the same kind (national) and of the same kind and région (régional); a value
@@ -12,14 +13,26 @@
 -- percentile: share of the other peers whose value is strictly lower (percent_rank on ascending values),
 --   in [0, 1], whatever the direction: 0 = smallest value, 1 = largest.
 WITH sens(indicateur, sens) AS (
-    VALUES ('nb_communes', 'descriptif'),
-           ('population', 'descriptif'),
-           ('superficie_km2', 'descriptif'),
-           ('densite_population', 'descriptif'),
-           ('apl_mg', 'plus_eleve_favorable'),
+    -- plus_eleve_favorable: access and supply (APL, densities); plus_faible_favorable: shares that signal a
+    -- shortage; descriptif: everything else (counts, size, age structure, prevalences = needs, not results).
+    -- An id missing here is descriptif.
+    VALUES ('apl_mg', 'plus_eleve_favorable'),
            ('apl_mg_prec', 'plus_eleve_favorable'),
            ('evol_apl_mg', 'plus_eleve_favorable'),
-           ('part_pop_apl_mg_inf_2_5', 'plus_faible_favorable')
+           ('apl_infirmiers', 'plus_eleve_favorable'),
+           ('apl_kines', 'plus_eleve_favorable'),
+           ('apl_sages_femmes', 'plus_eleve_favorable'),
+           ('apl_dentistes', 'plus_eleve_favorable'),
+           ('densite_mg_10000', 'plus_eleve_favorable'),
+           ('densite_specialistes_10000', 'plus_eleve_favorable'),
+           ('densite_infirmiers_10000', 'plus_eleve_favorable'),
+           ('densite_kines_10000', 'plus_eleve_favorable'),
+           ('densite_dentistes_10000', 'plus_eleve_favorable'),
+           ('densite_sages_femmes_10000', 'plus_eleve_favorable'),
+           ('densite_pharmaciens_10000', 'plus_eleve_favorable'),
+           ('part_pop_apl_mg_inf_2_5', 'plus_faible_favorable'),
+           ('part_mg_60_ans_et_plus', 'plus_faible_favorable'),
+           ('part_ald_sans_mt', 'plus_faible_favorable')
 ),
 pop_region AS (
     SELECT s.territoire_type, s.territoire_code, c.region,
@@ -39,37 +52,47 @@ base AS (
     SELECT i.*,
            coalesce(s.sens, 'descriptif') AS sens,
            r.region_code, r.region_nom,
-           CASE WHEN i.statut IN ('ok', 'estimation') AND NOT isnan(i.valeur) THEN i.valeur END AS v,
+           -- ranked value; `+ 0.0` turns -0.0 into 0.0 so that equal values tie
+           CASE WHEN i.statut IN ('ok', 'estimation') AND NOT isnan(i.valeur) THEN i.valeur + 0.0 END AS v,
            coalesce(ref.ordre, 999) AS ordre
     FROM batch_indicateurs i
     LEFT JOIN sens s USING (indicateur)
     LEFT JOIN ref_indicateur ref USING (indicateur)
     LEFT JOIN region r USING (territoire_type, territoire_code)
 ),
-rangs AS (
-    SELECT *,
-           -- `v IS NULL` in each partition keeps missing values out of their peers' ranks and counts
-           CASE WHEN sens = 'plus_faible_favorable'
-                THEN rank() OVER (PARTITION BY territoire_type, indicateur, v IS NULL ORDER BY v ASC)
-                ELSE rank() OVER (PARTITION BY territoire_type, indicateur, v IS NULL ORDER BY v DESC) END AS rang_n,
-           count(v) OVER (PARTITION BY territoire_type, indicateur) AS nb_pairs_national,
-           percent_rank() OVER (PARTITION BY territoire_type, indicateur, v IS NULL ORDER BY v ASC) AS pct_n,
-           CASE WHEN sens = 'plus_faible_favorable'
-                THEN rank() OVER (PARTITION BY territoire_type, indicateur, region_code, v IS NULL ORDER BY v ASC)
-                ELSE rank() OVER (PARTITION BY territoire_type, indicateur, region_code, v IS NULL ORDER BY v DESC) END AS rang_r,
-           count(v) OVER (PARTITION BY territoire_type, indicateur, region_code) AS nb_pairs_region,
-           percent_rank() OVER (PARTITION BY territoire_type, indicateur, region_code, v IS NULL ORDER BY v ASC) AS pct_r
+-- windows run on the ranked values only, narrow rows (sorting the wide contract rows costs 10x more)
+classes AS (
+    SELECT territoire_type, territoire_code, indicateur, region_code, v,
+           CASE WHEN sens = 'plus_faible_favorable' THEN v ELSE -v + 0.0 END AS cle  -- ascending: best first
     FROM base
+    WHERE v IS NOT NULL
+),
+rangs AS (
+    SELECT territoire_type, territoire_code, indicateur,
+           rank() OVER (PARTITION BY territoire_type, indicateur ORDER BY cle) AS rang_national,
+           percent_rank() OVER (PARTITION BY territoire_type, indicateur ORDER BY v) AS percentile_national,
+           rank() OVER (PARTITION BY territoire_type, indicateur, region_code ORDER BY cle) AS rang_region,
+           percent_rank() OVER (PARTITION BY territoire_type, indicateur, region_code ORDER BY v) AS percentile_region
+    FROM classes
+),
+pairs_national AS (
+    SELECT territoire_type, indicateur, count(*) AS nb_pairs_national FROM classes GROUP BY ALL
+),
+pairs_region AS (
+    SELECT territoire_type, indicateur, region_code, count(*) AS nb_pairs_region FROM classes GROUP BY ALL
 )
-SELECT territoire_type, territoire_code, territoire_nom, indicateur, libelle, valeur, unite,
-       numerateur, denominateur, millesime, source, statut,
-       sens,
-       CASE WHEN v IS NOT NULL THEN rang_n END AS rang_national,
-       nb_pairs_national,
-       CASE WHEN v IS NOT NULL THEN pct_n END AS percentile_national,
-       region_code, region_nom,
-       CASE WHEN v IS NOT NULL THEN rang_r END AS rang_region,
-       nb_pairs_region,
-       CASE WHEN v IS NOT NULL THEN pct_r END AS percentile_region
-FROM rangs
-ORDER BY territoire_code, ordre, indicateur
+SELECT b.territoire_type, b.territoire_code, b.territoire_nom, b.indicateur, b.libelle, b.valeur, b.unite,
+       b.numerateur, b.denominateur, b.millesime, b.source, b.statut,
+       b.sens,
+       k.rang_national,
+       coalesce(n.nb_pairs_national, 0) AS nb_pairs_national,
+       k.percentile_national,
+       b.region_code, b.region_nom,
+       k.rang_region,
+       coalesce(g.nb_pairs_region, 0) AS nb_pairs_region,
+       k.percentile_region
+FROM base b
+LEFT JOIN rangs k USING (territoire_type, territoire_code, indicateur)
+LEFT JOIN pairs_national n USING (territoire_type, indicateur)
+LEFT JOIN pairs_region g USING (territoire_type, indicateur, region_code)
+ORDER BY b.territoire_code, b.ordre, b.indicateur

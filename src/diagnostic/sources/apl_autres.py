@@ -1,0 +1,143 @@
+"""Parser of the DREES APL workbooks for infirmiers, masseurs-kinésithérapeutes, sages-femmes and
+chirurgiens-dentistes (one workbook per profession, attachments of dataset
+`530_l-accessibilite-potentielle-localisee-apl`).
+
+Same layout as the GP workbook read by `apl.py` (whose header key it reuses): sheets `APL <year>`,
+metadata rows, a header row whose first cell is « Code commune INSEE », a units row, then one row per
+commune (arrondissements municipaux for Paris, Lyon, Marseille). Columns are matched by prefix, since
+their wording depends on the profession: « APL aux … » (the first one: without age limit), « Population
+standardisée … » (« Population féminine standardisée … » for sages-femmes), « Population totale … ».
+Unit: full-time equivalents (ETP) per 100 000 standardised inhabitants (kept from the units row).
+
+The profession comes from the workbook's file name (the attachment id). Sheets: the registry's `sheets`,
+else every sheet named `APL <year>`.
+
+Grain: `stg_apl_autres` one row per (profession, millesime, code), codes of the workbook's own COG.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from . import SourceFormatError, validate
+from .apl import HEADER_KEY
+from .cog import CODE_COMMUNE
+from .lecture import data_files, empty_frame, strings
+
+PROFESSIONS = {  # file name pattern -> profession key used by the models and indicator ids
+    r"infirmi": "infirmiers",
+    r"kinesi": "kines",
+    r"sages?_femmes?": "sages_femmes",
+    r"dentist": "dentistes",
+}
+COLUMNS = {  # output column -> regex on the header (first match wins)
+    "code": r"^Code commune INSEE$",
+    "nom": r"^Commune$",
+    "apl": r"^APL aux (?!.*(?:65 ans|moins de))",
+    "pop_standardisee": r"^Population (?:féminine )?standardisée(?:\D*(\d{4}))?",
+    "pop_totale": r"^Population (?:féminine )?totale(?:\D*(\d{4}))?",
+}
+
+APL_AUTRES = pa.DataFrameSchema(
+    {
+        "profession": pa.Column(str, pa.Check.isin(list(PROFESSIONS.values()))),
+        "millesime": pa.Column(str, pa.Check.str_matches(r"^\d{4}$")),
+        "code": pa.Column(str, pa.Check.str_matches(CODE_COMMUNE)),
+        "nom": pa.Column(str, nullable=True),
+        "apl": pa.Column(float, pa.Check.in_range(0, 100_000), nullable=True),
+        "pop_standardisee": pa.Column(float, pa.Check.ge(0), nullable=True),
+        "pop_totale": pa.Column(float, pa.Check.ge(0), nullable=True),
+        "annee_population": pa.Column(str, pa.Check.str_matches(r"^(\d{4})?$")),
+        "unite": pa.Column(str, nullable=True),
+    },
+    unique=["profession", "millesime", "code"],
+    strict=True,
+    name="apl_autres",
+)
+
+
+def profession(path: Path) -> str:
+    for pattern, key in PROFESSIONS.items():
+        if re.search(pattern, path.name, flags=re.IGNORECASE):
+            return key
+    raise SourceFormatError(f"Classeur APL {path.name} : profession non reconnue dans le nom du fichier "
+                            f"(attendu : infirmiers, kinésithérapeutes, sages-femmes ou chirurgiens-dentistes).")
+
+
+def parse_sheet(path: Path, sheet: str, prof: str) -> pd.DataFrame:
+    where = f", feuille « {sheet} »"
+    try:
+        raw = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object, engine="calamine")
+    except ValueError as exc:
+        raise SourceFormatError(f"Fichier {path.name}{where} introuvable : {exc}") from exc
+    except Exception as exc:  # corrupt workbook
+        raise SourceFormatError(f"Fichier {path.name} illisible comme classeur Excel : {exc}") from exc
+    header_rows = raw.index[raw.iloc[:, 0].astype(str).str.strip().eq(HEADER_KEY)]
+    if not len(header_rows):
+        raise SourceFormatError(f"Fichier {path.name}{where} : ligne d'en-tête « {HEADER_KEY} » introuvable.")
+    h = header_rows[0]
+    headers = [str(v).strip() if pd.notna(v) else "" for v in raw.iloc[h]]
+    picked, years = {}, {}
+    for out, pattern in COLUMNS.items():
+        for i, name in enumerate(headers):
+            m = re.match(pattern, name)
+            if m:
+                picked[out] = i
+                years[out] = next((g for g in m.groups() if g), "")
+                break
+        else:
+            raise SourceFormatError(
+                f"Fichier {path.name}{where}, ligne {h + 1} : colonne « {pattern.strip('^$')} » absente "
+                f"(en-têtes trouvés : {', '.join(headers)}). Le format du classeur a-t-il changé ?"
+            )
+    unite = raw.iat[h + 1, picked["apl"]] if h + 1 < len(raw) else None
+    data = raw.iloc[h + 2:, list(picked.values())]
+    data.columns = list(picked)
+    data = data[data["code"].notna()]
+    millesime = re.search(r"(\d{4})", sheet).group(1)
+    df = pd.DataFrame({
+        "profession": prof,
+        "millesime": millesime,
+        "code": data["code"].astype(str).str.strip(),
+        "nom": data["nom"].astype(object).where(data["nom"].notna(), None),
+        **{c: pd.to_numeric(data[c], errors="coerce").astype(float) for c in ["apl", "pop_standardisee", "pop_totale"]},
+        "annee_population": years.get("pop_totale", ""),
+        "unite": str(unite).strip() if pd.notna(unite) else None,
+    })
+    for c in ["apl", "pop_standardisee", "pop_totale"]:  # text in a numeric column: NS / nd kept as missing
+        bad = df[c].isna() & data[c].notna() & ~data[c].astype(str).str.strip().str.lower().isin(["ns", "nd", "n.d.", ""])
+        if bad.any():
+            i = bad.idxmax()
+            raise SourceFormatError(f"Fichier {path.name}{where}, ligne {i + 1}, colonne {headers[picked[c]]!r} : "
+                                    f"valeur non numérique {data.at[i, c]!r}.")
+    return validate(df.reset_index(drop=True), APL_AUTRES, f"{path.name}{where}", row_offset=h + 3)
+
+
+def sheets_of(path: Path, spec: dict) -> list[str]:
+    if spec.get("sheets"):
+        return list(spec["sheets"])
+    try:
+        names = pd.ExcelFile(path, engine="calamine").sheet_names
+    except Exception as exc:
+        raise SourceFormatError(f"Fichier {path.name} illisible comme classeur Excel : {exc}") from exc
+    found = [s for s in names if re.fullmatch(r"APL[ _]\d{4}", s.strip())]
+    if not found:
+        raise SourceFormatError(f"Fichier {path.name} : aucune feuille « APL <année> » (feuilles : {', '.join(names)}).")
+    return found
+
+
+def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
+    spec = spec or {}
+    files = data_files(folder)
+    if not files:
+        raise SourceFormatError(f"Aucun classeur APL dans {folder}.")
+    frames = [parse_sheet(p, s, profession(p)) for p in files for s in sheets_of(p, spec)]
+    return {"stg_apl_autres": strings(pd.concat(frames, ignore_index=True))}
+
+
+def empty() -> dict[str, pd.DataFrame]:
+    return {"stg_apl_autres": empty_frame(APL_AUTRES)}
