@@ -102,3 +102,14 @@ def test_thresholds_from_configuration(tmp_path):
     cfg.write_text("[secret_statistique]\nprofessionnels = 3\n", encoding="utf-8")
     assert secret.thresholds(cfg) == {"professionnels": 3, "patients": 11}
     assert secret.thresholds(None) == {"professionnels": 5, "patients": 11}
+
+
+def test_real_catalogue_masks_small_professional_counts():
+    """With the project's catalogue: 3 GPs on a perimeter are masked, and so is their density."""
+    from diagnostic.warehouse import catalogue
+
+    rows = [("perimetre", "P", "nb_mg", 3.0, np.nan), ("perimetre", "P", "densite_mg_10000", 1.5, 3.0),
+            ("perimetre", "P", "nb_infirmiers", 40.0, np.nan), ("perimetre", "P", "population", 20000.0, np.nan)]
+    out = secret.apply(table(rows), catalogue(), secret.thresholds(None))
+    assert out.set_index("indicateur").statut.to_dict() == {
+        "nb_mg": "secret", "densite_mg_10000": "secret", "nb_infirmiers": "ok", "population": "ok"}
