@@ -178,9 +178,13 @@ def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str, 
     con = duckdb.connect(str(path))
     try:
         run_models(con, staged, meta, report, seuils)
-        unknown = con.sql("SELECT count(*) FROM int_apl_codes_inconnus").fetchone()[0]
-        if unknown:
-            report.warnings.append(f"APL : {unknown} ligne(s) du classeur sans commune correspondante au COG {sources['cog'].latest} (table int_apl_codes_inconnus).")
+        for (table,) in con.sql("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'int_%_codes_inconnus' ORDER BY 1").fetchall():
+            unknown = con.sql(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+            if unknown:
+                report.warnings.append(
+                    f"{unknown} ligne(s) de source sans commune correspondante au COG {used.get('cog', '')} "
+                    f"(table {table} de l'entrepôt) : leurs chiffres ne sont rattachés à aucun territoire."
+                )
         con.execute("CREATE TABLE meta_build (cle VARCHAR, valeur VARCHAR)")
         con.executemany(
             "INSERT INTO meta_build VALUES (?, ?)",
