@@ -5,7 +5,7 @@ measured step several times as a child process (`python -m diagnostic.cli ...`) 
 wall time and the peak resident memory of the child (os.wait4 rusage, the child alone). Writes
 bench/results.json and bench/RESULTS.md. About 5 minutes on 2 cores.
 
-    .venv/bin/python bench/run.py [--runs 5] [--cold-runs 3] [--opendata DIR] [--keep]
+    .venv/bin/python bench/run.py [--runs 3] [--cold-runs 3] [--opendata DIR] [--keep]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -35,7 +36,9 @@ MIB = 1024 * 1024
 TARGET_MEM_MIB = 1536  # 1.5 GiB
 GROWTH_SIZES = (10, 100, 1255)
 # Simulated sub-commune grains: (id, label, split factor applied after the IRIS-like split).
-GRAINS = (("commune", "commune (COG 2026)", 0), ("iris_sim", "IRIS simulé", 1), ("iris_sim_x10", "IRIS simulé × 10", 10))
+GRAINS = (("commune", "commune (COG 2026)", 0), ("iris_sim", "IRIS simulé", 1), ("iris_sim_x10", "IRIS simulé × 10", 10),
+          ("iris_sim_x100", "IRIS simulé × 100", 100))
+GRAIN_RUNS = {"iris_sim_x100": 1}  # ~1 min of preparation: one run only
 
 
 # ------------------------------------------------------------------------------------------ plumbing
@@ -59,19 +62,47 @@ def new_workspace(root: Path) -> Path:
     return root
 
 
-def run_child(args: list[str], ws: Path, mirror: str, log: Path) -> tuple[float, float, int]:
-    """Run one child process; (wall seconds, peak RSS MiB of that child, return code)."""
-    env = {**os.environ, "DIAGNOSTIC_HOME": str(ws), "DIAGNOSTIC_MIRROR": mirror, "COLUMNS": "200",
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT / "src"), os.environ.get("PYTHONPATH")]))}
+SRC = PROJECT / "src"  # replaced by a snapshot of the package at start-up (see snapshot())
+_CURRENT: list[subprocess.Popen] = []
+
+
+def snapshot(root: Path) -> Path:
+    """Copy the package once, so that edits made to the project while the bench runs (which change the
+    warehouse fingerprint and trigger rebuilds) do not leak into the measures."""
+    global SRC
+    shutil.copytree(PROJECT / "src" / "diagnostic", root / "src" / "diagnostic",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    SRC = root / "src"
+    return SRC
+
+
+def child_env(ws: Path | None = None, mirror: str = "") -> dict:
+    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+    if ws is not None:
+        env.update(DIAGNOSTIC_HOME=str(ws), DIAGNOSTIC_MIRROR=mirror)
+    return env
+
+
+def run_child(args: list[str], ws: Path, mirror: str, log: Path) -> tuple[float, float, int, float]:
+    """Run one child process; (wall seconds, peak RSS MiB of that child, return code, CPU seconds user +
+    system of that child: less sensitive than wall time to other processes sharing the machine)."""
     with open(log, "ab") as out:
         out.write(f"\n$ {' '.join(args)}\n".encode())
         out.flush()
         start = time.perf_counter()
-        proc = subprocess.Popen(args, cwd=ws, env=env, stdout=out, stderr=out)
+        proc = subprocess.Popen(args, cwd=ws, env=child_env(ws, mirror), stdout=out, stderr=out)
+        _CURRENT[:] = [proc]
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
+        _CURRENT.clear()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall, usage.ru_maxrss / 1024, proc.returncode  # ru_maxrss is in KiB on Linux
+    return wall, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime  # ru_maxrss: KiB on Linux
+
+
+def _on_term(signum, frame):
+    for proc in _CURRENT:
+        proc.terminate()
+    raise SystemExit(128 + signum)
 
 
 class Bench:
@@ -83,22 +114,24 @@ class Bench:
                 before=None, warmup: int = 0, note: str = "") -> dict:
         """Run `args` `runs` times (after `warmup` unrecorded runs); `before()` runs before each one."""
         print(f"- {fr} ({runs} exécution(s))", flush=True)
-        walls, rss, failed = [], [], None
+        walls, rss, cpus, failed, load = [], [], [], None, loadavg()
         for i in range(warmup + runs):
             if before:
                 before()
-            wall, peak, rc = run_child(args, self.ws, self.mirror, self.log)
+            wall, peak, rc, cpu = run_child(args, self.ws, self.mirror, self.log)
             if rc != 0:
                 failed = f"code de sortie {rc}, voir {self.log.name}"
                 break
             if i >= warmup:
                 walls.append(round(wall, 3))
                 rss.append(round(peak, 1))
+                cpus.append(round(cpu, 3))
         m = {
             "id": mid, "mesure": fr, "measure": en, "commande": " ".join(Path(a).name if a == PY else a for a in args),
             "executions_s": walls, "mediane_s": round(statistics.median(walls), 3) if walls and not failed else None,
             "memoire_max_mio": max(rss) if rss and not failed else None, "memoire_executions_mio": rss,
-            "cible_s": target_s, "note": note, "echec": failed,
+            "cpu_executions_s": cpus, "cpu_mediane_s": round(statistics.median(cpus), 3) if cpus and not failed else None,
+            "cible_s": target_s, "note": note, "echec": failed, "charge_avant_apres": [load, loadavg()],
         }
         m["cible_atteinte"] = _ok(m)
         self.measures.append(m)
@@ -108,6 +141,7 @@ class Bench:
     def placeholder(self, mid: str, fr: str, en: str, target_s: float, why: str) -> None:
         self.measures.append({"id": mid, "mesure": fr, "measure": en, "commande": None, "executions_s": [],
                               "mediane_s": None, "memoire_max_mio": None, "memoire_executions_mio": [],
+                              "cpu_executions_s": [], "cpu_mediane_s": None, "charge_avant_apres": None,
                               "cible_s": target_s, "note": why, "echec": None, "cible_atteinte": None})
 
 
@@ -120,10 +154,34 @@ def _ok(m: dict) -> bool | None:
     return ok
 
 
+def warm_single(b: "Bench", cli: list[str], ws: Path, runs: int) -> None:
+    """Warm single diagnostic, with and without PDF. Whether `diagnostic run` writes a PDF is read from what
+    it wrote, not assumed; without PDF is measured only if the command has an option for it."""
+    fr, en = "Diagnostic unique à chaud, CPTS Centre Saône-et-Loire", "Warm single diagnostic, CPTS Centre Saône-et-Loire"
+    m = b.measure("warm_single", fr, en, cli + ["run", SLUG], runs, target_s=3, warmup=1)
+    out = ws / "reports" / SLUG
+    written = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    m["note"] = "écrit : " + ", ".join(n for n in written if not n.startswith("."))
+    if "diagnostic.pdf" not in written:
+        m.update(mesure=f"{fr}, sans PDF", measure=f"{en}, no PDF")
+        b.placeholder("warm_single_pdf", f"{fr}, avec PDF", f"{en}, with PDF", 6, "non mesuré : PDF pas encore produit")
+        return
+    m.update(id="warm_single_pdf", mesure=f"{fr}, avec PDF", measure=f"{en}, with PDF", cible_s=6)
+    m["cible_atteinte"] = _ok(m)
+    help_text = subprocess.run(cli + ["run", "--help"], capture_output=True, text=True, env=child_env()).stdout
+    flag = next((f for f in ("--no-pdf", "--sans-pdf") if f in help_text), None)
+    if flag:
+        b.measure("warm_single", f"{fr}, sans PDF ({flag})", f"{en}, no PDF", cli + ["run", SLUG, flag], runs, target_s=3, warmup=1)
+    else:
+        b.placeholder("warm_single", f"{fr}, sans PDF", f"{en}, no PDF", 3,
+                      "non mesuré : `diagnostic run` écrit toujours le PDF (pas d'option pour s'en passer)")
+    b.measures.remove(m)  # the without-PDF row first, as in the issue's targets
+    b.measures.append(m)
+
+
 def batch_command() -> list[str]:
     """`python -m diagnostic.cli batch` once the command is wired, else the module's own entry point."""
-    env = {**os.environ, "PYTHONPATH": str(PROJECT / "src")}
-    probe = subprocess.run([PY, "-m", "diagnostic.cli", "batch", "--help"], capture_output=True, env=env)
+    probe = subprocess.run([PY, "-m", "diagnostic.cli", "batch", "--help"], capture_output=True, env=child_env())
     return [PY, "-m", "diagnostic.cli", "batch"] if probe.returncode == 0 else [PY, "-m", "diagnostic.batch"]
 
 
@@ -142,7 +200,7 @@ def inner_stages(ws: Path, kind: str, fichier: str | None) -> dict:
         t = time.perf_counter(); ind = batch.indicateurs(con, sel); out["indicateurs_sql_s"] = time.perf_counter() - t
         t = time.perf_counter(); df = batch.rangs(con, sel, ind); out["rangs_sql_s"] = time.perf_counter() - t
     tmp = Path(tempfile.mkdtemp())
-    t = time.perf_counter(); df.to_csv(tmp / "x.csv", index=False); out["csv_s"] = time.perf_counter() - t
+    t = time.perf_counter(); batch.write_csv(df, tmp / "x.csv"); out["csv_s"] = time.perf_counter() - t
     t = time.perf_counter(); batch.write_xlsx(df, tmp / "x.xlsx", kind=batch.KINDS[kind]); out["xlsx_s"] = time.perf_counter() - t
     shutil.rmtree(tmp)
     out["territoires"] = int(sel["territoire_code"].nunique())
@@ -151,12 +209,13 @@ def inner_stages(ws: Path, kind: str, fichier: str | None) -> dict:
 
 
 def inner_grain(ws: Path, grain: str, scratch: Path) -> dict:
-    """Indicator SQL (models/90_mart_indicateurs.sql, unchanged) for every EPCI, département, région and
-    France, at commune grain or at a SIMULATED sub-commune grain, in a scratch DuckDB copy.
+    """The base indicator mart (models/90_mart_indicateurs.sql, unchanged: population, area, density, APL)
+    for every EPCI, département, région and France, at commune grain or at a SIMULATED sub-commune grain,
+    in a scratch DuckDB copy. (The other marts read other int_* tables that the simulation does not split.)
 
     Simulation (no IRIS data in the mirror): each commune of 5 000 inhabitants or more is split into
     max(2, round(population / 2000)) pseudo-IRIS (the INSEE rule splits those communes into IRIS of about
-    2 000 inhabitants); `iris_sim_x10` splits each pseudo-IRIS again into 10. Counts are divided among the
+    2 000 inhabitants); `iris_sim_x10` / `_x100` split each pseudo-IRIS again into 10 / 100. Counts are divided among the
     units (population exactly), APL values are copied: totals stay those of the communes."""
     import duckdb
 
@@ -227,7 +286,7 @@ def profile(args: list[str], ws: Path, mirror: str, log: Path, functions: dict[s
     import pstats
 
     prof = ws / "profil.prof"
-    wall, _, rc = run_child([PY, "-m", "cProfile", "-o", str(prof), *args[1:]], ws, mirror, log)
+    wall, _, rc, _ = run_child([PY, "-m", "cProfile", "-o", str(prof), *args[1:]], ws, mirror, log)
     if rc != 0:
         return {"echec": f"code de sortie {rc}"}
     stats = pstats.Stats(str(prof)).stats
@@ -240,6 +299,11 @@ def profile(args: list[str], ws: Path, mirror: str, log: Path, functions: dict[s
 
 
 # ------------------------------------------------------------------------------------------ main
+
+def loadavg() -> float:
+    """1-minute load average: above the number of cores, other processes shared the machine."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
 
 def machine() -> dict:
     mem = {}
@@ -282,7 +346,7 @@ def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--inner":
         return inner(sys.argv[2:])
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runs", type=int, default=5, help="exécutions mesurées par étape chaude (défaut 5)")
+    p.add_argument("--runs", type=int, default=3, help="exécutions mesurées par étape chaude, après une de chauffe (défaut 3)")
     p.add_argument("--cold-runs", type=int, default=3, help="exécutions des étapes à froid (défaut 3)")
     p.add_argument("--opendata", type=Path, default=Path(os.environ.get("DIAGNOSTIC_TEST_OPENDATA", PROJECT.parent / "shared" / "opendata")))
     p.add_argument("--keep", action="store_true", help="garder l'espace de travail temporaire")
@@ -290,9 +354,11 @@ def main() -> None:
     if not (a.opendata / "MANIFEST.md").is_file():
         sys.exit(f"Miroir de données ouvertes introuvable : {a.opendata}")
 
-    started = time.perf_counter()
+    started, load_start = time.perf_counter(), loadavg()
+    signal.signal(signal.SIGTERM, _on_term)
     mirror, server = serve(a.opendata)
     root = Path(tempfile.mkdtemp(prefix="diagnostic-bench-"))
+    snapshot(root)
     ws = new_workspace(root / "ws")
     log = root / "bench.log"
     b = Bench(ws, mirror, log)
@@ -314,16 +380,12 @@ def main() -> None:
                   note="coût fixe de chaque commande")
         b.measure("cold_build", "Construction à froid de l'entrepôt depuis les fichiers bruts (build --force)",
                   "Cold warehouse build from the raw files (build --force)", cli + ["build", "--force"], a.cold_runs, target_s=30)
-        b.measure("warm_single", "Diagnostic unique à chaud, CPTS Centre Saône-et-Loire, sans PDF",
-                  "Warm single diagnostic, CPTS Centre Saône-et-Loire, no PDF", cli + ["run", SLUG], a.runs,
-                  target_s=3, warmup=1, note="HTML + XLSX + CSV + cartes")
-        b.placeholder("warm_single_pdf", "Diagnostic unique à chaud, avec PDF", "Warm single diagnostic, with PDF", 6,
-                      "non mesuré : PDF pas encore produit")
+        warm_single(b, cli, ws, a.runs)
         bcmd = batch_command()
         b.measure("batch_epci", "Lot : indicateurs et rangs des 1 255 EPCI (CSV + XLSX)", "Batch: indicators and ranks of all 1,255 EPCI",
-                  bcmd + ["epci"], a.runs, target_s=5, warmup=1)
+                  bcmd + ["--kind", "epci"], a.runs, target_s=5, warmup=1)
         b.measure("batch_dep", "Lot : indicateurs et rangs des 101 départements", "Batch: indicators and ranks of all 101 départements",
-                  bcmd + ["dep"], a.runs, warmup=1)
+                  bcmd + ["--kind", "dep"], a.runs, warmup=1)
         b.placeholder("batch_reports_100", "Rapports par lot (HTML, XLSX, cartes) pour 100 EPCI", "Batch reports for 100 EPCI", 60,
                       "non mesuré : mode « rapports par lot » pas encore écrit")
 
@@ -333,7 +395,7 @@ def main() -> None:
             f = root / f"epci-{n}.toml"
             write_perimetres(f, ws, n)
             m = b.measure(f"batch_perimetres_{n}", f"Lot : fichier de {n} périmètres (les {n} premiers EPCI)",
-                          f"Batch: perimeters file of {n} perimeters (first {n} EPCI)", bcmd + ["perimetres", "--fichier", str(f)],
+                          f"Batch: perimeters file of {n} perimeters (first {n} EPCI)", bcmd + ["--kind", "perimetres", "--fichier", str(f)],
                           a.cold_runs, warmup=1)
             stages_out.unlink(missing_ok=True)
             for _ in range(a.cold_runs):
@@ -348,9 +410,10 @@ def main() -> None:
         for gid, label, _ in GRAINS:
             grain_out.unlink(missing_ok=True)
             walls, rss = [], []
-            print(f"- Requête des indicateurs au grain {label} ({a.cold_runs} exécutions)", flush=True)
-            for _ in range(a.cold_runs):
-                wall, peak, rc = run_child([PY, __file__, "--inner", "grain", "--ws", str(ws), "--grain", gid,
+            n_runs = min(a.cold_runs, GRAIN_RUNS.get(gid, a.cold_runs))
+            print(f"- Requête des indicateurs au grain {label} ({n_runs} exécution(s))", flush=True)
+            for _ in range(n_runs):
+                wall, peak, rc, _ = run_child([PY, __file__, "--inner", "grain", "--ws", str(ws), "--grain", gid,
                                             "--scratch", str(root / "scratch.duckdb"), "--out", str(grain_out)], ws, mirror, log)
                 if rc == 0:
                     walls.append(round(wall, 3)); rss.append(round(peak, 1))
@@ -378,19 +441,27 @@ def main() -> None:
             "warm_single": profile(cli + ["run", SLUG], ws, mirror, log, {
                 "prepare_s": "diagnostic/pipeline.py:prepare", "fingerprint_s": "diagnostic/warehouse.py:fingerprint",
                 "indicateurs_sql_s": "diagnostic/warehouse.py:indicateurs", "report_context_s": "diagnostic/pipeline.py:report_context",
-                "write_atomically_s": "diagnostic/pipeline.py:write_atomically"}),
+                "write_atomically_s": "diagnostic/pipeline.py:write_atomically", "cartes_s": "report/maps.py:cartes",
+                "write_pdf_s": "report/pdf.py:write_pdf", "write_docx_s": "report/word.py:write_docx",
+                "write_xlsx_s": "report/exports.py:write_xlsx", "import_report_s": "report/__init__.py:<module>"}),
         }
-    finally:
+    except BaseException:
         server.shutdown()
+        if not a.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+    server.shutdown()
 
     results = {
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine(), "versions": versions(),
         "cibles": {"cold_build_s": 30, "warm_single_s": 3, "warm_single_pdf_s": 6, "batch_epci_s": 5,
                    "batch_reports_100_s": 60, "memoire_max_mio": TARGET_MEM_MIB},
+        "code": f"instantané de {PROJECT / 'src' / 'diagnostic'} pris au début du banc",
         "methode": ("Chaque mesure est un processus enfant `python -m diagnostic.cli ...` (ou `python -m diagnostic.batch` tant que "
                     "la commande batch n'est pas branchée) ; temps mural médian de plusieurs exécutions ; mémoire = pic de RSS "
                     "du seul processus enfant (os.wait4, ru_maxrss). Miroir servi en HTTP local par le script."),
+        "charge_debut_fin": [load_start, loadavg()],
         "mesures": b.measures, "croissance_territoires": growth, "croissance_grain": grains, "profils": profils,
         "duree_totale_s": round(time.perf_counter() - started, 1),
     }
@@ -428,16 +499,23 @@ def markdown(r: dict) -> str:
         "",
         r["methode"],
         "",
-        "| Mesure / Measure | Médiane (s) | Exécutions (s) | Mémoire max (Mio) | Cible (s) | Atteinte |",
-        "|---|---:|---|---:|---:|:---:|",
+        f"Charge moyenne (1 min) au début / à la fin : {_fmt(r['charge_debut_fin'][0])} / {_fmt(r['charge_debut_fin'][1])} "
+        f"(au-delà de {m['coeurs']}, d'autres processus partageaient la machine ; voir `charge_avant_apres` par mesure dans results.json).",
+        "",
+        "| Mesure / Measure | Médiane (s) | Exécutions (s) | CPU médian (s) | Mémoire max (Mio) | Cible (s) | Atteinte | Charge avant → après |",
+        "|---|---:|---|---:|---:|---:|:---:|---|",
     ]
     for x in r["mesures"]:
         runs = ", ".join(_fmt(s) for s in x["executions_s"]) or x["note"] or "—"
         ok = {True: "oui", False: "**non**", None: "—"}[x["cible_atteinte"]]
         med = _fmt(x["mediane_s"]) if not x["echec"] else f"échec ({x['echec']})"
-        lines.append(f"| {x['mesure']} / *{x['measure']}* | {med} | {runs} | {_fmt(x['memoire_max_mio'], 0)} | "
-                     f"{'≤ ' + _fmt(x['cible_s'], 0) if x['cible_s'] else '—'} | {ok} |")
-    lines += ["", f"Cible mémoire / memory target : pic ≤ {TARGET_MEM_MIB} Mio (1,5 Gio) pour chaque étape ; « Atteinte » combine temps et mémoire.", ""]
+        load = " → ".join(_fmt(c, 1) for c in x["charge_avant_apres"]) if x["charge_avant_apres"] else "—"
+        note = f" ({x['note']})" if x["note"] and x["executions_s"] else ""
+        lines.append(f"| {x['mesure']} / *{x['measure']}*{note} | {med} | {runs} | {_fmt(x['cpu_mediane_s'])} | {_fmt(x['memoire_max_mio'], 0)} | "
+                     f"{'≤ ' + _fmt(x['cible_s'], 0) if x['cible_s'] else '—'} | {ok} | {load} |")
+    lines += ["", f"Cible mémoire / memory target : pic ≤ {TARGET_MEM_MIB} Mio (1,5 Gio) pour chaque étape ; « Atteinte » combine temps mural médian et mémoire. "
+              "CPU = temps processeur utilisateur + système du processus enfant (peut dépasser le temps mural : DuckDB et le téléchargement utilisent plusieurs fils). "
+              "Charge = charge moyenne sur 1 min du système avant et après la mesure.", ""]
     lines += ["## Croissance avec le nombre de territoires / Growth with the number of territories", "",
               "Fichier de périmètres des N premiers EPCI, commande complète (processus) puis étapes internes (médianes, en s).", "",
               "| Territoires | Processus (s) | Mémoire (Mio) | import | sélection | SQL indicateurs | SQL rangs | CSV | XLSX |",
@@ -448,16 +526,18 @@ def markdown(r: dict) -> str:
                      + " | ".join(_fmt(e.get(k), 3) for k in ("import_s", "selection_s", "indicateurs_sql_s", "rangs_sql_s", "csv_s", "xlsx_s")) + " |")
     lines += ["", "## Grain communal contre grain infra-communal simulé / Commune vs simulated sub-commune grain", "",
               "**Simulation** : pas d'IRIS dans le miroir ; chaque commune de 5 000 habitants ou plus est découpée en max(2, round(pop/2000)) "
-              "pseudo-IRIS (règle INSEE : IRIS d'environ 2 000 habitants), comptes répartis, APL recopiée ; « × 10 » redécoupe chaque pseudo-IRIS en 10. "
-              "Même requête `90_mart_indicateurs.sql` pour tous les EPCI, départements, régions et la France, dans une copie DuckDB de travail.", "",
-              "| Grain | Unités | Lignes de sélection | Requête indicateurs (s, médiane) | Préparation (s) | Processus (s) | Mémoire (Mio) | Population France |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+              "pseudo-IRIS (règle INSEE : IRIS d'environ 2 000 habitants), comptes répartis, APL recopiée ; « × 10 » et « × 100 » redécoupent chaque pseudo-IRIS en 10 ou 100 (× 100 : une seule exécution). "
+              "Même requête `90_mart_indicateurs.sql` (mart de base : population, superficie, densité, APL ; les autres marts lisent d'autres tables "
+              "int_* que la simulation ne découpe pas) pour tous les EPCI, départements, régions et la France, dans une copie DuckDB de travail.", "",
+              "| Grain | Unités | Lignes de sélection | Requête indicateurs (s, médiane) | Exécutions (s) | Préparation (s) | Processus (s) | Mémoire (Mio) | Population France | APL France |",
+              "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
     for g in r["croissance_grain"]:
         if "echec" in g:
-            lines.append(f"| {g['libelle']} | échec ({g['echec']}) |||||||")
+            lines.append(f"| {g['libelle']} | échec ({g['echec']}) |||||||||")
             continue
         lines.append(f"| {g['libelle']} | {_int(g['unites'])} | {_int(g['lignes_selection'])} | {_fmt(g['requete_mediane_s'], 3)} | "
-                     f"{_fmt(g['preparation_mediane_s'], 2)} | {_fmt(g['processus_mediane_s'])} | {_fmt(g['memoire_max_mio'], 0)} | {_int(g['population_france'])} |")
+                     f"{', '.join(_fmt(x, 3) for x in g['requete_executions_s'])} | {_fmt(g['preparation_mediane_s'], 2)} | "
+                     f"{_fmt(g['processus_mediane_s'])} | {_fmt(g['memoire_max_mio'], 0)} | {_int(g['population_france'])} | {_fmt(g['apl_mg_france'], 4)} |")
     lines += ["", "## Profils / Profiles (cProfile, une exécution, secondes cumulées)", ""]
     for name, prof in r["profils"].items():
         lines.append(f"- `{name}` : " + ", ".join(f"{k} {_fmt(val, 2) if isinstance(val, (int, float)) else val}" for k, val in prof.items()))

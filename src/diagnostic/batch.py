@@ -8,14 +8,16 @@ Grain of the national table: one row per (territory, indicator): the `indicateur
 then `sens`, the rank / peer count / percentile in France, the région (majority of the population) and
 the rank / peer count / percentile within it (see models/91_mart_rangs.sql for the definitions).
 
-The indicators come from the same SQL as the single diagnostic (models/90_mart_indicateurs.sql) run once
-over a selection holding every territory; the ranks from models/91_mart_rangs.sql (window functions).
+The indicators come from the same code as the single diagnostic (`warehouse.indicateurs`: the
+models/9x_mart_indicateurs*.sql, then the secret statistique) run once over a selection holding every
+territory; the ranks from models/91_mart_rangs.sql (window functions).
 No Python loop runs over territories, except to word the errors of a faulty perimeters file.
 """
 
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import re
 import tomllib
@@ -24,11 +26,14 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from . import warehouse
 from .config import DiagnosticError, Workspace
 from .territoire import TerritoireError, _communes, normalise_code, resolve
+
+log = logging.getLogger(__name__)
 
 # kind given on the command line -> territoire_type in the warehouse and in the output
 KINDS = {"epci": "epci", "dep": "departement", "perimetres": "perimetre"}
@@ -196,9 +201,9 @@ def resolve_perimetres(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[pd.D
 # --------------------------------------------------------------------------------------------- compute
 
 def indicateurs(con: duckdb.DuckDBPyConnection, sel: pd.DataFrame) -> pd.DataFrame:
-    """The contract for every territory of `sel`, by models/90_mart_indicateurs.sql, in one query.
+    """The contract for every territory of `sel`, by `warehouse.indicateurs` (the indicator marts), in one query.
 
-    Figures equal those of a single diagnostic of the same territory to the last bit only if that SQL sums
+    Figures equal those of a single diagnostic of the same territory to the last bit only if the marts sum
     floating-point values in a fixed order (`sum(x ORDER BY c.code)`): otherwise the order of the terms,
     hence the last bit, follows DuckDB's plan (build side of the join, threads), see docs/scaling.md."""
     return warehouse.indicateurs(con, sel)
@@ -249,15 +254,18 @@ def run_batch(ws: Workspace, kind: str, perimetres_file: Path | None = None) -> 
     """Compute the national table of `kind` from the built warehouse and write
     `reports/_national/<nom>.csv` (long) and `.xlsx` (wide), each through a temporary file.
 
-    Returns {"csv": path, "xlsx": path}; the warnings of a perimeters file are in the XLSX's first sheet."""
+    Returns {"csv": path, "xlsx": path}; the warnings of a perimeters file are logged and written in the
+    XLSX's first sheet."""
     _ttype(kind)
     with warehouse.connect(ws) as con:
         df, warnings = national(con, kind, perimetres_file)
+    for w in warnings:
+        log.warning(w)
     out = ws.reports / NATIONAL_DIR
     out.mkdir(parents=True, exist_ok=True)
     name = output_name(kind, perimetres_file)
     paths = {"csv": out / f"{name}.csv", "xlsx": out / f"{name}.xlsx"}
-    _atomic(paths["csv"], lambda tmp: df.to_csv(tmp, index=False, encoding="utf-8"))
+    _atomic(paths["csv"], lambda tmp: write_csv(df, tmp))
     _atomic(paths["xlsx"], lambda tmp: write_xlsx(df, tmp, kind=KINDS[kind], warnings=warnings))
     return paths
 
@@ -271,7 +279,23 @@ def _atomic(target: Path, write) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """UTF-8, comma, `.` decimal, shortest round-trip decimal form of each double (DuckDB's writer: about
+    50 times faster than pandas' on 60 000 rows)."""
+    con = duckdb.connect()
+    try:
+        con.register("_national", df)
+        con.sql("SELECT * FROM _national").write_csv(str(path), header=True)
+    finally:
+        con.close()
+
+
 DECIMALES = {"communes": 0, "habitants": 0, "km²": 1, "hab./km²": 1, "%": 1}
+SHEETS = [  # column of the long table -> sheet of the workbook
+    ("valeur", "Valeurs"),
+    ("rang_national", "Rangs France"),
+    ("rang_region", "Rangs région"),
+]
 
 
 def _num_format(unite: str) -> str:
@@ -280,113 +304,106 @@ def _num_format(unite: str) -> str:
 
 
 def write_xlsx(df: pd.DataFrame, path: Path, *, kind: str, warnings: list[str] = ()) -> None:
-    """Wide workbook: `Lisez-moi`, `Valeurs` (one row per territory, one column per indicator), then one
-    sheet per indicator with value, ranks and percentiles. Frozen header, filters, French headers."""
+    """Wide workbook, one row per territory and one column per indicator: `Lisez-moi` (definitions, sens
+    and peers of each indicator), `Valeurs`, `Rangs France`, `Rangs région`. Frozen header and code/name
+    columns, filters, French headers. Percentiles and peer counts per territory are in the CSV."""
     import xlsxwriter
 
     indicateurs = list(dict.fromkeys(df["indicateur"]))
     meta = df.drop_duplicates("indicateur").set_index("indicateur")
+    pairs = df.groupby("indicateur")["nb_pairs_national"].max()
     terr = df.drop_duplicates("territoire_code")[["territoire_code", "territoire_nom", "region_code", "region_nom"]]
-    wb = xlsxwriter.Workbook(str(path))
+    terr = terr.reset_index(drop=True)
+    label = KIND_LIBELLE[kind]
+    # names come from users' files: never let "=..." become a formula or "http..." a link
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     try:
         head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#DDEBF7", "border": 1})
         bold = wb.add_format({"bold": True, "valign": "top"})
         wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-        pct = wb.add_format({"num_format": "0%"})
         entier = wb.add_format({"num_format": "#,##0"})
         fmts = {u: wb.add_format({"num_format": _num_format(u)}) for u in set(meta["unite"].fillna(""))}
-        label = KIND_LIBELLE[kind]
 
         ws = wb.add_worksheet("Lisez-moi")
-        ws.set_column(0, 0, 34, bold)
-        ws.set_column(1, 1, 110, wrap)
+        ws.set_column(0, 0, 30, bold)
+        ws.set_column(1, 1, 60, wrap)
+        ws.set_column(2, 7, 18, wrap)
         lines = [
-            ("Contenu", f"Indicateurs de tous les territoires de type {label} ({len(terr)}), avec leur rang parmi les "
-                        f"{label}s de France et de leur région. Même calcul que le diagnostic d'un territoire."),
-            ("Rang", "1 = le mieux placé dans le sens de l'indicateur (voir ci-dessous) ; les ex æquo partagent le même "
-                     "rang (1, 2, 2, 4). Les valeurs manquantes ne sont pas classées et ne comptent pas parmi les pairs."),
-            ("Percentile", "Part des autres territoires dont la valeur est strictement inférieure (0 % = la plus faible, "
-                           "100 % = la plus élevée), quel que soit le sens."),
+            ("Contenu", f"Indicateurs de tous les territoires de type {label} ({len(terr)}), avec leur rang parmi les territoires "
+                        f"de ce type en France et dans leur région. Même calcul que le diagnostic d'un territoire."),
+            ("Feuilles", "Valeurs : la valeur de chaque indicateur. Rangs France, Rangs région : le rang du territoire parmi ses pairs. "
+                         "Le fichier CSV du même nom donne aussi les percentiles, le nombre de pairs de chaque territoire, les "
+                         "numérateurs, dénominateurs et statuts."),
+            ("Rang", "1 = le mieux placé dans le sens de l'indicateur (colonne « Sens ») ; les ex æquo partagent le même rang "
+                     "(1, 2, 2, 4). Une valeur manquante ou soumise au secret statistique n'est pas classée et ne compte pas parmi les pairs."),
+            ("Percentile (CSV)", "Part des autres territoires dont la valeur est strictement inférieure (0 = la plus faible, 1 = la plus élevée), quel que soit le sens."),
             ("Région", "Région où réside la majorité de la population du territoire (un EPCI peut déborder sur deux régions)."),
-            ("Pairs", f"Nombre de territoires de type {label} classés (valeur disponible), en France et dans la région."),
         ]
-        lines += [(f"Sens : {i}", SENS_LIBELLE[meta.loc[i, "sens"]]) for i in indicateurs]
-        lines += [(f"Source : {i}", f"{meta.loc[i, 'source']}, millésime {meta.loc[i, 'millesime']}") for i in indicateurs]
         lines += [("Avertissement", w) for w in warnings]
         for r, line in enumerate(lines):
             ws.write_row(r, 0, line)
+        r = len(lines) + 1
+        ws.write_row(r, 0, ["Indicateur", "Libellé", "Unité", "Sens", "Pairs (France)", "Source", "Millésime"], head)
+        for r, i in enumerate(indicateurs, start=r + 1):
+            ws.write_row(r, 0, [i, meta.loc[i, "libelle"], meta.loc[i, "unite"], SENS_LIBELLE[meta.loc[i, "sens"]],
+                                int(pairs[i]), meta.loc[i, "source"], meta.loc[i, "millesime"]])
 
-        # Valeurs: one row per territory, one column per indicator (column formats, cells written by row)
-        wide = df.pivot(index="territoire_code", columns="indicateur", values="valeur").reindex(
-            index=terr["territoire_code"], columns=indicateurs)
-        ws = wb.add_worksheet("Valeurs")
-        headers = ["Code", "Nom", "Code région", "Région"] + [f"{meta.loc[i, 'libelle']} ({meta.loc[i, 'unite']})" for i in indicateurs]
-        _columns(ws, [12, 40, 8, 28] + [16] * len(indicateurs), [None] * 4 + [fmts[meta.loc[i, "unite"] or ""] for i in indicateurs])
-        ws.write_row(0, 0, headers, head)
-        values = pd.concat([terr.reset_index(drop=True), wide.reset_index(drop=True)], axis=1)
-        _rows(ws, values)
-        _finish(ws, len(values), len(headers))
-
-        # one sheet per indicator
-        cols = ["Code", "Nom", "Code région", "Région", "Valeur", "Statut", "Rang national", "Pairs (France)",
-                "Percentile national", "Rang régional", "Pairs (région)", "Percentile régional"]
-        keep = ["territoire_code", "territoire_nom", "region_code", "region_nom", "valeur", "statut",
-                "rang_national", "nb_pairs_national", "percentile_national", "rang_region", "nb_pairs_region", "percentile_region"]
-        for i in indicateurs:
-            sub = df.loc[df["indicateur"] == i, keep]
-            ws = wb.add_worksheet(i[:31])
-            _columns(ws, [12, 40, 8, 28, 14, 14, 10, 10, 11, 10, 10, 11],
-                     [None] * 4 + [fmts[meta.loc[i, "unite"] or ""], None, entier, entier, pct, entier, entier, pct])
-            ws.write_row(0, 0, cols, head)
-            ws.write_comment(0, 4, f"{meta.loc[i, 'libelle']} ({meta.loc[i, 'unite']}). {SENS_LIBELLE[meta.loc[i, 'sens']]}.")
-            _rows(ws, sub)
-            _finish(ws, len(sub), len(cols))
+        ids = ["Code", "Nom", "Code région", "Région"]
+        for column, title in SHEETS:
+            wide = df.pivot(index="territoire_code", columns="indicateur", values=column).reindex(
+                index=terr["territoire_code"], columns=indicateurs)
+            ws = wb.add_worksheet(title)
+            ws.set_column(0, 0, 12)
+            ws.set_column(1, 1, 40)
+            ws.set_column(2, 2, 8)
+            ws.set_column(3, 3, 26)
+            for c, i in enumerate(indicateurs, start=len(ids)):
+                ws.set_column(c, c, 16, fmts[meta.loc[i, "unite"] or ""] if column == "valeur" else entier)
+            if column == "valeur":
+                headers = [f"{meta.loc[i, 'libelle']} ({meta.loc[i, 'unite']})" for i in indicateurs]
+            else:
+                headers = [f"{meta.loc[i, 'libelle']} — rang" for i in indicateurs]
+            ws.set_row(0, 60)
+            ws.write_row(0, 0, ids + headers, head)
+            ws.freeze_panes(1, 2)
+            ws.autofilter(0, 0, len(terr), len(ids) + len(indicateurs) - 1)
+            labels = terr.astype(object).where(terr.notna(), None).itertuples(index=False, name=None)
+            values = wide.to_numpy(dtype="float64", na_value=np.nan).tolist()
+            for r, (lab, row) in enumerate(zip(labels, values), start=1):
+                ws.write_row(r, 0, lab)
+                for c, v in enumerate(row, start=len(ids)):
+                    if v == v:  # NaN: blank cell
+                        ws.write_number(r, c, v)
     finally:
         wb.close()
-
-
-def _columns(ws, widths: list[int], formats: list) -> None:
-    for c, (w, f) in enumerate(zip(widths, formats)):
-        ws.set_column(c, c, w, f)
-
-
-def _rows(ws, frame: pd.DataFrame) -> None:
-    """Write a frame under the header row; missing values are left blank (the column format applies)."""
-    obj = frame.astype(object)
-    obj = obj.where(frame.notna(), None)
-    for r, row in enumerate(obj.itertuples(index=False, name=None), start=1):
-        ws.write_row(r, 0, [None if isinstance(v, float) and v != v else v for v in row])
-
-
-def _finish(ws, nrows: int, ncols: int) -> None:
-    ws.freeze_panes(1, 2)
-    ws.autofilter(0, 0, nrows, ncols - 1)
-    ws.set_row(0, 45)
 
 
 # --------------------------------------------------------------------------------------------- main
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m diagnostic.batch epci|dep|perimetres [--fichier F] [--mirror M]`: the same as
-    `diagnostic batch` (ingest what is missing, build, then batch), for use before the CLI is wired."""
+    """`python -m diagnostic.batch --kind epci|dep|perimetres [--fichier F] [--mirror M]`: the same as
+    `diagnostic batch` (ingest what is missing, build, then batch), usable before the CLI is wired."""
     import argparse
     import sys
     import time
 
     parser = argparse.ArgumentParser(prog="python -m diagnostic.batch")
-    parser.add_argument("kind", choices=list(KINDS))
+    parser.add_argument("--kind", choices=list(KINDS))
     parser.add_argument("--fichier", type=Path)
     parser.add_argument("--mirror")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
+        kind = args.kind or ("perimetres" if args.fichier else None)
+        if kind is None:
+            raise DiagnosticError("Indiquez le type de territoires : --kind epci, --kind dep ou --kind perimetres --fichier <fichier>.")
         if args.mirror:
-            os.environ["DIAGNOSTIC_MIRROR"] = args.mirror if args.mirror.startswith("http") else str(Path(args.mirror).resolve())
+            os.environ["DIAGNOSTIC_MIRROR"] = args.mirror if args.mirror.startswith(("http://", "https://")) else str(Path(args.mirror).resolve())
         from .pipeline import prepare
 
         ws = Workspace.find()
         prepare(ws)
-        paths = run_batch(ws, args.kind, args.fichier)
+        paths = run_batch(ws, kind, args.fichier.resolve() if args.fichier else None)
     except DiagnosticError as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
         return 2

@@ -117,6 +117,33 @@ def build(force: bool = typer.Option(False, "--force", help="Reconstruire même 
 
 
 @app.command()
+def batch(
+    kind: Optional[str] = typer.Option(None, "--kind", help="Type de territoires : epci, dep, ou perimetres (avec --fichier)."),
+    fichier: Optional[Path] = typer.Option(None, "--fichier", help="Fichier de périmètres nommés : .toml ([[perimetre]] nom, communes) ou .csv (nom;commune)."),
+    mirror: Optional[str] = MirrorOpt,
+) -> None:
+    """Indicateurs et rangs de tous les territoires d'un type : reports/_national/<type>.csv et .xlsx."""
+    from .batch import KINDS, run_batch
+    from .pipeline import prepare
+
+    start = time.perf_counter()
+    try:
+        kind = kind or ("perimetres" if fichier else None)
+        if kind not in KINDS:
+            raise DiagnosticError(f"Type de territoires {'inconnu « ' + kind + ' »' if kind else 'absent'} : --kind epci, --kind dep ou --kind perimetres --fichier <fichier>.")
+        ws = _setup(mirror)
+        result = prepare(ws)
+        paths = run_batch(ws, kind, fichier.resolve() if fichier else None)
+    except DiagnosticError as exc:
+        _fail(exc)
+    for w in result.warnings:
+        err.print(f"[yellow]Avertissement :[/] {w}", highlight=False)
+    for sid, reason in result.unavailable.items():
+        err.print(f"[yellow]Source indisponible ({sid}) :[/] {reason}", highlight=False)
+    err.print(f"Tables nationales écrites : [bold]{paths['csv']}[/] et [bold]{paths['xlsx']}[/] en {time.perf_counter() - start:.1f} s.", highlight=False)
+
+
+@app.command()
 def status(mirror: Optional[str] = MirrorOpt) -> None:
     """État des sources : millésime détenu, date de récupération, taille, empreinte, millésime plus récent."""
     from rich.table import Table

@@ -24,7 +24,7 @@ pathologies(pathologie) AS (
 ),
 annee_taux AS (SELECT max(annee) AS annee FROM int_ameli_taux_age_sexe),
 population AS (  -- census population of each commune of the selection, by sex and age band
-    SELECT s.territoire_type, s.territoire_code, c.departement, a.sexe, a.tranche_age, a.population
+    SELECT s.territoire_type, s.territoire_code, s.commune, c.departement, a.sexe, a.tranche_age, a.population
     FROM selection_territoire s
     JOIN int_commune c ON c.code = s.commune
     JOIN int_commune_age_sexe a ON a.code = s.commune AND a.annee = (SELECT rp FROM millesime)
@@ -32,8 +32,8 @@ population AS (  -- census population of each commune of the selection, by sex a
 ),
 attendu AS (
     SELECT p.territoire_type, p.territoire_code, pa.pathologie,
-           sum(p.population * t.taux) AS cas_attendus,
-           sum(p.population) AS population,
+           sum(p.population * t.taux ORDER BY p.commune, p.sexe, p.tranche_age) AS cas_attendus,
+           sum(p.population ORDER BY p.commune, p.sexe, p.tranche_age) AS population,
            count(*) FILTER (WHERE t.taux IS NULL) AS sans_taux
     FROM population p
     CROSS JOIN pathologies pa
