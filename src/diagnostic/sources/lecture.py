@@ -37,9 +37,16 @@ def single_file(folder: Path, quoi: str) -> Path:
     return files[0]
 
 
-def zip_member(path: Path, pattern: str) -> tuple[zipfile.ZipFile, str]:
+MAX_MEMBER_BYTES = 2_000_000_000  # uncompressed size above which a zip member is refused (zip bomb)
+
+
+def zip_member(path: Path, pattern: str, max_bytes: int = MAX_MEMBER_BYTES) -> tuple[zipfile.ZipFile, str]:
     """Open the zip `path` and find the one member whose name (without folders) matches `pattern`
-    (regex, case-insensitive). The caller closes the returned ZipFile."""
+    (regex, case-insensitive). The caller closes the returned ZipFile.
+
+    Archives are never extracted to disk: members are read in memory by name, so a member path that
+    leaves the folder (`../x`) cannot write anywhere. A member whose uncompressed size exceeds `max_bytes`
+    is refused; zipfile stops reading at the declared size, so the check bounds what is read."""
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -51,6 +58,13 @@ def zip_member(path: Path, pattern: str) -> tuple[zipfile.ZipFile, str]:
         raise SourceFormatError(
             f"Archive {path} : un fichier correspondant à « {pattern} » attendu, trouvé {len(names)} "
             f"(contenu : {contenu})."
+        )
+    size = zf.getinfo(names[0]).file_size
+    if size > max_bytes:
+        zf.close()
+        raise SourceFormatError(
+            f"Archive {path} : le fichier {names[0]} ferait {size} octets une fois décompressé, "
+            f"au-delà de la limite de {max_bytes} octets : archive refusée."
         )
     return zf, names[0]
 
