@@ -77,6 +77,16 @@ def built_workspace(tmp_path_factory, mirror_url) -> Path:
     return ws
 
 
+@pytest.fixture
+def copied_workspace(tmp_path, built_workspace) -> Path:
+    """A workspace holding good raw files and a built warehouse, copied from the session's cold run.
+    Hard links: raw files and the warehouse are only ever replaced (os.replace), never modified in place."""
+    root = new_workspace(tmp_path / "ws")
+    for part in ("raw", "processed"):
+        shutil.copytree(built_workspace / "data" / part, root / "data" / part, copy_function=os.link)
+    return root
+
+
 class FaultyMirror:
     """A loopback server that serves the mirror, except for paths given a script of faults.
 

@@ -6,9 +6,7 @@ Retries are bounded (count and time); the fault tests run in seconds."""
 from __future__ import annotations
 
 import hashlib
-import os
 import io
-import shutil
 import socket
 import struct
 import time
@@ -17,7 +15,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from conftest import OPENDATA, FaultyMirror, new_workspace, run_cli
+from conftest import OPENDATA, FaultyMirror, run_cli
 
 APL_URL = ("https://data.drees.solidarites-sante.gouv.fr/api/explore/v2.1/catalog/datasets/"
            "530_l-accessibilite-potentielle-localisee-apl/attachments/"
@@ -87,13 +85,8 @@ def sha(path):
 
 
 @pytest.fixture
-def ws(tmp_path, built_workspace):
-    """A workspace holding good raw files and a built warehouse (copied from the session's cold run)."""
-    root = new_workspace(tmp_path / "ws")
-    # hard links: raw files and the warehouse are only ever replaced (os.replace), never modified in place
-    shutil.copytree(built_workspace / "data" / "raw", root / "data" / "raw", copy_function=os.link)
-    shutil.copytree(built_workspace / "data" / "processed", root / "data" / "processed", copy_function=os.link)
-    return root
+def ws(copied_workspace):
+    return copied_workspace
 
 
 def apl_file(root):
@@ -157,7 +150,6 @@ def test_run_with_failed_refresh_keeps_figures_and_strict_fails(ws, built_worksp
         m.faults[APL_PATH] = [status(200, HTML)]
         # Only the APL file is asked for again: the others are already held and unchanged.
         apl_file(ws).unlink()
-        shutil.copy(OPENDATA / APL_PATH.lstrip("/"), ws / "apl.bak")
         proc = run_cli(ws, "run", "cpts-centre-saone-et-loire", "--strict", mirror=m.url, env=FAST, check=False)
     assert proc.returncode == 1
     assert "Source indisponible (apl_mg)" in proc.stderr and APL_URL in proc.stderr and "page HTML" in proc.stderr

@@ -5,8 +5,6 @@ next run completes; two runs at once in one folder both succeed."""
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,19 +13,15 @@ import time
 import duckdb
 import pytest
 
-from conftest import OPENDATA, FaultyMirror, cli_env, new_workspace, run_cli
+from conftest import OPENDATA, FaultyMirror, cli_env, run_cli
 from test_faults import APL_PATH, apl_file
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
 
 @pytest.fixture
-def ws(tmp_path, built_workspace):
-    root = new_workspace(tmp_path / "ws")
-    # hard links: raw files and the warehouse are only ever replaced (os.replace), never modified in place
-    shutil.copytree(built_workspace / "data" / "raw", root / "data" / "raw", copy_function=os.link)
-    shutil.copytree(built_workspace / "data" / "processed", root / "data" / "processed", copy_function=os.link)
-    return root
+def ws(copied_workspace):
+    return copied_workspace
 
 
 def dribble(h):

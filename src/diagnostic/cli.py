@@ -37,6 +37,16 @@ def _setup(mirror: Optional[str]) -> Workspace:
     return Workspace.find()
 
 
+def _print_outcome(result) -> None:
+    """Warnings, unavailable sources and failed updates of a run, in French."""
+    for w in result.warnings:
+        err.print(f"[yellow]Avertissement :[/] {w}", highlight=False)
+    for sid, reason in result.unavailable.items():
+        err.print(f"[yellow]Source indisponible ({sid}) :[/] {reason}", highlight=False)
+    for sid, reason in result.not_updated.items():
+        err.print(f"[yellow]Source non mise à jour ({sid}) :[/] {reason}", highlight=False)
+
+
 def _fail(exc: BaseException) -> None:
     err.print(f"[bold red]Erreur :[/] {exc}", highlight=False)
     raise typer.Exit(2)
@@ -58,12 +68,7 @@ def run(
         result = run_pipeline(ws, territoire, refresh=refresh)
     except DiagnosticError as exc:
         _fail(exc)
-    for w in result.warnings:
-        err.print(f"[yellow]Avertissement :[/] {w}", highlight=False)
-    for sid, reason in result.unavailable.items():
-        err.print(f"[yellow]Source indisponible ({sid}) :[/] {reason}", highlight=False)
-    for sid, reason in result.not_updated.items():
-        err.print(f"[yellow]Source non mise à jour ({sid}) :[/] {reason}", highlight=False)
+    _print_outcome(result)
     err.print(f"Rapport écrit dans [bold]{result.out_dir}[/] en {time.perf_counter() - start:.1f} s.", highlight=False)
     if strict and result.degraded:
         err.print("[bold red]Mode strict :[/] au moins une source est indisponible.")
@@ -111,8 +116,7 @@ def build(force: bool = typer.Option(False, "--force", help="Reconstruire même 
         result = prepare(ws, force_build=force)
     except DiagnosticError as exc:
         _fail(exc)
-    for w in result.warnings:
-        err.print(f"[yellow]Avertissement :[/] {w}", highlight=False)
+    _print_outcome(result)
     err.print(f"Entrepôt prêt : {ws.warehouse}")
 
 
@@ -136,10 +140,7 @@ def batch(
         paths = run_batch(ws, kind, fichier.resolve() if fichier else None)
     except DiagnosticError as exc:
         _fail(exc)
-    for w in result.warnings:
-        err.print(f"[yellow]Avertissement :[/] {w}", highlight=False)
-    for sid, reason in result.unavailable.items():
-        err.print(f"[yellow]Source indisponible ({sid}) :[/] {reason}", highlight=False)
+    _print_outcome(result)
     err.print(f"Tables nationales écrites : [bold]{paths['csv']}[/] et [bold]{paths['xlsx']}[/] en {time.perf_counter() - start:.1f} s.", highlight=False)
 
 

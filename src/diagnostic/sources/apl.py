@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pandera.pandas as pa
@@ -43,36 +44,54 @@ APL = pa.DataFrameSchema(
 )
 
 
-def parse_sheet(path: Path, sheet: str) -> pd.DataFrame:
+class Sheet(NamedTuple):
+    """An APL sheet located: its data rows (columns renamed to the keys of `columns`), the year found in
+    each matched header, the header text of each column, the header row's position, and the units row."""
+
+    data: pd.DataFrame
+    years: dict[str, str]
+    names: dict[str, str]
+    header_row: int
+    units: dict[str, object]
+
+
+def read_sheet(path: Path, sheet: str, columns: dict[str, str]) -> Sheet:
+    """Read one `APL <year>` sheet of a DREES APL workbook (any profession): find the header row (first
+    cell « Code commune INSEE »), match each wanted column by regex, skip the units row."""
     where = f", feuille « {sheet} »"
     try:
         raw = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object, engine="calamine")
     except ValueError as exc:
-        raise SourceFormatError(f"Fichier {path}{where} introuvable : {exc}") from exc
-    except Exception as exc:  # corrupt workbook: zipfile / openpyxl errors
-        raise SourceFormatError(f"Fichier {path} illisible comme classeur Excel : {exc}") from exc
+        raise SourceFormatError(f"Fichier {path.name}{where} introuvable : {exc}") from exc
+    except Exception as exc:  # corrupt workbook: zip / calamine errors
+        raise SourceFormatError(f"Fichier {path.name} illisible comme classeur Excel : {exc}") from exc
     header_rows = raw.index[raw.iloc[:, 0].astype(str).str.strip().eq(HEADER_KEY)]
     if not len(header_rows):
-        raise SourceFormatError(f"Fichier {path}{where} : ligne d'en-tête « {HEADER_KEY} » introuvable.")
+        raise SourceFormatError(f"Fichier {path.name}{where} : ligne d'en-tête « {HEADER_KEY} » introuvable.")
     h = header_rows[0]
-    headers = [str(v).strip() for v in raw.iloc[h]]
+    headers = [str(v).strip() if pd.notna(v) else "" for v in raw.iloc[h]]
     picked, years = {}, {}
-    for out, pattern in COLUMNS.items():
+    for out, pattern in columns.items():
         for i, name in enumerate(headers):
             m = re.match(pattern, name)
             if m:
                 picked[out] = i
-                if m.groups():
-                    years[out] = m.group(1)
+                years[out] = next((g for g in m.groups() if g), "")
                 break
         else:
             raise SourceFormatError(
-                f"Fichier {path}{where}, ligne {h + 1} : colonne « {pattern.strip('^$')} » absente "
+                f"Fichier {path.name}{where}, ligne {h + 1} : colonne « {pattern.strip('^$')} » absente "
                 f"(en-têtes trouvés : {', '.join(headers)}). Le format du classeur a-t-il changé ?"
             )
-    data = raw.iloc[h + 2 :, list(picked.values())]  # skip the units row
+    units = {out: raw.iat[h + 1, i] if h + 1 < len(raw) else None for out, i in picked.items()}
+    data = raw.iloc[h + 2 :, list(picked.values())]
     data.columns = list(picked)
-    data = data[data["code"].notna()]
+    return Sheet(data[data["code"].notna()], years, {out: headers[i] for out, i in picked.items()}, h, units)
+
+
+def parse_sheet(path: Path, sheet: str) -> pd.DataFrame:
+    where = f", feuille « {sheet} »"
+    data, years, _, h, _ = read_sheet(path, sheet, COLUMNS)
     millesime = re.search(r"(\d{4})", sheet).group(1)
     df = pd.DataFrame(
         {
@@ -88,8 +107,8 @@ def parse_sheet(path: Path, sheet: str) -> pd.DataFrame:
         bad = df[c].isna() & data[c].notna()
         if bad.any():
             i = bad.idxmax()
-            raise SourceFormatError(f"Fichier {path}{where}, ligne {i + 1}, colonne {c} : valeur non numérique {data.at[i, c]!r}.")
-    return validate(df.reset_index(drop=True), APL, f"{path}{where}", row_offset=h + 3)
+            raise SourceFormatError(f"Fichier {path.name}{where}, ligne {i + 1}, colonne {c} : valeur non numérique {data.at[i, c]!r}.")
+    return validate(df.reset_index(drop=True), APL, f"{path.name}{where}", row_offset=h + 3)
 
 
 def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:

@@ -24,7 +24,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import SourceFormatError, validate
-from .apl import HEADER_KEY
+from .apl import read_sheet
 from .cog import CODE_COMMUNE
 from .lecture import data_files, empty_frame, strings
 
@@ -70,34 +70,8 @@ def profession(path: Path) -> str:
 
 def parse_sheet(path: Path, sheet: str, prof: str) -> pd.DataFrame:
     where = f", feuille « {sheet} »"
-    try:
-        raw = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object, engine="calamine")
-    except ValueError as exc:
-        raise SourceFormatError(f"Fichier {path.name}{where} introuvable : {exc}") from exc
-    except Exception as exc:  # corrupt workbook
-        raise SourceFormatError(f"Fichier {path.name} illisible comme classeur Excel : {exc}") from exc
-    header_rows = raw.index[raw.iloc[:, 0].astype(str).str.strip().eq(HEADER_KEY)]
-    if not len(header_rows):
-        raise SourceFormatError(f"Fichier {path.name}{where} : ligne d'en-tête « {HEADER_KEY} » introuvable.")
-    h = header_rows[0]
-    headers = [str(v).strip() if pd.notna(v) else "" for v in raw.iloc[h]]
-    picked, years = {}, {}
-    for out, pattern in COLUMNS.items():
-        for i, name in enumerate(headers):
-            m = re.match(pattern, name)
-            if m:
-                picked[out] = i
-                years[out] = next((g for g in m.groups() if g), "")
-                break
-        else:
-            raise SourceFormatError(
-                f"Fichier {path.name}{where}, ligne {h + 1} : colonne « {pattern.strip('^$')} » absente "
-                f"(en-têtes trouvés : {', '.join(headers)}). Le format du classeur a-t-il changé ?"
-            )
-    unite = raw.iat[h + 1, picked["apl"]] if h + 1 < len(raw) else None
-    data = raw.iloc[h + 2:, list(picked.values())]
-    data.columns = list(picked)
-    data = data[data["code"].notna()]
+    data, years, names, h, units = read_sheet(path, sheet, COLUMNS)
+    unite = units["apl"]
     millesime = re.search(r"(\d{4})", sheet).group(1)
     df = pd.DataFrame({
         "profession": prof,
@@ -112,7 +86,7 @@ def parse_sheet(path: Path, sheet: str, prof: str) -> pd.DataFrame:
         bad = df[c].isna() & data[c].notna() & ~data[c].astype(str).str.strip().str.lower().isin(["ns", "nd", "n.d.", ""])
         if bad.any():
             i = bad.idxmax()
-            raise SourceFormatError(f"Fichier {path.name}{where}, ligne {i + 1}, colonne {headers[picked[c]]!r} : "
+            raise SourceFormatError(f"Fichier {path.name}{where}, ligne {i + 1}, colonne {names[c]!r} : "
                                     f"valeur non numérique {data.at[i, c]!r}.")
     return validate(df.reset_index(drop=True), APL_AUTRES, f"{path.name}{where}", row_offset=h + 3)
 
