@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import warehouse
 from .config import Workspace
-from .pipeline import commune_geometries, prepare
+from .pipeline import commune_geometries, compute, prepare
 from .territoire import Territoire, resolve
 
 
@@ -43,7 +43,7 @@ def load(territoire: str, *, root: str | Path | None = None, update: bool = Fals
     prepare(ws, refresh=update)
     with warehouse.connect(ws) as con:
         t = resolve(territoire, con, ws.territoires)
-        indicateurs = warehouse.indicateurs(con, t.selection(con))
+        indicateurs, _ = compute(ws, con, t)
         deps = sorted(set(indicateurs.loc[indicateurs["territoire_type"].eq("departement"), "territoire_code"]))
         communes = commune_geometries(con, deps)
     communes = communes[communes["code"].isin(t.communes)].reset_index(drop=True)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import fcntl
 import functools
 import importlib
+import json
 import logging
 import os
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .config import Workspace
-from .fetch import Fetched, clean_stale_parts, fetch
+from .fetch import Fetched, FetchError, clean_stale_parts, fetch
 from .registry import Source
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,32 @@ def file_check(source: Source, vintage: str | None = None):
     return functools.partial(check, spec=source.vintage(vintage)) if check else None
 
 
+def resolved_urls(ws: Workspace, source: Source, vintage: str | None = None) -> dict[str, str]:
+    """File name -> URL to download. A source whose dataset id may be provisional (`motif_id` and
+    `dataset_id` in the registry, Odissé) has its id checked in the portal's catalogue first: when the
+    registry's id is gone, the one id matching the pattern replaces it; the manifest then records the URL
+    actually used. If the catalogue cannot be read, the registry's id is used and a warning says so."""
+    spec, urls = source.vintage(vintage), source.files(vintage)
+    motif, registre = spec.get("motif_id"), spec.get("dataset_id")
+    if not (motif and registre):
+        return urls
+    from .sources import SourceFormatError
+    from .sources.odisse import resoudre_id, url_catalogue
+
+    first = urlsplit(next(iter(urls.values())))
+    query = url_catalogue(f"{first.scheme}://{first.netloc}", f'startswith(dataset_id, "{motif.lstrip("^")}")')
+    try:
+        got = fetch(query, tmp_folder(ws) / f"catalogue-{source.id}.json", expect="json", refresh=True,
+                    tmp_dir=tmp_folder(ws), **retry_settings())
+        dataset_id = resoudre_id(json.loads(got.path.read_text(encoding="utf-8")), motif, registre)
+    except (FetchError, SourceFormatError, ValueError) as exc:
+        log.warning("Source %s : identifiant du jeu de données non vérifié (%s) ; identifiant du registre utilisé.", source.id, exc)
+        return urls
+    if dataset_id != registre:
+        log.warning("Source %s : le jeu %s n'existe plus au catalogue ; %s utilisé à la place.", source.id, registre, dataset_id)
+    return {name: url.replace(registre, dataset_id) for name, url in urls.items()}
+
+
 def ingest(ws: Workspace, source: Source, vintage: str | None = None, *, refresh: bool = False) -> list[Fetched]:
     """Download every file of `source` for `vintage` (latest by default) that is not already there.
 
@@ -75,6 +103,8 @@ def ingest(ws: Workspace, source: Source, vintage: str | None = None, *, refresh
     check = file_check(source, vintage)
     with source_lock(ws, source):
         folder.mkdir(parents=True, exist_ok=True)
+        missing = refresh or any(not (folder / name).is_file() for name in source.files(vintage))
+        urls = resolved_urls(ws, source, vintage) if missing else source.files(vintage)
         return [
             fetch(
                 url,
@@ -86,5 +116,5 @@ def ingest(ws: Workspace, source: Source, vintage: str | None = None, *, refresh
                 tmp_dir=tmp,
                 **retry_settings(),
             )
-            for name, url in source.files(vintage).items()
+            for name, url in urls.items()
         ]

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from . import geo, provenance, warehouse
+from . import geo, local, provenance, secret, warehouse
 from .config import DiagnosticError, Workspace
 from .fetch import FetchError
 from .ingest import ingest
@@ -91,9 +91,22 @@ def vintages_used(con) -> dict[str, str]:
     return dict(con.sql("SELECT cle, millesime FROM meta_source WHERE cle = source").fetchall())
 
 
+def compute(ws: Workspace, con, territoire: Territoire):
+    """The indicator table of a territory and its comparators, with the CPTS's own local data
+    (`data/territoires/<slug>/local/`) appended; returns (indicateurs, locales)."""
+    selection = territoire.selection(con)
+    indicateurs = warehouse.indicateurs(con, selection)
+    locales = local.charger(con, selection, local.dossier(ws.territoires, territoire.slug), territoire.nom,
+                            secret.thresholds(ws.root / "pipelines" / "diagnostic.toml"))
+    if len(locales.indicateurs):
+        indicateurs = pd.concat([indicateurs, locales.indicateurs], ignore_index=True)
+    return indicateurs, locales
+
+
 def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sources: dict[str, Source],
-                   result: RunReport | None = None):
+                   result: RunReport | None = None, locales=None):
     from .report.context import ReportContext
+    from .report.series import depuis_entrepot
 
     deps = sorted(set(indicateurs.loc[indicateurs["territoire_type"].eq("departement"), "territoire_code"]))
     communes = commune_geometries(con, deps)
@@ -102,6 +115,12 @@ def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sour
     communes = communes.to_crs(crs)
     outlines = departement_outlines(con).to_crs(crs)
     outlines = outlines[outlines.intersects(box(*communes.total_bounds).buffer(20_000))]
+    catalogue = warehouse.catalogue()
+    prov = provenance.summary(provenance.files(ws, sources, vintages_used(con)))
+    if locales is not None and len(locales.catalogue):
+        n = len(catalogue)
+        catalogue = pd.concat([catalogue, locales.catalogue.assign(ordre=range(n, n + len(locales.catalogue)))], ignore_index=True)
+        prov = prov + locales.sources
     return ReportContext(
         slug=territoire.slug,
         nom=territoire.nom,
@@ -109,11 +128,12 @@ def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sour
         indicateurs=indicateurs,
         communes=communes,
         departements=outlines.reset_index(drop=True),
-        sources=provenance.summary(provenance.files(ws, sources, vintages_used(con))),
-        catalogue=warehouse.catalogue(),
+        sources=prov,
+        catalogue=catalogue,
         produit_le=date.today(),
         indisponibles=dict(result.unavailable) if result else {},
         avertissements=list(result.warnings) + [f"{sid} : {why}" for sid, why in result.not_updated.items()] if result else [],
+        series=depuis_entrepot(con, indicateurs),
     )
 
 
@@ -124,9 +144,10 @@ def run(ws: Workspace, spec: str, *, refresh: bool = False) -> RunReport:
     with warehouse.connect(ws) as con:
         territoire = resolve(spec, con, ws.territoires)
         result.warnings.extend(territoire.avertissements)
-        indicateurs = warehouse.indicateurs(con, territoire.selection(con))
-        ctx = report_context(ws, con, territoire, indicateurs, sources, result)
-        prov = provenance.files(ws, sources, vintages_used(con))
+        indicateurs, locales = compute(ws, con, territoire)
+        result.warnings.extend(locales.avertissements)
+        ctx = report_context(ws, con, territoire, indicateurs, sources, result, locales)
+        prov = provenance.files(ws, sources, vintages_used(con)) + locales.sources
     result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result)
     return result
 

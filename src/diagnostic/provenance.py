@@ -23,7 +23,7 @@ def files(ws: Workspace, sources: dict[str, Source], vintages: dict[str, str] | 
                     "titre": source.titre,
                     "producteur": source.producteur,
                     "licence": source.licence,
-                    "url": url,
+                    "url": rec["url"] if rec else url,  # the URL actually used (an Odissé id may be re-resolved)
                     "millesime": vintage,
                     "fichier": name,
                     "recupere_le": rec["retrieved_at"] if rec else None,

@@ -50,7 +50,8 @@ def catalogue() -> pd.DataFrame:
     """The indicator catalogue (`indicateurs.toml`), in report order."""
     data = tomllib.loads((Path(__file__).parent / "indicateurs.toml").read_text(encoding="utf-8"))
     rows = [{"indicateur": k, "ordre": i, **v} for i, (k, v) in enumerate(data.items())]
-    columns = ["indicateur", "ordre", "libelle", "unite", "theme", "definition", "secret", "groupe", "total", "secret_de"]
+    columns = ["indicateur", "ordre", "libelle", "unite", "theme", "definition", "secret", "groupe", "total", "secret_de",
+               "niveau", "decimales"]
     return pd.DataFrame(rows, columns=columns).astype({c: object for c in columns[6:]})
 
 

@@ -56,6 +56,9 @@ class ReportContext:
       (the pipeline's ``RunReport.unavailable``); shown where the section needs it.
     - ``avertissements``: French warnings of the run (perimeter resolution...), printed in the
       method notes.
+    - ``series`` (optional): yearly values drawn as time-series charts, columns ``indicateur,
+      territoire_type, territoire_code, territoire_nom, annee, valeur, statut`` (one row per indicator x
+      territory x year; see ``series.depuis_entrepot``). None or empty: no chart.
     """
 
     slug: str
@@ -69,6 +72,7 @@ class ReportContext:
     produit_le: date = field(default_factory=date.today)
     indisponibles: dict[str, str] = field(default_factory=dict)
     avertissements: list[str] = field(default_factory=list)
+    series: pd.DataFrame | None = None
 
 
 def check_context(ctx: ReportContext) -> None:
@@ -88,6 +92,12 @@ def check_context(ctx: ReportContext) -> None:
     missing = [c for c in ("code", "nom", "geometry") if c not in ctx.departements.columns]
     if missing:
         raise ValueError(f"departements: missing columns {missing}")
+    if ctx.series is not None and len(ctx.series):
+        from .series import SERIES_COLUMNS
+
+        missing = [c for c in SERIES_COLUMNS if c not in ctx.series.columns]
+        if missing:
+            raise ValueError(f"series: missing columns {missing}")
     if "indicateur" not in ctx.catalogue.columns:
         raise ValueError("catalogue: missing column 'indicateur'")
     for gdf, name in ((ctx.communes, "communes"), (ctx.departements, "departements")):

@@ -13,7 +13,8 @@ import numpy as np
 from . import fmt, texte
 from .context import ReportContext
 from .maps import APL_COLUMN, APL_SEUIL, Carte
-from .plan import AUTRES, SECTIONS, Section, section_de
+from .plan import AUTRES, NIVEAU_DEPARTEMENT, SECTIONS, Section, section_de
+from .series import PREFIXE as SERIE
 from .synthese import synthese
 from .tables import (
     THEME_AUTRE,
@@ -43,6 +44,73 @@ def _cat_col(ctx: ReportContext, col: str) -> dict[str, str]:
     if col not in cat.columns or "indicateur" not in cat.columns:
         return {}
     return {str(i): str(v) for i, v in zip(cat["indicateur"], cat[col]) if not fmt.est_manquant(v) and str(v)}
+
+
+def _niveaux(ctx: ReportContext) -> dict[str, str]:
+    """indicateur -> level at which it is published (catalogue ``niveau``; when the context's catalogue
+    lacks the column, the package catalogue ``indicateurs.toml`` is read for it)."""
+    niveaux = _cat_col(ctx, "niveau")
+    if "niveau" not in ctx.catalogue.columns:
+        niveaux = {**_niveaux_paquet(), **niveaux}
+    return niveaux
+
+
+def _niveaux_paquet() -> dict[str, str]:
+    import tomllib
+
+    path = Path(__file__).resolve().parents[1] / "indicateurs.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    return {k: str(v["niveau"]) for k, v in data.items() if isinstance(v, dict) and v.get("niveau")}
+
+
+def niveau_departemental(ctx: ReportContext, ids: list[str]) -> set[str]:
+    """Ids published at département level only: catalogue ``niveau = "departement"``, or (any catalogue)
+    no perimeter value while a département has one."""
+    niveaux = _niveaux(ctx)
+    ind = ctx.indicateurs
+    out = {i for i in ids if fmt.cle_tri(niveaux.get(i, "")).startswith("departement")}
+    for i in ids:
+        if i in out or fmt.cle_tri(niveaux.get(i, "")) == "commune":
+            continue
+        rows = ind[ind["indicateur"] == i]
+        perim = rows[rows["territoire_type"] == "perimetre"]
+        dep = rows[(rows["territoire_type"] == "departement") & (rows["statut"] != "non_disponible")]
+        if len(perim) and (perim["statut"] == "non_disponible").all() and len(dep):
+            out.add(i)
+    return out
+
+
+def _lecture_serie(ctx: ReportContext, ind: str) -> str | None:
+    """« Lecture : dans le département X, … est passé de a en 2019 à b en 2023 ; en France, de c à d. »"""
+    from .series import _cle_annee
+
+    s = ctx.series
+    if s is None or not len(s):
+        return None
+    f = texte.faits(ctx)
+    m = meta(ctx).get(ind, {})
+    dec = int(m.get("decimales", fmt.DECIMALES_DEFAUT))
+    suffixe = f"{fmt.NNBSP}%" if m.get("unite", "").strip() == "%" else ""
+    parts = []
+    for t in [*f.departements, f.france]:
+        if t is None:
+            continue
+        g = s[(s["indicateur"] == ind) & (s["territoire_type"] == t.type) & (s["territoire_code"] == t.code)
+              & s["statut"].isin(["ok", "estimation"]) & s["valeur"].notna()]
+        if len(g) < 2:
+            continue
+        g = g.iloc[sorted(range(len(g)), key=lambda k: _cle_annee(g["annee"].iloc[k]))]
+        a, b = g.iloc[0], g.iloc[-1]
+        lieu = "en France" if t.type == "france" else f"dans le département {texte.de_territoire(t)}"
+        parts.append(f"{lieu}, de {fmt.nombre(float(a['valeur']), dec)}{suffixe} en {a['annee']} à "
+                     f"{fmt.nombre(float(b['valeur']), dec)}{suffixe} en {b['annee']}")
+    if not parts:
+        return None
+    return (f"Lecture : « {m.get('libelle', ind)} » est passé " + " ; ".join(parts)
+            + ". Donnée départementale : la CPTS n'est pas isolable dans les données ouvertes.")
 
 
 def _lecture_situation(ctx: ReportContext) -> str | None:
@@ -83,11 +151,16 @@ def _lecture_apl(ctx: ReportContext) -> str | None:
     return text + "."
 
 
-def _propre(raison: str) -> str:
-    """A reason for readers: local paths dropped (``... dans /work/x/data/raw/...``)."""
+def _propre(raison: str, longueur: int = 180) -> str:
+    """A reason for readers: the cause of a failed download without its URL (the sources table gives it),
+    local paths and mirror addresses dropped, cut to `longueur` characters."""
     import re
 
-    return re.sub(r"\s*(dans|in)\s+/\S+", "", str(raison)).strip(" :;")
+    r = re.sub(r"Échec du téléchargement de \S+ : ", "téléchargement impossible : ", str(raison))
+    r = re.sub(r"\s*\b(dans|in|via)\s+(/|https?://)\S+", "", r)  # local paths, mirror addresses
+    r = re.sub(r"\s*(https?://|/)\S+", "", r)
+    r = re.sub(r"\s+", " ", r).strip(" :;")
+    return r if len(r) <= longueur else r[: longueur - 1].rsplit(" ", 1)[0] + "…"
 
 
 def _raison_source(ctx: ReportContext, sid: str) -> str:
@@ -161,11 +234,14 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
     ids, absents = _a_des_valeurs(ctx, tous)
     rows, used = _tableau(ctx, ids, terr) if ids else ([], set())
     notes = _notes(used)
-    niveaux = _cat_col(ctx, "niveau")
-    dep_level = [meta(ctx)[i]["libelle"] for i in ids if fmt.cle_tri(niveaux.get(i, "")).startswith("departement")]
+    dep_level = [meta(ctx)[i]["libelle"] for i in ids if i in niveau_departemental(ctx, ids)]
     if dep_level:
-        notes.append("Donnée publiée à l'échelle départementale uniquement : " + fmt.liste(dep_level)
-                     + ". La valeur du département ne décrit pas le territoire de la CPTS en propre.")
+        notes.append(NIVEAU_DEPARTEMENT[0].upper() + NIVEAU_DEPARTEMENT[1:] + " (" + fmt.liste(dep_level)
+                     + ") : la valeur du département, de la région ou de la France ne décrit pas le territoire de la "
+                     "CPTS en propre.")
+    locales = [meta(ctx)[i]["libelle"] for i in ids if fmt.cle_tri(_niveaux(ctx).get(i, "")) == "commune"]
+    if locales:
+        notes.append("Donnée locale transmise par la CPTS, agrégée à partir des communes (" + fmt.liste(locales) + ").")
     figures, manquantes = [], []
     if plan.cle == "territoire":
         if "situation" in by_key:
@@ -178,7 +254,11 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
         else:
             manquantes.append("Carte de l'APL non produite : aucune valeur communale de l'APL "
                               "ou aucun contour communal n'était disponible.")
+    for i in tous:  # yearly series of the section's indicators
+        if SERIE + i in by_key:
+            figures.append(_figure(by_key[SERIE + i], _lecture_serie(ctx, i)))
     sujets = [{"libelle": s.libelle, "texte": s.absent} for s in plan.sujets if not s.couvert(ids)]
+    rezone = ("Ce que montre Rezone CPTS : " + plan.rezone) if plan.rezone and (dep_level or absents or not ids) else None
     return {
         "numero": numero,
         "ancre": f"section-{numero}",
@@ -193,6 +273,7 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
         "cartes_manquantes": manquantes,
         "vide": None if ids else (plan.vide or "Aucun indicateur de cette section n'est disponible."),
         "sujets": sujets,
+        "rezone": rezone,
     }
 
 
@@ -206,7 +287,7 @@ def ids_par_section(ctx: ReportContext) -> list[tuple[Section, list[str]]]:
             par_section[plan.cle] += th.indicateurs
         else:
             autres.setdefault(th.cle, []).extend(th.indicateurs)
-    out = [(plan, par_section[plan.cle]) for plan in SECTIONS]
+    out = [(plan, par_section[plan.cle]) for plan in SECTIONS if plan.toujours or par_section[plan.cle]]
     for cle, ids in autres.items():
         titre = texte.titre_theme(cle) if cle != THEME_AUTRE else AUTRES.titre
         out.append((Section(AUTRES.cle, titre, (), ""), ids))

@@ -32,9 +32,24 @@ class Section:
     themes: tuple[str, ...]  # normalised theme keys (see ``cle_theme``)
     vide: str  # French: what data would fill the section when it holds no indicator
     sujets: tuple[Sujet, ...] = field(default_factory=tuple)
+    rezone: str = ""  # French: what Rezone CPTS shows for the CPTS's communes that open data do not
+    toujours: bool = True  # False: shown only when the catalogue has indicators for it
 
 
 SOURCE_ND = "Source non disponible"
+NIVEAU_DEPARTEMENT = "donnée départementale : la CPTS n'est pas isolable dans les données ouvertes"
+REZONE_ACCES = (
+    "Rezone CPTS (Assurance Maladie, accès réservé aux CPTS) montre pour les communes de la CPTS ce que les données "
+    "ouvertes ne donnent pas : le nombre d'habitants sans médecin traitant (tous âges), la part des patients en ALD, "
+    "le taux de passages aux urgences non suivis d'hospitalisation et l'offre de soins comparée au département, à la "
+    "région et à la France. Reportez ces chiffres à côté des valeurs départementales ci-dessus."
+)
+REZONE_PREVENTION = (
+    "Rezone CPTS (Assurance Maladie, accès réservé aux CPTS) montre pour les communes de la CPTS une quinzaine "
+    "d'indicateurs de prévention que les données ouvertes ne donnent pas à cette échelle : vaccination (grippe, "
+    "HPV…), dépistage des cancers (sein, col de l'utérus, colorectal), polymédication. Reportez ces chiffres à côté "
+    "des valeurs départementales ci-dessus."
+)
 
 SECTIONS: tuple[Section, ...] = (
     Section(
@@ -83,15 +98,41 @@ SECTIONS: tuple[Section, ...] = (
                   f"{SOURCE_ND}. L'Assurance maladie suit la part des patients sans médecin traitant, dont les "
                   "patients en affection de longue durée (ALD) ; elle met ces chiffres à disposition des CPTS, à "
                   "l'échelle de leur territoire, dans l'outil Rezone CPTS (accès réservé), et en publie une partie en "
-                  "données ouvertes (data.ameli.fr), à une échelle qui dépend de l'indicateur (département ou "
-                  "commune). Aucune de ces données n'est disponible dans cette édition : le chiffre du territoire "
-                  "est à reprendre de Rezone CPTS."),
-            Sujet("Soins non programmés", (r"snp", r"non_programm", r"urgence", r"sas_"),
-                  f"{SOURCE_ND}. Les passages aux urgences sont publiés par établissement (DREES, Statistique "
-                  "annuelle des établissements de santé) ; l'activité de permanence des soins ambulatoires et du "
-                  "service d'accès aux soins n'est pas publiée en données ouvertes à l'échelle des communes. "
-                  "Aucune de ces données n'est intégrée à ce diagnostic."),
+                  "données ouvertes (data.ameli.fr) par département, région et France seulement. Aucune de ces "
+                  "données n'est disponible dans cette édition : le chiffre du territoire est à reprendre de "
+                  "Rezone CPTS."),
+            Sujet("Soins non programmés", (r"snp", r"non_programm", r"urgence", r"sas_", r"_sas$"),
+                  f"{SOURCE_ND}. Les passages aux urgences sont publiés par département (DREES, séries longues "
+                  "quotidiennes 2017-2023) et par établissement (DREES, Statistique annuelle des établissements de "
+                  "santé) ; la population couverte par le service d'accès aux soins (SAS) l'est par département "
+                  "(Assurance maladie). Ni les passages par commune de résidence, ni l'activité de permanence des soins "
+                  "ambulatoires ne sont publiés en données ouvertes à l'échelle des communes."),
+            Sujet("Zonage des médecins (ARS)", (r"zonage",),
+                  "Le zonage des médecins (zones d'intervention prioritaire ZIP, d'action complémentaire ZAC) est "
+                  "arrêté par chaque ARS et n'est pas publié en fichier national ouvert. La CPTS peut joindre le "
+                  "fichier de l'arrêté de sa région (codes par commune, tel que publié) dans le dossier "
+                  "data/territoires/<territoire>/local/ : le diagnostic en tire la part de la population en ZIP et en "
+                  "ZAC, avec la CPTS comme source."),
         ),
+        rezone=REZONE_ACCES,
+    ),
+    Section(
+        "prevention", "Prévention", ("prevention", "vaccination", "depistage"),
+        "Cette section accueillera les couvertures vaccinales (grippe, HPV, méningocoque C) et la participation "
+        "aux dépistages organisés des cancers (Santé publique France, Odissé), publiées par département, région "
+        "et France.",
+        (
+            Sujet("Couvertures vaccinales", (r"^couv_vacc_",),
+                  f"{SOURCE_ND}. Santé publique France publie les couvertures vaccinales (grippe des 65 ans et plus, "
+                  "HPV, méningocoque C) par département, région et France sur Odissé ; aucune donnée communale ni "
+                  "par CPTS n'est ouverte."),
+            Sujet("Dépistage organisé des cancers", (r"depistage",),
+                  f"{SOURCE_ND}. La participation aux dépistages organisés des cancers du sein et colorectal est "
+                  "publiée par département (Santé publique France, Odissé) ; aucune donnée communale ni par CPTS "
+                  "n'est ouverte."),
+        ),
+        rezone=REZONE_PREVENTION,
+        toujours=False,
     ),
 )
 AUTRES = Section("autres", "Autres indicateurs", (), "")

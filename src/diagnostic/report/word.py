@@ -247,6 +247,8 @@ def write_docx(doc_model: dict, path: Path) -> Path:
             _para(doc, m, size=9, color=RGBColor(0xA0, 0x30, 0x2D))
         for sj in s["sujets"]:
             _para(doc, sj["texte"], size=9, bold_prefix=f"{sj['libelle']}. ")
+        if s.get("rezone"):
+            _petit(doc.add_paragraph(), s["rezone"])
 
     y = d["synthese"]
     doc.add_section(WD_SECTION.NEW_PAGE)

@@ -1,0 +1,56 @@
+-- Prévention: vaccination coverage and organised cancer screening (Santé publique France, Odissé), as
+-- published for départements, régions and France. No commune, EPCI or CPTS level exists in open data.
+-- Guards: the Odissé parser names its staging tables from the registry (one per level / dataset); a table
+-- is declared empty here when its source is unavailable (offline run, unit tests staging a subset).
+CREATE TABLE IF NOT EXISTS stg_odisse_vaccination_departement (annee VARCHAR, territoire_type VARCHAR, territoire_code VARCHAR,
+    territoire_nom VARCHAR, mesure VARCHAR, valeur DOUBLE, statut VARCHAR);
+CREATE TABLE IF NOT EXISTS stg_odisse_vaccination_region AS SELECT * FROM stg_odisse_vaccination_departement WHERE false;
+CREATE TABLE IF NOT EXISTS stg_odisse_vaccination_france AS SELECT * FROM stg_odisse_vaccination_departement WHERE false;
+CREATE TABLE IF NOT EXISTS stg_odisse_depistage_sein AS SELECT * FROM stg_odisse_vaccination_departement WHERE false;
+CREATE TABLE IF NOT EXISTS stg_odisse_depistage_colorectal AS SELECT * FROM stg_odisse_vaccination_departement WHERE false;
+CREATE TABLE IF NOT EXISTS stg_odisse_vaccination_departement_champs (dataset_id VARCHAR, mesure VARCHAR, champ VARCHAR, libelle VARCHAR);
+CREATE TABLE IF NOT EXISTS stg_odisse_vaccination_region_champs AS SELECT * FROM stg_odisse_vaccination_departement_champs WHERE false;
+CREATE TABLE IF NOT EXISTS stg_odisse_vaccination_france_champs AS SELECT * FROM stg_odisse_vaccination_departement_champs WHERE false;
+CREATE TABLE IF NOT EXISTS stg_odisse_depistage_sein_champs AS SELECT * FROM stg_odisse_vaccination_departement_champs WHERE false;
+CREATE TABLE IF NOT EXISTS stg_odisse_depistage_colorectal_champs AS SELECT * FROM stg_odisse_vaccination_departement_champs WHERE false;
+
+-- int_prevention_serie: every published year. Grain: one row per (indicateur, territoire_type, territoire_code,
+-- annee). A file's built-in total rows (France or région rows inside the département file) are used only when
+-- the file of that level has no row for the same measure, territory and year: never added to detail rows.
+-- indicateur = 'couv_vacc_' || mesure (vaccination) or 'particip_' || mesure (screening).
+CREATE OR REPLACE TABLE int_prevention_serie AS
+WITH brut AS (
+    SELECT 'couv_vacc_' || mesure AS indicateur, *, 'odisse_vaccination_departement' AS source,
+           CASE WHEN territoire_type = 'departement' THEN 0 ELSE 1 END AS priorite
+    FROM stg_odisse_vaccination_departement
+    UNION ALL BY NAME
+    SELECT 'couv_vacc_' || mesure AS indicateur, *, 'odisse_vaccination_region' AS source,
+           CASE WHEN territoire_type = 'region' THEN 0 ELSE 1 END AS priorite
+    FROM stg_odisse_vaccination_region
+    UNION ALL BY NAME
+    SELECT 'couv_vacc_' || mesure AS indicateur, *, 'odisse_vaccination_france' AS source, 0 AS priorite
+    FROM stg_odisse_vaccination_france
+    UNION ALL BY NAME
+    SELECT 'particip_' || mesure AS indicateur, *, 'odisse_depistage_sein' AS source,
+           CASE WHEN territoire_type = 'departement' THEN 0 ELSE 1 END AS priorite
+    FROM stg_odisse_depistage_sein
+    UNION ALL BY NAME
+    SELECT 'particip_' || mesure AS indicateur, *, 'odisse_depistage_colorectal' AS source,
+           CASE WHEN territoire_type = 'departement' THEN 0 ELSE 1 END AS priorite
+    FROM stg_odisse_depistage_colorectal
+)
+SELECT indicateur, territoire_type, territoire_code, territoire_nom, annee, valeur,
+       NULL::DOUBLE AS numerateur, NULL::DOUBLE AS denominateur,
+       CASE WHEN statut IS NOT NULL THEN statut WHEN valeur IS NULL OR isnan(valeur) THEN 'non_disponible' ELSE 'ok' END AS statut,
+       source
+FROM brut
+QUALIFY row_number() OVER (PARTITION BY indicateur, territoire_type, territoire_code, annee ORDER BY priorite, source) = 1;
+
+-- int_prevention_champs: the dataset id and field behind each measure (provenance of the figures).
+-- Grain: one row per (source, mesure).
+CREATE OR REPLACE TABLE int_prevention_champs AS
+SELECT 'odisse_vaccination_departement' AS source, * FROM stg_odisse_vaccination_departement_champs
+UNION ALL SELECT 'odisse_vaccination_region', * FROM stg_odisse_vaccination_region_champs
+UNION ALL SELECT 'odisse_vaccination_france', * FROM stg_odisse_vaccination_france_champs
+UNION ALL SELECT 'odisse_depistage_sein', * FROM stg_odisse_depistage_sein_champs
+UNION ALL SELECT 'odisse_depistage_colorectal', * FROM stg_odisse_depistage_colorectal_champs;

@@ -1,0 +1,280 @@
+"""Issue 7 parsers (Odissé vaccination and screening, ameli SAS and patientèle MT, DREES emergency visits)
+on hand-made fixtures in the official layouts (tests/fixtures/odisse_*, ameli_sas, ameli_patientele_mt,
+drees_urgences; written by fabriquer_prevention.py, invented figures), then the models 089/089b and the marts
+96/97 on a tiny warehouse built as tests/test_indicateurs_sante.py does."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+
+import duckdb
+import pytest
+
+from diagnostic import warehouse
+from diagnostic.sources import SourceFormatError, ameli_acces, drees_urgences, odisse
+
+from conftest import FIXTURES, PROJECT
+from test_indicateurs_sante import MODULES, SPECS, base_staging, build, mart, perimetre
+from test_sources_ameli import copy_with, one
+
+REGISTRE = tomllib.loads((PROJECT / "pipelines" / "sources.toml").read_text(encoding="utf-8"))
+NOUVELLES = {"odisse_vaccination_departement": odisse, "odisse_vaccination_region": odisse,
+             "odisse_vaccination_france": odisse, "odisse_depistage_sein": odisse,
+             "odisse_depistage_colorectal": odisse, "ameli_sas": ameli_acces, "ameli_patientele_mt": ameli_acces,
+             "drees_urgences": drees_urgences}
+
+
+def spec(sid: str) -> dict:
+    return REGISTRE[sid]["vintages"][REGISTRE[sid]["latest"]]
+
+
+def parse(sid: str, folder=None):
+    return NOUVELLES[sid].parse(folder or FIXTURES / sid, spec(sid))
+
+
+def copy_dir(tmp_path, sid, edit, name="csv"):
+    dest = tmp_path / sid
+    dest.mkdir()
+    for p in (FIXTURES / sid).iterdir():
+        text = p.read_text(encoding="utf-8")
+        (dest / p.name).write_text(edit(text) if p.name == name else text, encoding="utf-8")
+    return dest
+
+
+# ------------------------------------------------------------------------------------------------ Odissé
+def test_vaccination_departement_levels_kept_apart_and_fields_by_name_or_label():
+    out = parse("odisse_vaccination_departement")
+    df = out["stg_odisse_vaccination_departement"]
+    assert one(df, annee="2024", territoire_type="departement", territoire_code="71", mesure="grippe_65_plus").valeur == 55.5
+    assert one(df, annee="2023", territoire_type="departement", territoire_code="21", mesure="grippe_75_plus").valeur == 60.5
+    # built-in France row (département code 0) is a France row, never a département
+    fr = one(df, annee="2024", territoire_type="france", mesure="hpv_filles_1dose")
+    assert (fr.territoire_code, fr.valeur) == ("FR", 54.6)
+    assert set(df["territoire_type"]) == {"departement", "france"}
+    # méningocoque C: field names never seen, found through the catalogue labels
+    champs = out["stg_odisse_vaccination_departement_champs"].set_index("mesure")
+    assert champs.loc["meningo_c_10_14", "champ"] == "men_c_1014"
+    assert champs.loc["grippe_65_plus", "champ"] == "grip_65plus"
+    assert set(champs["dataset_id"]) == {"couvertures-vaccinales-des-adolescent-et-adultes-departement"}
+    assert one(df, annee="2024", territoire_code="71", mesure="meningo_c_15_19").valeur == 30.25
+    assert len(df) == 5 * 10
+
+
+def test_vaccination_nc_is_a_status_and_empty_is_not_zero():
+    df = parse("odisse_vaccination_departement")["stg_odisse_vaccination_departement"]
+    nc = one(df, annee="2024", territoire_code="21", mesure="hpv_garcons_1dose")
+    assert nc.valeur != nc.valeur and nc.statut == "non_disponible"
+    vide = one(df, annee="2023", territoire_code="71", mesure="hpv_garcons_1dose")
+    assert vide.valeur != vide.valeur and vide.statut == "non_disponible"
+
+
+def test_vaccination_region_and_france_files():
+    reg = parse("odisse_vaccination_region")["stg_odisse_vaccination_region"]
+    assert one(reg, annee="2024", territoire_type="region", territoire_code="27", mesure="grippe_65_plus").valeur == 56.0
+    assert one(reg, annee="2024", territoire_type="france", mesure="grippe_65_plus").territoire_code == "FR"
+    fr = parse("odisse_vaccination_france")["stg_odisse_vaccination_france"]
+    assert set(fr["territoire_code"]) == {"FR"} and set(fr["annee"]) == {"2022", "2023", "2024"}
+    assert one(fr, annee="2022", mesure="hpv_garcons_2doses").valeur == 9.1
+
+
+def test_depistage_fields_found_by_label_periods_and_empty_corsica():
+    out = parse("odisse_depistage_sein")
+    df = out["stg_odisse_depistage_sein"]
+    assert one(df, annee="2024-2025", territoire_code="71").valeur == 52.3
+    assert one(df, annee="2022-2023", territoire_code="71").valeur == 50.1
+    corse = one(df, annee="2024-2025", territoire_code="2A")
+    assert corse.valeur != corse.valeur and corse.statut == "non_disponible"
+    assert out["stg_odisse_depistage_sein_champs"]["champ"].tolist() == ["tx_part_sein"]
+    colo = parse("odisse_depistage_colorectal")
+    assert one(colo["stg_odisse_depistage_colorectal"], territoire_code="21").valeur == 29.8
+    assert colo["stg_odisse_depistage_colorectal_champs"]["dataset_id"].iloc[0].endswith("-departement-copie")
+
+
+def test_label_header_export_is_mapped_back_to_field_names(tmp_path):
+    # an export with use_labels=true has labels in the header
+    folder = copy_dir(tmp_path, "odisse_vaccination_departement",
+                      lambda t: t.replace("an_mesure;reg;reglib;dep;libgeo;hpv1_f", "Année;Région Code;Région;Département Code;Département;HPV filles 1 dose à 15 ans", 1))
+    df = odisse.parse(folder, spec("odisse_vaccination_departement"))["stg_odisse_vaccination_departement"]
+    assert one(df, annee="2024", territoire_code="71", mesure="hpv_filles_1dose").valeur == 51.2
+
+
+def test_odisse_malformed_value_names_file_row_and_column(tmp_path):
+    folder = copy_dir(tmp_path, "odisse_vaccination_departement", lambda t: t.replace(";55.5;", ";55,5 %;").replace(";50.2;", ";cinquante;"))
+    with pytest.raises(SourceFormatError) as err:
+        odisse.parse(folder, spec("odisse_vaccination_departement"))
+    assert "couvertures-vaccinales-des-adolescent-et-adultes-departement/exports/csv, ligne 2, colonne 'grip_6574'" in str(err.value)
+
+
+def test_odisse_missing_department_field_is_a_french_error(tmp_path):
+    folder = copy_dir(tmp_path, "odisse_vaccination_departement", lambda t: t.replace(";dep;", ";code;", 1))
+    (folder / "couvertures-vaccinales-des-adolescent-et-adultes-departement").write_text(
+        (FIXTURES / "odisse_vaccination_departement" / "couvertures-vaccinales-des-adolescent-et-adultes-departement")
+        .read_text(encoding="utf-8").replace('"Département Code"', '"Code"'), encoding="utf-8")
+    with pytest.raises(SourceFormatError, match="champ du code département introuvable"):
+        odisse.parse(folder, spec("odisse_vaccination_departement"))
+
+
+def test_resoudre_id_keeps_registry_id_or_finds_the_renamed_one():
+    motif = spec("odisse_depistage_colorectal")["motif_id"]
+    registre = spec("odisse_depistage_colorectal")["dataset_id"]
+    listing = {"total_count": 2, "results": [{"dataset_id": registre}, {"dataset_id": "cancer-participation-au-depistage-organise-du-cancer-du-sein_dep"}]}
+    assert odisse.resoudre_id(listing, motif, registre) == registre
+    renamed = {"results": [{"dataset_id": "cancer-participation-au-depistage-organise-du-cancer-du-colon-rectum-departement"}]}
+    assert odisse.resoudre_id(renamed, motif, registre) == "cancer-participation-au-depistage-organise-du-cancer-du-colon-rectum-departement"
+    with pytest.raises(SourceFormatError, match="0 jeu"):
+        odisse.resoudre_id({"results": []}, motif, registre)
+
+
+def test_odisse_check_file_accepts_export_and_record_rejects_other(tmp_path):
+    for p in (FIXTURES / "odisse_vaccination_departement").iterdir():
+        odisse.check_file(p, name=p.name, spec=spec("odisse_vaccination_departement"))
+    bad = tmp_path / "csv"
+    bad.write_text("x;y\n1;2\n", encoding="utf-8")
+    with pytest.raises(SourceFormatError, match="pas de champ d'année"):
+        odisse.check_file(bad, name="csv", spec={})
+    rec = tmp_path / "rec"
+    rec.write_text(json.dumps({"dataset": {"dataset_id": "x"}}), encoding="utf-8")
+    with pytest.raises(SourceFormatError, match="fields"):
+        odisse.check_file(rec, name="rec", spec={})
+
+
+# ------------------------------------------------------------------------------------------------ ameli
+def test_sas_levels_decimal_comma_and_masks():
+    df = parse("ameli_sas")["stg_ameli_sas"]
+    assert len(df) == 6  # 'inconnu' row left out
+    assert one(df, annee="2025", territoire_type="france").valeur == 72.5
+    assert one(df, annee="2024", territoire_type="france").valeur == 60.25
+    assert one(df, annee="2025", territoire_type="region", territoire_code="27").valeur == 64.8
+    assert one(df, annee="2024", territoire_type="departement", territoire_code="71").valeur == 0.0  # a real 0
+    paris = one(df, territoire_code="75")
+    assert paris.valeur != paris.valeur and paris.statut == "non_disponible"  # NC, not the _integer twin's 0
+
+
+def test_patientele_mean_per_gp_thousands_and_ns():
+    df = parse("ameli_patientele_mt")["stg_ameli_patientele_mt"]
+    assert one(df, annee="2024", territoire_type="france").valeur == 1012.5
+    assert one(df, annee="2024", territoire_code="71").valeur == 1210.4
+    corse = one(df, territoire_code="2A")
+    assert corse.valeur != corse.valeur and corse.statut == "secret"
+
+
+def test_ameli_acces_malformed_value_names_row_and_column(tmp_path):
+    raw = copy_with(tmp_path, FIXTURES / "ameli_sas" / "csv", lambda t: t.replace("64,8;", "64,8 pc;"))
+    with pytest.raises(SourceFormatError, match="ligne 4, colonne 'taux_population_couverte'"):
+        ameli_acces.parse(raw, spec("ameli_sas"))
+
+
+def test_ameli_acces_rate_above_100_rejected(tmp_path):
+    raw = copy_with(tmp_path, FIXTURES / "ameli_sas" / "csv", lambda t: t.replace(";100;Oui", ";1000;Oui"))
+    with pytest.raises(SourceFormatError, match="ligne 5, colonne 'valeur'"):
+        ameli_acces.parse(raw, spec("ameli_sas"))
+
+
+# ------------------------------------------------------------------------------------------------ DREES
+def test_urgences_yearly_sums_of_decimal_daily_counts():
+    df = parse("drees_urgences")["stg_drees_urgences"]
+    assert one(df, annee="2022", departement="71").passages == pytest.approx(123.25 * 365)
+    assert one(df, annee="2023", departement="71").passages == pytest.approx(120.5 * 365)
+    assert one(df, annee="2023", departement="21").nb_jours == 365
+    assert one(df, annee="2023", departement="2A").nb_jours == 31  # Corsica partial: kept, flagged incomplete
+
+
+def test_urgences_french_dates_also_read(tmp_path):
+    raw = copy_with(tmp_path, FIXTURES / "drees_urgences" / "b0005488-e2a9-455a-ae33-b3263d06d119",
+                    lambda t: t.replace("2022-01-01;", "01/01/2022;"))
+    df = drees_urgences.parse(raw)["stg_drees_urgences"]
+    assert one(df, annee="2022", departement="71").nb_jours == 365
+
+
+def test_urgences_malformed_date_and_count_name_row_and_column(tmp_path):
+    raw = copy_with(tmp_path, FIXTURES / "drees_urgences" / "b0005488-e2a9-455a-ae33-b3263d06d119",
+                    lambda t: t.replace("2022-01-03;71;Saône-et-Loire;123.25", "2022-01-03;71;Saône-et-Loire;beaucoup"))
+    with pytest.raises(SourceFormatError, match="ligne 4, colonne 'nb_passages'"):
+        drees_urgences.parse(raw)
+    (tmp_path / "b").mkdir()
+    raw2 = copy_with(tmp_path / "b", FIXTURES / "drees_urgences" / "b0005488-e2a9-455a-ae33-b3263d06d119",
+                     lambda t: t.replace("2022-01-05;", "2022-13-45;"))
+    with pytest.raises(SourceFormatError, match="ligne 6, colonne 'date'"):
+        drees_urgences.parse(raw2)
+
+
+# ------------------------------------------------------------------------------------------------ models and marts
+@pytest.fixture(scope="module")
+def con():
+    staged = base_staging()
+    for sid, module in MODULES.items():
+        staged[sid] = module.parse(FIXTURES / sid, SPECS.get(sid, {}))
+    for sid in NOUVELLES:
+        staged[sid] = parse(sid)
+    yield build(staged)
+
+
+def test_marts_give_each_territory_its_own_level(con):
+    assert mart(con, "departement", "71", "couv_vacc_grippe_65_plus")["valeur"] == 55.5
+    # région 27: the région file, not the département file
+    assert mart(con, "region", "27", "couv_vacc_grippe_65_plus")["valeur"] == 56.0
+    # France: the France file (54.1) wins over the département file's built-in France row (54.0)
+    fr = mart(con, "france", "FR", "couv_vacc_grippe_65_plus")
+    assert (fr["valeur"], fr["millesime"], fr["source"]) == (54.1, "2024", "odisse_vaccination_france")
+    sein = mart(con, "departement", "71", "particip_depistage_sein")
+    assert (sein["valeur"], sein["millesime"]) == (52.3, "2024-2025")
+    assert mart(con, "region", "27", "particip_depistage_sein")["statut"] == "non_disponible"  # département only
+    assert mart(con, "departement", "71", "part_pop_couverte_sas")["valeur"] == 100.0
+    assert mart(con, "departement", "2A", "patientele_mt_moyenne_mg")["statut"] == "secret"
+
+
+def test_perimeter_is_never_given_a_departement_value(con):
+    p = perimetre(con, ["71153", "71134"])
+    for ind in ("couv_vacc_grippe_65_plus", "particip_depistage_sein", "part_pop_couverte_sas",
+                "patientele_mt_moyenne_mg", "passages_urgences", "passages_urgences_10000"):
+        assert p.loc[ind, "statut"] == "non_disponible" and p.loc[ind, "valeur"] != p.loc[ind, "valeur"], ind
+
+
+def test_urgences_rate_per_10000_and_gaps(con):
+    # population municipale of the fixture's 71 communes: 300 + 200 = 500
+    row = mart(con, "departement", "71", "passages_urgences_10000")
+    assert row["valeur"] == pytest.approx(10000 * 120.5 * 365 / 500)
+    assert row["millesime"] == "passages 2023, population 2026"
+    assert mart(con, "departement", "71", "passages_urgences")["valeur"] == pytest.approx(120.5 * 365)
+    # 2A: only January 2023 published -> no yearly figure, never a partial sum
+    assert mart(con, "departement", "2A", "passages_urgences")["statut"] == "non_disponible"
+    # région / France: only départements published for the whole year and known to the communes file
+    assert mart(con, "france", "FR", "passages_urgences_10000")["valeur"] == pytest.approx(10000 * 120.5 * 365 / 500)
+    assert mart(con, "france", "FR", "passages_urgences")["statut"] == "non_disponible"
+
+
+def test_series_hold_every_year_for_the_report(con):
+    s = con.sql("SELECT indicateur, territoire_type, territoire_code, annee, valeur FROM int_series").df()
+    ald = s[(s["indicateur"] == "part_ald_sans_mt") & (s["territoire_type"] == "france")].sort_values("annee")
+    assert ald["valeur"].tolist() == [4.6, 3.8]
+    grippe = s[(s["indicateur"] == "couv_vacc_grippe_65_plus") & (s["territoire_code"] == "71")]
+    assert sorted(grippe["annee"]) == ["2023", "2024"]
+    assert set(s.loc[s["indicateur"] == "passages_urgences", "annee"]) == {"2022", "2023"}
+
+
+def test_offline_guards_build_the_marts_without_any_new_source():
+    staged = base_staging()
+    for sid, module in MODULES.items():
+        staged[sid] = module.parse(FIXTURES / sid, SPECS.get(sid, {}))
+    for sid, module in NOUVELLES.items():
+        staged[sid] = module.empty()
+    db = build(staged)
+    rows = db.sql("SELECT DISTINCT statut FROM mart_indicateurs WHERE indicateur LIKE 'couv_vacc_%' "
+                  "OR indicateur LIKE 'particip_%' OR indicateur LIKE 'passages_%'").fetchall()
+    assert rows == [("non_disponible",)]
+    assert db.sql("SELECT count(*) FROM int_series").fetchone()[0] == 5  # the colleague's ALD rows only
+
+
+def test_staging_guards_match_the_parsers_output():
+    """Tables the parsers give have the columns and types the guards of 089/089b declare."""
+    db = duckdb.connect()
+    sql = warehouse.model_sql("089_int_prevention.sql") + warehouse.model_sql("089b_int_acces.sql")
+    for stmt in [s for s in sql.split(";") if "CREATE TABLE IF NOT EXISTS" in s]:
+        db.execute(stmt[stmt.index("CREATE TABLE IF NOT EXISTS"):])
+    for sid in NOUVELLES:
+        for name, df in parse(sid).items():
+            db.register("_e", df)
+            got = db.sql("SELECT column_name, column_type FROM (DESCRIBE _e)").fetchall()
+            db.unregister("_e")
+            assert db.sql(f"SELECT column_name, column_type FROM (DESCRIBE {name})").fetchall() == got, name
