@@ -9,8 +9,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TERRITOIRE ?= cpts-centre-saone-et-loire
 MIRROR ?=
-# Optional flags of `diagnostic run`: STRICT=1 fails when a source is unavailable, REFRESH=1 re-downloads.
-RUN_FLAGS := $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(STRICT),--strict) $(if $(REFRESH),--refresh)
+# Optional flags of `diagnostic run`: STRICT=1 fails when a source is unavailable, REFRESH=1 re-downloads,
+# SANS_PDF=1 skips the PDF.
+RUN_FLAGS := $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(STRICT),--strict) $(if $(REFRESH),--refresh) $(if $(SANS_PDF),--sans-pdf)
 
 # Debian packages: WeasyPrint's libraries and fonts (PDF), poppler and Chromium (rendering checks in the tests).
 SYSTEM_DEPS := poppler-utils chromium fonts-liberation fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
@@ -44,7 +45,7 @@ diagnostic: $(STAMP) system-deps
 	$(BIN)/diagnostic run "$(TERRITOIRE)" $(RUN_FLAGS)
 
 ingest: $(STAMP)
-	$(BIN)/diagnostic ingest $(RUN_FLAGS)
+	$(BIN)/diagnostic ingest $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(REFRESH),--refresh)
 
 build: $(STAMP)
 	$(BIN)/diagnostic build $(if $(MIRROR),--mirror "$(MIRROR)")

@@ -57,6 +57,7 @@ def run(
     territoire: str = typer.Argument(..., help="cpts-centre-saone-et-loire, epci:<SIREN>, dep:<code> ou communes:<code>,<code>"),
     refresh: bool = typer.Option(False, "--refresh", help="Retélécharger les sources même si elles sont déjà là."),
     strict: bool = typer.Option(False, "--strict", help="Échouer si une source est indisponible."),
+    sans_pdf: bool = typer.Option(False, "--sans-pdf", help="Ne pas produire diagnostic.pdf (plus rapide)."),
     mirror: Optional[str] = MirrorOpt,
 ) -> None:
     """Produire le diagnostic d'un territoire dans reports/<territoire>/."""
@@ -65,7 +66,7 @@ def run(
     start = time.perf_counter()
     try:
         ws = _setup(mirror)
-        result = run_pipeline(ws, territoire, refresh=refresh)
+        result = run_pipeline(ws, territoire, refresh=refresh, pdf=not sans_pdf)
     except DiagnosticError as exc:
         _fail(exc)
     _print_outcome(result)

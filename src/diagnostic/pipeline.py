@@ -137,7 +137,7 @@ def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sour
     )
 
 
-def run(ws: Workspace, spec: str, *, refresh: bool = False) -> RunReport:
+def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True) -> RunReport:
     """Run the whole job for one territory and return what was written and what was missing."""
     sources = load_registry(ws.registry)
     result = prepare(ws, refresh=refresh)
@@ -148,11 +148,11 @@ def run(ws: Workspace, spec: str, *, refresh: bool = False) -> RunReport:
         result.warnings.extend(locales.avertissements)
         ctx = report_context(ws, con, territoire, indicateurs, sources, result, locales)
         prov = provenance.files(ws, sources, vintages_used(con)) + locales.sources
-    result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result)
+    result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result, pdf=pdf)
     return result
 
 
-def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: RunReport) -> Path:
+def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: RunReport, *, pdf: bool = True) -> Path:
     """Write the report in a temporary folder beside its target, then swap it into place, so that a
     reader never sees half a report."""
     from .report import write_report
@@ -165,7 +165,7 @@ def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: Ru
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        write_report(ctx, tmp)
+        write_report(ctx, tmp, pdf=pdf)
         (tmp / "provenance.json").write_text(
             json.dumps(
                 {"territoire": slug, "produit_le": ctx.produit_le.isoformat(), "sources": prov,

@@ -30,8 +30,9 @@ from .word import write_docx
 __all__ = ["ReportContext", "write_report", "CONTRACT_COLUMNS"]
 
 
-def write_report(ctx: ReportContext, out_dir: Path) -> list[Path]:
-    """Write every report file into ``out_dir`` (which exists and is empty); return their paths."""
+def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True) -> list[Path]:
+    """Write every report file into ``out_dir`` (which exists and is empty); return their paths.
+    ``pdf=False`` skips the PDF (the slowest file: a quick look, or a batch of reports)."""
     check_context(ctx)
     out_dir = Path(out_dir)
     written: list[Path] = []
@@ -44,6 +45,7 @@ def write_report(ctx: ReportContext, out_dir: Path) -> list[Path]:
     doc = modele.document(ctx, maps)
     html = write_html(ctx, maps, out_dir / "diagnostic.html", doc)
     written.append(html)
-    written.append(write_pdf(html, out_dir / "diagnostic.pdf", f"{ctx.nom} — Diagnostic territorial"))
+    if pdf:
+        written.append(write_pdf(html, out_dir / "diagnostic.pdf", f"{ctx.nom} — Diagnostic territorial"))
     written.append(write_docx(doc, out_dir / "diagnostic.docx"))
     return written

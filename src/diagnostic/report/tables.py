@@ -105,7 +105,11 @@ def sort_contract(ctx: ReportContext) -> pd.DataFrame:
 
 
 def meta(ctx: ReportContext) -> dict[str, dict[str, str]]:
-    """id -> libelle, unite, definition, theme; catalogue first, indicator rows as fallback."""
+    """id -> libelle, unite, definition, theme; catalogue first, indicator rows as fallback.
+    Computed once per context (every table and sentence asks for it)."""
+    cached = ctx.__dict__.get("_meta")
+    if cached is not None and cached[0] is ctx.indicateurs and cached[1] is ctx.catalogue:
+        return cached[2]
     out: dict[str, dict[str, str]] = {}
     ind = ctx.indicateurs
     for i in ordre_indicateurs(ind, ctx.catalogue):
@@ -131,6 +135,7 @@ def meta(ctx: ReportContext) -> dict[str, dict[str, str]]:
         for _, row in cat.iterrows():
             if not fmt.est_manquant(row["decimales"]) and _s(row["indicateur"]) in out:
                 out[_s(row["indicateur"])]["decimales"] = str(int(row["decimales"]))
+    ctx.__dict__["_meta"] = (ctx.indicateurs, ctx.catalogue, out)
     return out
 
 
