@@ -44,6 +44,11 @@ class Workspace:
         return self.root / REGISTRY
 
     @property
+    def settings(self) -> Path:
+        """Project settings an analyst may change (secret statistique thresholds)."""
+        return self.root / "pipelines" / "diagnostic.toml"
+
+    @property
     def raw(self) -> Path:
         return self.root / "data" / "raw"
 

@@ -54,8 +54,10 @@ def ingest_all(ws: Workspace, sources: dict[str, Source], run: RunReport, *, ref
                 run.unavailable[sid] = str(exc)
 
 
-def prepare(ws: Workspace, *, refresh: bool = False, force_build: bool = False) -> RunReport:
-    sources = load_registry(ws.registry)
+def prepare(ws: Workspace, *, refresh: bool = False, force_build: bool = False,
+            sources: dict[str, Source] | None = None) -> RunReport:
+    """Ingest what is missing and build the warehouse if its inputs changed."""
+    sources = sources or load_registry(ws.registry)
     run = RunReport()
     ingest_all(ws, sources, run, refresh=refresh)
     built = warehouse.build(ws, sources, force=force_build)
@@ -97,7 +99,7 @@ def compute(ws: Workspace, con, territoire: Territoire):
     selection = territoire.selection(con)
     indicateurs = warehouse.indicateurs(con, selection)
     locales = local.charger(con, selection, local.dossier(ws.territoires, territoire.slug), territoire.nom,
-                            secret.thresholds(ws.root / "pipelines" / "diagnostic.toml"))
+                            secret.thresholds(ws.settings))
     if len(locales.indicateurs):
         indicateurs = pd.concat([indicateurs, locales.indicateurs], ignore_index=True)
     return indicateurs, locales
@@ -140,7 +142,7 @@ def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sour
 def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True) -> RunReport:
     """Run the whole job for one territory and return what was written and what was missing."""
     sources = load_registry(ws.registry)
-    result = prepare(ws, refresh=refresh)
+    result = prepare(ws, refresh=refresh, sources=sources)
     with warehouse.connect(ws) as con:
         territoire = resolve(spec, con, ws.territoires)
         result.warnings.extend(territoire.avertissements)

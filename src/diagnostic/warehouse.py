@@ -78,9 +78,8 @@ def fingerprint(ws: Workspace, sources: dict[str, Source]) -> str:
     for path in sorted(MODELS.rglob("*.sql")):
         h.update(path.read_bytes())
     h.update((Path(__file__).parent / "indicateurs.toml").read_bytes())
-    settings = ws.root / "pipelines" / "diagnostic.toml"
-    if settings.is_file():
-        h.update(settings.read_bytes())
+    if ws.settings.is_file():
+        h.update(ws.settings.read_bytes())
     for path in sorted((Path(__file__).parent / "sources").glob("*.py")) + [Path(geo.__file__)]:
         h.update(path.read_bytes())
     return h.hexdigest()
@@ -124,7 +123,7 @@ def build(ws: Workspace, sources: dict[str, Source], *, force: bool = False) -> 
             stale.unlink(missing_ok=True)  # safe: we hold the build lock
         tmp = ws.warehouse.with_name(f".{ws.warehouse.name}.{os.getpid()}.tmp")
         try:
-            report = _build_into(tmp, ws, sources, fp, secret.thresholds(ws.root / "pipelines" / "diagnostic.toml"))
+            report = _build_into(tmp, ws, sources, fp, secret.thresholds(ws.settings))
             os.replace(tmp, ws.warehouse)
         finally:
             tmp.unlink(missing_ok=True)
