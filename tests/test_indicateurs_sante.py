@@ -322,3 +322,17 @@ def test_registry_urls_through_a_mirror_reach_the_parsers(tmp_path):
     assert mart(db, "epci", EPCI, "apl_kines")["statut"] == "ok"
     assert mart(db, "france", "FR", "part_ald_sans_mt")["valeur"] == 3.8
     assert mart(db, "france", "FR", "part_mg_60_ans_et_plus")["statut"] == "ok"
+
+
+def test_age_pyramid_sums_the_census_of_the_perimeter_and_its_departement(con):
+    """The report's pyramid: census counts by sex and band of the perimeter, then of its département
+    (hand-made fixture: the CC's communes 71134 + 71153, census 2022)."""
+    from diagnostic.pipeline import pyramide_ages
+    from diagnostic.territoire import Territoire
+
+    t = Territoire(slug="p", nom="Périmètre", description="", communes=["71134", "71153"])
+    df = pyramide_ages(con, t)
+    per = df[df.territoire_type == "perimetre"].set_index(["sexe", "tranche_age"])["population"]
+    assert per[("H", "00-14")] == pytest.approx(33.5) and per[("F", "90+")] == pytest.approx(7)
+    assert per.sum() == pytest.approx(390)  # the standardisation's denominator, by hand above
+    assert set(df.territoire_type) == {"perimetre", "departement"} and set(df.annee) == {"2022"}

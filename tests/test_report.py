@@ -541,3 +541,28 @@ def test_docx_same_content(rendu):
     assert t.rows[0].cells[1].text.startswith("CPTS Fixture Saône")
     assert t.rows[2].cells[1].text == f"90{NNBSP}474"
     assert d.sections[0].page_width.mm == pytest.approx(210, abs=0.5)
+
+
+def test_age_pyramid_drawn_with_its_lecture(tmp_path):
+    """With census counts in the context, the Population section gets the pyramid and a « Lecture : »
+    comparing the weight of the 75 and over (hand-made figures)."""
+    import pandas as pd
+
+    from diagnostic.report.pyramide import BANDES
+
+    ctx = make_ctx()
+    rows = []
+    for ttype, code, nom, vieux in (("perimetre", "cpts", ctx.nom, 30.0), ("departement", "71", "Saône-et-Loire", 10.0)):
+        for sexe in ("H", "F"):
+            for b in BANDES:
+                rows.append((ttype, code, nom, sexe, b, vieux if b in ("75-89", "90+") else 20.0, "2022"))
+    ctx.pyramide = pd.DataFrame(rows, columns=["territoire_type", "territoire_code", "territoire_nom", "sexe",
+                                               "tranche_age", "population", "annee"])
+    out = tmp_path / "r"
+    out.mkdir()
+    write_report(ctx, out, pdf=False)
+    assert (out / "graphiques" / "pyramide_ages.png").stat().st_size > 10_000
+    html = (out / "diagnostic.html").read_text(encoding="utf-8")
+    # 75+: 4 cells of 30 out of 2 x (5 x 20 + 2 x 30) = 320 -> 37,5 %; département 40 / 240 -> 16,7 %
+    assert "Pyramide des âges" in html
+    assert "75 ans et plus représentent 37,5" in html and "16,7" in html

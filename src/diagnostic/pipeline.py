@@ -93,6 +93,15 @@ def vintages_used(con) -> dict[str, str]:
     return dict(con.sql("SELECT cle, millesime FROM meta_source WHERE cle = source").fetchall())
 
 
+def pyramide_ages(con, territoire: Territoire) -> pd.DataFrame:
+    """Census population by sex and age band of the perimeter and its département(s) (empty without census)."""
+    con.register("selection_territoire", territoire.selection(con))
+    try:
+        return con.sql((warehouse.MODELS / "pyramide_ages.sql").read_text(encoding="utf-8")).df()
+    finally:
+        con.unregister("selection_territoire")
+
+
 def compute(ws: Workspace, con, territoire: Territoire):
     """The indicator table of a territory and its comparators, with the CPTS's own local data
     (`data/territoires/<slug>/local/`) appended; returns (indicateurs, locales)."""
@@ -136,6 +145,7 @@ def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sour
         indisponibles=dict(result.unavailable) if result else {},
         avertissements=list(result.warnings) + [f"{sid} : {why}" for sid, why in result.not_updated.items()] if result else [],
         series=depuis_entrepot(con, indicateurs),
+        pyramide=pyramide_ages(con, territoire),
     )
 
 

@@ -6,6 +6,7 @@ Files written into ``out_dir``:
 - ``indicateurs_excel.csv``  the same rows for French Excel (``;``, decimal comma, UTF-8 with BOM);
 - ``indicateurs.xlsx``       its human-friendly twin (one sheet per section, Communes, Sources, Définitions);
 - ``cartes/situation.png|svg`` and ``cartes/apl_mg.png|svg`` (the latter only when APL values exist);
+- ``graphiques/pyramide_ages.png|svg``: the age pyramid, when census data are in hand;
 - ``graphiques/<indicateur>.png|svg``: yearly series (département, région, France), when ``ctx.series`` has some;
 - ``diagnostic.html``        the self-contained French document (maps embedded);
 - ``diagnostic.pdf``         the same document printed (WeasyPrint);
@@ -24,6 +25,7 @@ from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
 from .maps import cartes
 from .pdf import write_pdf
+from .pyramide import pyramide
 from .series import graphiques
 from .word import write_docx
 
@@ -39,7 +41,7 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True) -> list
     written.append(write_csv(ctx, out_dir / "indicateurs.csv"))
     written.append(write_csv_excel(ctx, out_dir / "indicateurs_excel.csv"))
     written.append(write_xlsx(ctx, out_dir / "indicateurs.xlsx"))
-    maps = cartes(ctx, out_dir / "cartes") + graphiques(ctx, out_dir / "graphiques")
+    maps = cartes(ctx, out_dir / "cartes") + graphiques(ctx, out_dir / "graphiques") + pyramide(ctx, out_dir / "graphiques")
     for m in maps:
         written += [m.png, m.svg]
     doc = modele.document(ctx, maps)

@@ -59,6 +59,8 @@ class ReportContext:
     - ``series`` (optional): yearly values drawn as time-series charts, columns ``indicateur,
       territoire_type, territoire_code, territoire_nom, annee, valeur, statut`` (one row per indicator x
       territory x year; see ``series.depuis_entrepot``). None or empty: no chart.
+    - ``pyramide`` (optional): census population by sex and age band of the perimeter and its
+      département(s) (``pyramide.COLUMNS``); None or empty: no age pyramid.
     """
 
     slug: str
@@ -73,6 +75,7 @@ class ReportContext:
     indisponibles: dict[str, str] = field(default_factory=dict)
     avertissements: list[str] = field(default_factory=list)
     series: pd.DataFrame | None = None
+    pyramide: pd.DataFrame | None = None
 
 
 def check_context(ctx: ReportContext) -> None:

@@ -248,6 +248,10 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
             figures.append(_figure(by_key["situation"], _lecture_situation(ctx)))
         else:
             manquantes.append("Carte de situation non produite : aucun contour communal n'était disponible.")
+    if plan.cle == "population" and "pyramide" in by_key:
+        from .pyramide import lecture as lecture_pyramide
+
+        figures.append(_figure(by_key["pyramide"], lecture_pyramide(ctx)))
     if APL_COLUMN in tous:
         if APL_COLUMN in by_key:
             figures.append(_figure(by_key[APL_COLUMN], _lecture_apl(ctx)))
