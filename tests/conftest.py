@@ -47,6 +47,16 @@ def mirror_url(opendata):
     server.shutdown()
 
 
+def one(df, **keys):
+    """The single row of `df` whose columns equal `keys` (fails when there are none or several)."""
+    mask = True
+    for k, v in keys.items():
+        mask = mask & df[k].eq(v)
+    rows = df[mask]
+    assert len(rows) == 1, (keys, rows)
+    return rows.iloc[0]
+
+
 def new_workspace(root: Path) -> Path:
     """A project folder with the registry and the perimeters, empty data/ and reports/."""
     (root / "pipelines").mkdir(parents=True)

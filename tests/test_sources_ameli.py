@@ -9,18 +9,11 @@ import pytest
 
 from diagnostic.sources import SourceFormatError, ameli_ald_mt, ameli_demographie, ameli_effectifs
 
-from conftest import FIXTURES
+from conftest import FIXTURES, one
 
 PATHOLOGIES = {"pathologies": {"diabete": "DIA_CAT_CAT", "ald": "ALD_CAT_CAT", "cancers": "CAN_CAT_CAT"}}
 
 
-def one(df, **keys):
-    mask = True
-    for k, v in keys.items():
-        mask = mask & df[k].eq(v)
-    rows = df[mask]
-    assert len(rows) == 1, (keys, rows)
-    return rows.iloc[0]
 
 
 def copy_with(tmp_path, src, edit):

@@ -12,7 +12,7 @@ import pytest
 
 from diagnostic.sources import SourceFormatError, apl_autres
 
-from conftest import FIXTURES
+from conftest import FIXTURES, one as row
 
 FOLDER = FIXTURES / "apl_autres"
 INFIRMIERS = "indicateur_d_accessibilite_potentielle_localisee_apl_aux_infirmieres_xlsx"
@@ -32,13 +32,6 @@ def apl():
     return apl_autres.parse(FOLDER, {"sheets": ["APL 2022", "APL 2023"]})["stg_apl_autres"]
 
 
-def row(df, **keys):
-    mask = True
-    for k, v in keys.items():
-        mask = mask & df[k].eq(v)
-    rows = df[mask]
-    assert len(rows) == 1, (keys, rows)
-    return rows.iloc[0]
 
 
 def test_four_professions_two_years(apl):

@@ -10,7 +10,7 @@ import pytest
 
 from diagnostic.sources import SourceFormatError, poplegale, rp_pop
 
-from conftest import FIXTURES
+from conftest import FIXTURES, one as value
 
 RP_ZIP = FIXTURES / "rp_pop" / "base-cc-evol-struct-pop-2022_csv.zip"
 RP_MEMBER = "base-cc-evol-struct-pop-2022.CSV"
@@ -26,13 +26,6 @@ def rewrite_zip(src, dest, member, edit):
             zout.writestr(name, edit(data.decode("utf-8")).encode("utf-8") if name == member else data)
 
 
-def value(df, **keys):
-    mask = True
-    for k, v in keys.items():
-        mask = mask & df[k].eq(v)
-    rows = df[mask]
-    assert len(rows) == 1, (keys, rows)
-    return rows.iloc[0]
 
 
 # ------------------------------------------------------------------------------------------------ RP

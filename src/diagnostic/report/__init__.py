@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .context import CONTRACT_COLUMNS, ReportContext, check_context
 from . import document as modele
+from .context import CONTRACT_COLUMNS, ReportContext, check_context
 from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
 from .maps import cartes

@@ -17,6 +17,8 @@ from .plan import AUTRES, NIVEAU_DEPARTEMENT, SECTIONS, Section, section_de
 from .series import PREFIXE as SERIE
 from .synthese import synthese
 from .tables import (
+    MARQUE_PETIT,
+    PETIT_EFFECTIF,
     THEME_AUTRE,
     Index,
     communes_perimetre,
@@ -24,14 +26,13 @@ from .tables import (
     lignes,
     meta,
     nom_source,
+    notes_statuts,
     sources_par_id,
-    themes,
     territoires,
+    themes,
 )
 
 TYPE_LABELS = {"perimetre": "territoire", "departement": "département", "region": "région", "france": ""}
-PETIT_EFFECTIF = 30  # a perimeter value computed on fewer cases than this is flagged
-MARQUE_PETIT = "†"
 
 
 def _figure(carte: Carte, lecture: str | None) -> dict:
@@ -215,25 +216,12 @@ def _tableau(ctx: ReportContext, ids: list[str], terr) -> tuple[list[dict], set[
     return out, used
 
 
-def _notes(used: set[str]) -> list[str]:
-    notes = []
-    if "non_disponible" in used:
-        notes.append("n.d. : donnée non disponible.")
-    if "secret" in used:
-        notes.append("s : secret statistique (effectif trop faible pour être diffusé).")
-    if "estimation" in used:
-        notes.append("Valeur en italique : estimation (voir les notes de méthode).")
-    if "petit" in used:
-        notes.append(f"{MARQUE_PETIT} : valeur calculée sur moins de {PETIT_EFFECTIF} cas, à interpréter avec prudence.")
-    return notes
-
-
 def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], terr, by_key: dict[str, Carte]) -> dict:
     f = texte.faits(ctx)
     tous = ids
     ids, absents = _a_des_valeurs(ctx, tous)
     rows, used = _tableau(ctx, ids, terr) if ids else ([], set())
-    notes = _notes(used)
+    notes = notes_statuts(used)
     dep_level = [meta(ctx)[i]["libelle"] for i in ids if i in niveau_departemental(ctx, ids)]
     if dep_level:
         notes.append(NIVEAU_DEPARTEMENT[0].upper() + NIVEAU_DEPARTEMENT[1:] + " (" + fmt.liste(dep_level)

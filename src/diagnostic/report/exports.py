@@ -12,6 +12,7 @@ import xlsxwriter
 
 from . import fmt
 from .context import SOURCE_KEYS, ReportContext
+from .document import ids_par_section
 from .tables import (
     THEME_AUTRE,
     catalogue_trie,
@@ -19,11 +20,11 @@ from .tables import (
     lignes,
     meta,
     nom_source,
+    notes_statuts,
     sort_contract,
     sources_par_id,
     territoires,
 )
-from .document import ids_par_section
 from .texte import titre_theme
 
 SOURCE_HEADERS = {
@@ -164,13 +165,7 @@ def _sheet_indicateurs(wb, F: _Formats, ctx: ReportContext, name: str, ids: list
     ws.set_column(3 + len(terr), 3 + len(terr), 11)
     ws.set_column(4 + len(terr), 4 + len(terr), 45)
     ws.set_column(5 + len(terr), 5 + len(terr), 26)
-    notes = []
-    if "non_disponible" in used:
-        notes.append("n.d. : donnée non disponible.")
-    if "secret" in used:
-        notes.append("s : secret statistique (effectif trop faible pour être diffusé).")
-    if "estimation" in used:
-        notes.append("Valeur en italique : estimation.")
+    notes = notes_statuts(used)
     if not ids and vide:
         notes.append(f"Section à compléter : {vide}")
     notes.append(f"Territoire : {ctx.nom}. Produit le {fmt.date_fr(ctx.produit_le)} ; définitions dans l'onglet « Définitions », "

@@ -90,7 +90,9 @@ def _ecart(v: float, ref: float, unite: str) -> tuple[bool, str]:
 
 
 def synthese(ctx: ReportContext) -> Synthese:
-    from .texte import de_territoire  # texte imports tables only; avoid a cycle at import time
+    from .texte import (
+        de_territoire,  # texte imports tables only; avoid a cycle at import time
+    )
 
     terr = territoires(ctx.indicateurs)
     perim = next((t for t in terr if t.type == "perimetre"), None)

@@ -287,3 +287,21 @@ def communes_perimetre(ctx: ReportContext) -> tuple[pd.DataFrame, list[Colonne]]
         else:
             cols.append(Colonne(k, k.replace("_", " ").capitalize(), "", None))
     return df, cols
+
+
+PETIT_EFFECTIF = 30  # a perimeter value computed on fewer cases than this is flagged
+MARQUE_PETIT = "†"
+
+
+def notes_statuts(used: set[str]) -> list[str]:
+    """The footnotes explaining the status marks used in a table (n.d., s, italics, †)."""
+    notes = []
+    if "non_disponible" in used:
+        notes.append("n.d. : donnée non disponible.")
+    if "secret" in used:
+        notes.append("s : secret statistique (effectif trop faible pour être diffusé).")
+    if "estimation" in used:
+        notes.append("Valeur en italique : estimation (voir les notes de méthode).")
+    if "petit" in used:
+        notes.append(f"{MARQUE_PETIT} : valeur calculée sur moins de {PETIT_EFFECTIF} cas, à interpréter avec prudence.")
+    return notes

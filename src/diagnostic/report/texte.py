@@ -10,7 +10,15 @@ from typing import Callable
 
 from . import fmt
 from .context import ReportContext
-from .tables import Index, Territoire, composantes, meta, nom_source, sources_par_id, territoires
+from .tables import (
+    Index,
+    Territoire,
+    composantes,
+    meta,
+    nom_source,
+    sources_par_id,
+    territoires,
+)
 
 # Article type of each département / région name (INSEE "TNCC", as published in
 # @etalab/decoupage-administratif 6.0.0 departements.json / regions.json, COG 2026):
