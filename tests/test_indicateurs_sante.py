@@ -58,12 +58,17 @@ def build(staged: dict) -> duckdb.DuckDBPyConnection:
     return db
 
 
-@pytest.fixture(scope="module")
-def con():
+def fixture_warehouse() -> duckdb.DuckDBPyConnection:
+    """The tiny in-memory warehouse built from every hand-made fixture source (also used by test_local)."""
     staged = base_staging()
     for sid, module in MODULES.items():
         staged[sid] = module.parse(FIXTURES / sid, SPECS.get(sid, {}))
-    yield build(staged)
+    return build(staged)
+
+
+@pytest.fixture(scope="module")
+def con():
+    yield fixture_warehouse()
 
 
 def mart(con, ttype, code, indicateur):

@@ -12,17 +12,14 @@ import pytest
 from diagnostic import local
 
 from conftest import FIXTURES
-from test_indicateurs_sante import MODULES, SPECS, base_staging, build
+from test_indicateurs_sante import fixture_warehouse
 
 LOCAL = FIXTURES / "local"
 
 
 @pytest.fixture(scope="module")
 def con():
-    staged = base_staging()
-    for sid, module in MODULES.items():
-        staged[sid] = module.parse(FIXTURES / sid, SPECS.get(sid, {}))
-    yield build(staged)
+    yield fixture_warehouse()
 
 
 def selection(con, communes=("71153", "71134")) -> pd.DataFrame:
@@ -106,21 +103,15 @@ def test_malformed_value_names_file_row_and_column(con, tmp_path):
     assert "indicateurs_locaux.csv, ligne 3, colonne 'valeur'" in str(err.value)
 
 
-def test_malformed_code_year_and_missing_column(con, tmp_path):
-    d = folder_with(tmp_path, "indicateurs_locaux.csv", edit=lambda t: t.replace("71304;", "7130A;"))
-    with pytest.raises(local.LocalDataError, match=r"ligne 3, colonne 'code_commune'"):
-        local.charger(con, selection(con), d)
-    shutil.rmtree(tmp_path / "cpts-test")
-    d = folder_with(tmp_path, "indicateurs_locaux.csv", edit=lambda t: t.replace("71134;", "71999;"))
-    with pytest.raises(local.LocalDataError, match=r"ligne 5, colonne 'code_commune' : code commune '71999' inconnu"):
-        local.charger(con, selection(con), d)
-    shutil.rmtree(tmp_path / "cpts-test")
-    d = folder_with(tmp_path, "indicateurs_locaux.csv", edit=lambda t: t.replace("%;2025;", "%;l'an dernier;"))
-    with pytest.raises(local.LocalDataError, match=r"ligne 4, colonne 'annee'"):
-        local.charger(con, selection(con), d)
-    shutil.rmtree(tmp_path / "cpts-test")
-    d = folder_with(tmp_path, "indicateurs_locaux.csv", edit=lambda t: t.replace(";source;", ";origine;"))
-    with pytest.raises(local.LocalDataError, match=r"colonne\(s\) obligatoire\(s\) absente\(s\) : source"):
+@pytest.mark.parametrize("old, new, message", [
+    ("71304;", "7130A;", r"ligne 3, colonne 'code_commune'"),
+    ("71134;", "71999;", r"ligne 5, colonne 'code_commune' : code commune '71999' inconnu"),
+    ("%;2025;", "%;l'an dernier;", r"ligne 4, colonne 'annee'"),
+    (";source;", ";origine;", r"colonne\(s\) obligatoire\(s\) absente\(s\) : source"),
+], ids=["code", "code inconnu", "annee", "colonne absente"])
+def test_malformed_code_year_and_missing_column(con, tmp_path, old, new, message):
+    d = folder_with(tmp_path, "indicateurs_locaux.csv", edit=lambda t: t.replace(old, new))
+    with pytest.raises(local.LocalDataError, match=message):
         local.charger(con, selection(con), d)
 
 
