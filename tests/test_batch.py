@@ -10,6 +10,7 @@ import json
 import re
 import tomllib
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -27,27 +28,6 @@ RANKS = ["sens", "rang_national", "nb_pairs_national", "percentile_national", "r
 SLUG = "cpts-centre-saone-et-loire"
 EPCI = "247100290"  # CU Le Creusot Montceau-les-Mines, the perimeter of the CPTS
 FIGURES = ["valeur", "numerateur", "denominateur"]
-
-
-def _sums_ordered() -> bool:
-    """Every sum() of the indicator marts has its own ORDER BY: the condition for bitwise equal figures
-    whatever DuckDB's plan (otherwise the last bit of a floating-point sum follows the order of the rows)."""
-    for path in sorted(warehouse.MODELS.glob("9*_mart_indicateurs*.sql")):
-        sql = path.read_text(encoding="utf-8")
-        for start in (m.end() for m in re.finditer(r"\bsum\(", sql, flags=re.IGNORECASE)):
-            depth, end = 1, start
-            while depth and end < len(sql):
-                depth += {"(": 1, ")": -1}.get(sql[end], 0)
-                end += 1
-            if "ORDER BY" not in sql[start:end].upper():
-                return False
-    return True
-
-
-def test_mart_sums_are_ordered():
-    """Guard for new mart files: without ORDER BY in each sum, the last bit of a floating-point sum follows
-    the plan's row order, and a territory's figures could differ between a single run and the batch."""
-    assert _sums_ordered()
 
 
 def read(path) -> pd.DataFrame:
@@ -286,3 +266,25 @@ def test_perimeters_file_warnings(con, tmp_path):
 def test_unknown_kind(ws):
     with pytest.raises(Exception, match="Mode de traitement par lot inconnu « region »"):
         batch.run_batch(ws, "region")
+
+
+def test_figures_do_not_depend_on_row_order_or_threads(ws):
+    """Every territory's figures are bitwise equal whatever the order of the selection's rows and DuckDB's
+    thread count: the marts' sums of decimals are exact (somme_exacte). With plain floating-point sums the
+    last bit of France's or a région's sums follows the order of the terms, and this test fails."""
+    with warehouse.connect(ws) as con:
+        sel = con.sql("SELECT * FROM int_territoire_commune WHERE territoire_type IN ('france', 'region', 'departement')"
+                      " ORDER BY ALL").df()
+        con.execute("SET threads = 2")
+        a = warehouse.indicateurs(con, sel)
+        con.execute("SET threads = 1")
+        b = warehouse.indicateurs(con, sel.iloc[::-1].reset_index(drop=True))
+        c = warehouse.indicateurs(con, sel.sample(frac=1, random_state=7).reset_index(drop=True))
+    key = ["territoire_type", "territoire_code", "indicateur"]
+    for other in (b, c):
+        m = a.merge(other, on=key, suffixes=("", "_autre"), validate="one_to_one")
+        assert len(m) == len(a) == len(other)
+        for col in FIGURES:
+            x, y = m[col].to_numpy(dtype=float), m[f"{col}_autre"].to_numpy(dtype=float)
+            same = (x == y) | (np.isnan(x) & np.isnan(y))
+            assert same.all(), m.loc[~same, key + [col, f"{col}_autre"]].head().to_string()

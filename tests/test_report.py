@@ -32,7 +32,7 @@ from shapely.geometry import box
 
 from diagnostic.report import CONTRACT_COLUMNS, ReportContext, write_report
 from diagnostic.report import fmt
-from diagnostic.report.maps import classes
+from diagnostic.report.maps import classes, fisher_jenks
 from diagnostic.report.texte import de_territoire, faits, lecture
 from diagnostic.report.tables import Territoire
 
@@ -375,6 +375,38 @@ def test_classes_include_threshold():
     assert all(abs(x - 2.5) >= 0.25 or x == 2.5 for x in b)
     assert classes(np.array([3.0, 3.5, 4.2])) == sorted(classes(np.array([3.0, 3.5, 4.2])))
     assert classes(np.array([np.nan])) == []
+
+
+def _ssd(values: np.ndarray, bounds: list[float]) -> float:
+    total, lo = 0.0, -np.inf
+    for hi in bounds:
+        x = values[(values > lo) & (values <= hi)]
+        total += float(((x - x.mean()) ** 2).sum())
+        lo = hi
+    return total
+
+
+def test_fisher_jenks_agrees_with_mapclassify():
+    """Our numpy Fisher-Jenks against mapclassify's (an independent implementation, in float32).
+
+    On the real APL values of each département (the mirror's workbook) and on random samples, the breaks are
+    the same, or ours have a within-class sum of squares no larger (float32 near-ties in mapclassify)."""
+    import mapclassify
+    rng = np.random.default_rng(1)
+    samples = [np.round(rng.gamma(2, 1.5, size=int(rng.integers(8, 120))), 2) for _ in range(120)]
+    samples.append(np.array([1.0, 1.0, 1.0, 2.0, 5.0, 5.0, 9.0]))
+    compared = 0
+    for v in samples:
+        for k in (2, 3, 5):
+            if len(np.unique(v)) <= k:
+                continue
+            ours = fisher_jenks(v, k)
+            theirs = [float(b) for b in mapclassify.FisherJenks(v, k=k).bins]
+            assert len(ours) == k and ours[-1] == v.max()
+            s = np.sort(v)
+            assert np.allclose(ours, theirs) or _ssd(s, ours) <= _ssd(s, theirs) + 1e-9
+            compared += 1
+    assert compared > 300
 
 
 # --- fmt -------------------------------------------------------------------------------------

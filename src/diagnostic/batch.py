@@ -203,9 +203,9 @@ def resolve_perimetres(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[pd.D
 def indicateurs(con: duckdb.DuckDBPyConnection, sel: pd.DataFrame) -> pd.DataFrame:
     """The contract for every territory of `sel`, by `warehouse.indicateurs` (the indicator marts), in one query.
 
-    Figures equal those of a single diagnostic of the same territory to the last bit only if the marts sum
-    floating-point values in a fixed order (`sum(x ORDER BY c.code)`): otherwise the order of the terms,
-    hence the last bit, follows DuckDB's plan (build side of the join, threads), see docs/scaling.md."""
+    Figures equal those of a single diagnostic of the same territory to the last bit because the marts sum
+    floating-point values exactly (`somme_exacte`, models/00_macros.sql): a plain floating-point sum's last
+    bit follows the order of the terms, which follows DuckDB's plan (join sides, threads), see docs/scaling.md."""
     return warehouse.indicateurs(con, sel)
 
 

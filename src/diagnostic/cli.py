@@ -146,6 +146,30 @@ def batch(
 
 
 @app.command()
+def rapports(
+    kind: str = typer.Option("epci", "--kind", help="Type de territoires : epci ou dep."),
+    limite: Optional[int] = typer.Option(None, "--limite", min=1, help="Seulement les N premiers territoires (ordre des codes)."),
+    mirror: Optional[str] = MirrorOpt,
+) -> None:
+    """Rapports par lot (HTML, XLSX, CSV, cartes ; sans PDF ni Word) : reports/_rapports/<type>/<territoire>/."""
+    from .pipeline import prepare
+    from .rapports import run_rapports
+    from .registry import load_registry
+
+    start = time.perf_counter()
+    try:
+        ws = _setup(mirror)
+        sources = load_registry(ws.registry)
+        result = prepare(ws, sources=sources)
+        dossiers = run_rapports(ws, kind, sources, result, limite)
+    except DiagnosticError as exc:
+        _fail(exc)
+    _print_outcome(result)
+    err.print(f"{len(dossiers)} rapports écrits dans [bold]{dossiers[0].parent}[/] en {time.perf_counter() - start:.1f} s.",
+              highlight=False)
+
+
+@app.command()
 def status(mirror: Optional[str] = MirrorOpt) -> None:
     """État des sources : millésime détenu, date de récupération, taille, empreinte, millésime plus récent."""
     from rich.table import Table

@@ -176,7 +176,7 @@ def read_manifest(folder: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def _update_manifest(folder: Path, name: str, record: dict) -> None:
+def update_manifest(folder: Path, name: str, record: dict) -> None:
     folder = Path(folder)
     with _manifest_lock:
         manifest = read_manifest(folder)
@@ -547,7 +547,7 @@ def fetch(
             rec = _record(rec["url"], rec["fetched_from"], mtime, size, sha)
         else:
             rec = _record(url, UNKNOWN_SOURCE, mtime, size, sha)
-        _update_manifest(folder, dest.name, rec)
+        update_manifest(folder, dest.name, rec)
         return _from_record(dest, rec, downloaded=False)
 
     source = mirror_location(url, mirror)
@@ -585,7 +585,7 @@ def fetch(
         _remove_quietly(tmp)
 
     rec = _record(url, source, retrieved_at, size, sha)
-    _update_manifest(folder, dest.name, rec)
+    update_manifest(folder, dest.name, rec)
     return _from_record(dest, rec, downloaded=True)
 
 

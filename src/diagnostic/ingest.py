@@ -70,7 +70,59 @@ def resolved_urls(ws: Workspace, source: Source, vintage: str | None = None) -> 
     """File name -> URL to download. A source whose dataset id may be provisional (`motif_id` and
     `dataset_id` in the registry, Odissé) has its id checked in the portal's catalogue first: when the
     registry's id is gone, the one id matching the pattern replaces it; the manifest then records the URL
-    actually used. If the catalogue cannot be read, the registry's id is used and a warning says so."""
+    actually used. If the catalogue cannot be read, the registry's id is used and a warning says so.
+
+    A source whose files are attachments listed in the dataset's metadata (`metadonnees` and `pieces_jointes`
+    in the registry, DREES APL) has each file looked up there first (`attachment_urls`)."""
+    return _resolved(ws, source, vintage)[0]
+
+
+def _resolved(ws: Workspace, source: Source, vintage: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """(file name -> URL to download, file name -> metadata URL the download URL was found in)."""
+    spec = source.vintage(vintage)
+    if spec.get("metadonnees") and spec.get("pieces_jointes"):
+        return attachment_urls(ws, source, vintage)
+    return _odisse_urls(ws, source, vintage), {}
+
+
+def attachment_urls(ws: Workspace, source: Source, vintage: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """Files found in the dataset's metadata (registry `metadonnees`: the record listing its attachments, fetched
+    through the download layer and its mirror mapping): each registry key with a pattern in `pieces_jointes`
+    takes the one xlsx attachment matching it (`diagnostic.sources.pieces_jointes.urls_des_pieces_jointes`). None or
+    several: a warning, and the registry's URL. Metadata that cannot be fetched (offline mirror without it): the
+    registry's URLs, said in the log. The file keeps the registry's name on disk; the manifest records the URL
+    used and, for a file found in the metadata, `resolved_from` (the metadata URL)."""
+    from .registry import local_name
+    from .sources import SourceFormatError
+    from .sources.pieces_jointes import urls_des_pieces_jointes
+
+    spec, urls = source.vintage(vintage), source.files(vintage)
+    registre = dict(spec.get("files", {}))  # registry key (profession) -> URL
+    listing = spec["metadonnees"]
+    try:
+        got = fetch(listing, tmp_folder(ws) / f"metadonnees-{source.id}.json", expect="json", refresh=True,
+                    tmp_dir=tmp_folder(ws), **retry_settings())
+        choisies, avertissements = urls_des_pieces_jointes(
+            json.loads(got.path.read_text(encoding="utf-8-sig")), dict(spec["pieces_jointes"]), registre)
+    except FetchError as exc:
+        log.debug("Source %s : métadonnées du jeu non lues (%s) ; URL du registre utilisées.", source.id, exc)
+        return urls, {}
+    except (SourceFormatError, ValueError) as exc:
+        log.warning("Source %s : métadonnées du jeu illisibles (%s) ; URL du registre utilisées.", source.id, exc)
+        return urls, {}
+    for message in avertissements:
+        log.warning("Source %s, %s ; URL du registre utilisée.", source.id, message)
+    out, origines = dict(urls), {}
+    for key, url in choisies.items():
+        name = local_name(registre[key])
+        if url != registre[key]:
+            log.warning("Source %s, %s : pièce jointe %s trouvée dans les métadonnées du jeu (le registre indique %s).",
+                        source.id, key, local_name(url), name)
+        out[name], origines[name] = url, listing
+    return out, origines
+
+
+def _odisse_urls(ws: Workspace, source: Source, vintage: str | None = None) -> dict[str, str]:
     spec, urls = source.vintage(vintage), source.files(vintage)
     motif, registre = spec.get("motif_id"), spec.get("dataset_id")
     if not (motif and registre):
@@ -100,21 +152,39 @@ def ingest(ws: Workspace, source: Source, vintage: str | None = None, *, refresh
     folder = raw_folder(ws, source, vintage)
     tmp = tmp_folder(ws)
     clean_stale_parts(tmp)
-    check = file_check(source, vintage)
     with source_lock(ws, source):
         folder.mkdir(parents=True, exist_ok=True)
         missing = refresh or any(not (folder / name).is_file() for name in source.files(vintage))
-        urls = resolved_urls(ws, source, vintage) if missing else source.files(vintage)
-        return [
-            fetch(
+        urls, origines = _resolved(ws, source, vintage) if missing else (source.files(vintage), {})
+        got = []
+        for name, url in urls.items():
+            done = fetch(
                 url,
                 folder / name,
                 expect=source.format,
                 refresh=refresh,
                 max_bytes=int(source.vintage(vintage).get("max_octets", DEFAULT_MAX_BYTES)),
-                check=(lambda path, name=name: check(path, name=name)) if check else None,
+                check=functools.partial(_check_download, source, vintage, name=name),
                 tmp_dir=tmp,
                 **retry_settings(),
             )
-            for name, url in urls.items()
-        ]
+            if done.downloaded and name in origines:
+                _note_origin(folder, name, origines[name])
+            got.append(done)
+        return got
+
+
+def _check_download(source: Source, vintage: str | None, path: Path, *, name: str) -> None:
+    """The parser's check of a file just downloaded (the parser, and pandera, are imported only then)."""
+    check = file_check(source, vintage)
+    if check:
+        check(path, name=name)
+
+
+def _note_origin(folder: Path, name: str, origin: str) -> None:
+    """Add to the manifest record of `name` the metadata URL its download URL was found in."""
+    from .fetch import update_manifest, read_manifest
+
+    rec = read_manifest(folder).get(name)
+    if isinstance(rec, dict):
+        update_manifest(folder, name, {**rec, "resolved_from": origin})

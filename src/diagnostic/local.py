@@ -35,6 +35,7 @@ A malformed file raises `LocalDataError` naming the file, the row and the column
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -43,7 +44,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pandera.pandas as pa
 
 from . import secret
 from .config import DiagnosticError
@@ -74,31 +74,38 @@ class DonneesLocales:
     avertissements: list[str] = field(default_factory=list)
 
 
-LONG = pa.DataFrameSchema(
-    {
-        "code_commune": pa.Column(str, pa.Check.str_matches(r"^(\d{5}|2[AB]\d{3})$")),
-        "indicateur": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]{1,60}$")),
-        "libelle": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "valeur": pa.Column(float, pa.Check.ge(0), nullable=True),
-        "statut": pa.Column(str, pa.Check.isin(["secret", "non_disponible"]), nullable=True),
-        "annee": pa.Column(str, pa.Check.str_matches(r"^\d{4}$")),
-        "source": pa.Column(str, pa.Check.str_length(min_value=1)),
-        "unite": pa.Column(str, nullable=True),
-        "denominateur": pa.Column(float, pa.Check.gt(0), nullable=True),
-        "theme": pa.Column(str, nullable=True),
-    },
-    unique=["code_commune", "indicateur", "annee"],
-    strict=True,
-    name="donnees_locales",
-)
-ZONAGE_SCHEMA = pa.DataFrameSchema(
-    {
-        "code_commune": pa.Column(str, pa.Check.str_matches(r"^(\d{5}|2[AB]\d{3})$")),
-        "zonage": pa.Column(str, pa.Check.isin(list(ZONES))),
-    },
-    strict=True,
-    name="zonage_medecins",
-)
+@functools.cache
+def _schemas():
+    """(long format, ARS zonage file) schemas; pandera is imported only when a local file is read."""
+    import pandera.pandas as pa
+
+    
+    long = pa.DataFrameSchema(
+        {
+            "code_commune": pa.Column(str, pa.Check.str_matches(r"^(\d{5}|2[AB]\d{3})$")),
+            "indicateur": pa.Column(str, pa.Check.str_matches(r"^[a-z][a-z0-9_]{1,60}$")),
+            "libelle": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "valeur": pa.Column(float, pa.Check.ge(0), nullable=True),
+            "statut": pa.Column(str, pa.Check.isin(["secret", "non_disponible"]), nullable=True),
+            "annee": pa.Column(str, pa.Check.str_matches(r"^\d{4}$")),
+            "source": pa.Column(str, pa.Check.str_length(min_value=1)),
+            "unite": pa.Column(str, nullable=True),
+            "denominateur": pa.Column(float, pa.Check.gt(0), nullable=True),
+            "theme": pa.Column(str, nullable=True),
+        },
+        unique=["code_commune", "indicateur", "annee"],
+        strict=True,
+        name="donnees_locales",
+    )
+    zonage = pa.DataFrameSchema(
+        {
+            "code_commune": pa.Column(str, pa.Check.str_matches(r"^(\d{5}|2[AB]\d{3})$")),
+            "zonage": pa.Column(str, pa.Check.isin(list(ZONES))),
+        },
+        strict=True,
+        name="zonage_medecins",
+    )
+    return long, zonage
 
 
 def dossier(territoires: Path, slug: str) -> Path:
@@ -170,7 +177,7 @@ def lire_zonage(df: pd.DataFrame, fichier: str, row_offset: int) -> pd.DataFrame
     out = out[out["code_commune"].ne("")]
     try:
         validate(out.rename(columns={"code_commune": code_col, "zonage": zon_col}),
-                 ZONAGE_SCHEMA.rename_columns({"code_commune": code_col, "zonage": zon_col}), fichier, row_offset=row_offset)
+                 _schemas()[1].rename_columns({"code_commune": code_col, "zonage": zon_col}), fichier, row_offset=row_offset)
     except SourceFormatError as exc:
         raise LocalDataError(str(exc) + f" Valeurs de zonage attendues : {', '.join(ZONES)}.") from None
     rang = out["zonage"].map({z: i for i, z in enumerate(ZONES)})
@@ -207,7 +214,7 @@ def lire_long(df: pd.DataFrame, fichier: str, row_offset: int) -> pd.DataFrame:
         "theme": texte("theme").where(texte("theme").ne(""), None),
     })
     try:
-        return validate(out, LONG, fichier, row_offset=row_offset)
+        return validate(out, _schemas()[0], fichier, row_offset=row_offset)
     except SourceFormatError as exc:
         raise LocalDataError(str(exc)) from None
 

@@ -114,20 +114,49 @@ def compute(ws: Workspace, con, territoire: Territoire):
     return indicateurs, locales
 
 
+@dataclass
+class Fond:
+    """What every report of a run shares, read once: the communes of the départements in play (figures and
+    geometry, WGS 84), the départements' outlines, the indicator catalogue and the sources' provenance."""
+
+    communes: gpd.GeoDataFrame
+    outlines: gpd.GeoDataFrame
+    catalogue: pd.DataFrame
+    sources: list[dict]
+
+
+def fond(ws: Workspace, con, departements: list[str], sources: dict[str, Source]) -> Fond:
+    return Fond(commune_geometries(con, departements), departement_outlines(con), warehouse.catalogue(),
+                provenance.summary(provenance.files(ws, sources, vintages_used(con))))
+
+
+def departements(indicateurs: pd.DataFrame) -> list[str]:
+    """The département codes among the comparators of an indicator table."""
+    return sorted(set(indicateurs.loc[indicateurs["territoire_type"].eq("departement"), "territoire_code"]))
+
+
 def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sources: dict[str, Source],
                    result: RunReport | None = None, locales=None):
-    from .report.context import ReportContext
     from .report.series import depuis_entrepot
 
-    deps = sorted(set(indicateurs.loc[indicateurs["territoire_type"].eq("departement"), "territoire_code"]))
-    communes = commune_geometries(con, deps)
+    return contexte(territoire, indicateurs, fond(ws, con, departements(indicateurs), sources),
+                    depuis_entrepot(con, indicateurs), pyramide_ages(con, territoire), result, locales)
+
+
+def contexte(territoire: Territoire, indicateurs: pd.DataFrame, fond: Fond, series: pd.DataFrame,
+             pyramide: pd.DataFrame, result: RunReport | None = None, locales=None):
+    """The ReportContext of one territory from what the run shares (``fond``; ``series`` may hold other
+    territories' rows too: the report draws those of the territory's comparators)."""
+    from .report.context import ReportContext
+
+    deps = departements(indicateurs)
+    communes = fond.communes[fond.communes["departement"].isin(deps)].copy()
     communes["perimetre"] = communes["code"].isin(territoire.communes)
     crs = geo.crs_for(deps[0])
     communes = communes.to_crs(crs)
-    outlines = departement_outlines(con).to_crs(crs)
+    outlines = fond.outlines.to_crs(crs)
     outlines = outlines[outlines.intersects(box(*communes.total_bounds).buffer(20_000))]
-    catalogue = warehouse.catalogue()
-    prov = provenance.summary(provenance.files(ws, sources, vintages_used(con)))
+    catalogue, prov = fond.catalogue, fond.sources
     if locales is not None and len(locales.catalogue):
         n = len(catalogue)
         catalogue = pd.concat([catalogue, locales.catalogue.assign(ordre=range(n, n + len(locales.catalogue)))], ignore_index=True)
@@ -137,15 +166,15 @@ def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sour
         nom=territoire.nom,
         description=territoire.description,
         indicateurs=indicateurs,
-        communes=communes,
+        communes=communes.reset_index(drop=True),
         departements=outlines.reset_index(drop=True),
         sources=prov,
         catalogue=catalogue,
         produit_le=date.today(),
         indisponibles=dict(result.unavailable) if result else {},
         avertissements=list(result.warnings) + [f"{sid} : {why}" for sid, why in result.not_updated.items()] if result else [],
-        series=depuis_entrepot(con, indicateurs),
-        pyramide=pyramide_ages(con, territoire),
+        series=series,
+        pyramide=pyramide,
     )
 
 
@@ -164,20 +193,23 @@ def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True) ->
     return result
 
 
-def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: RunReport, *, pdf: bool = True) -> Path:
-    """Write the report in a temporary folder beside its target, then swap it into place, so that a
-    reader never sees half a report."""
+def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: RunReport, *,
+                     dossier: Path | None = None, **options) -> Path:
+    """Write the report in a temporary folder beside its target (``dossier``/<slug>, ``reports/<slug>`` by
+    default), then swap it into place, so that a reader never sees half a report. ``options``: those of
+    ``report.write_report`` (pdf, word, ecran)."""
     from .report import write_report
 
-    ws.reports.mkdir(parents=True, exist_ok=True)
-    target = ws.reports / slug
-    if target.resolve().parent != ws.reports.resolve():
+    parent = dossier or ws.reports
+    parent.mkdir(parents=True, exist_ok=True)
+    target = parent / slug
+    if target.resolve().parent != parent.resolve():
         raise DiagnosticError(f"Dossier de rapport invalide : {target}")
-    tmp = ws.reports / f".{slug}.{os.getpid()}.tmp"
+    tmp = parent / f".{slug}.{os.getpid()}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        write_report(ctx, tmp, pdf=pdf)
+        write_report(ctx, tmp, **options)
         (tmp / "provenance.json").write_text(
             json.dumps(
                 {"territoire": slug, "produit_le": ctx.produit_le.isoformat(), "sources": prov,
@@ -187,7 +219,7 @@ def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: Ru
             ),
             encoding="utf-8",
         )
-        old = ws.reports / f".{slug}.{os.getpid()}.old"
+        old = parent / f".{slug}.{os.getpid()}.old"
         if target.exists():
             os.replace(target, old)
         os.replace(tmp, target)

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from .config import DiagnosticError
+from .warehouse import model_sql
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 TOML_KEYS = {"nom": str, "communes": list, "cog": int, "description": str}
@@ -39,20 +40,11 @@ class Territoire:
         perimetre = pd.DataFrame(
             {"territoire_type": "perimetre", "territoire_code": self.slug, "territoire_nom": self.nom, "commune": self.communes}
         )
-        con.register("_perimetre", perimetre)
+        con.register("_perimetres", perimetre)
         try:
-            comparateurs = con.sql(
-                """
-                SELECT t.* FROM int_territoire_commune t
-                WHERE (t.territoire_type = 'departement' AND t.territoire_code IN
-                        (SELECT departement FROM int_commune WHERE code IN (SELECT commune FROM _perimetre)))
-                   OR (t.territoire_type = 'region' AND t.territoire_code IN
-                        (SELECT region FROM int_commune WHERE code IN (SELECT commune FROM _perimetre)))
-                   OR t.territoire_type = 'france'
-                """
-            ).df()
+            comparateurs = con.sql(model_sql("comparateurs.sql")).df()
         finally:
-            con.unregister("_perimetre")
+            con.unregister("_perimetres")
         return pd.concat([perimetre, comparateurs], ignore_index=True)
 
 

@@ -1,8 +1,8 @@
 -- mart_indicateurs: the indicateurs.csv contract, computed from commune grain for any set of territories.
 -- Input: `selection_territoire` (territoire_type, territoire_code, territoire_nom, commune), one row per
 -- (territory, commune). The same query serves the perimeter and its comparators: counts are summed,
--- then divided; rates are never summed. Sums of decimals are ordered by commune code, so that a territory
--- gets bit-identical figures whichever selection it is computed in (single diagnostic or batch).
+-- then divided; rates are never summed. Sums of decimals are exact (somme_exacte, 00_macros.sql), so that a
+-- territory gets bit-identical figures whichever selection it is computed in (single diagnostic or batch).
 -- Grain: one row per (territoire_type, territoire_code, indicateur).
 WITH millesime AS (
     SELECT
@@ -15,16 +15,16 @@ WITH millesime AS (
 agg AS (
     SELECT s.territoire_type, s.territoire_code, any_value(s.territoire_nom) AS territoire_nom,
            count(*) AS nb_communes,
-           sum(c.population ORDER BY c.code) AS population,
-           sum(c.superficie_km2 ORDER BY c.code) AS superficie_km2,
+           sum(c.population) AS population,
+           somme_exacte(c.superficie_km2) AS superficie_km2,
            count(c.superficie_km2) AS nb_communes_avec_contour,
-           sum(c.population ORDER BY c.code) FILTER (WHERE c.superficie_km2 IS NOT NULL) AS population_avec_contour,
-           sum(c.apl_mg * c.apl_pop_standardisee ORDER BY c.code) AS apl_num,
-           sum(c.apl_pop_standardisee ORDER BY c.code) FILTER (WHERE c.apl_mg IS NOT NULL) AS apl_den,
-           sum(c.apl_mg_prec * c.apl_pop_standardisee_prec ORDER BY c.code) AS apl_prec_num,
-           sum(c.apl_pop_standardisee_prec ORDER BY c.code) FILTER (WHERE c.apl_mg_prec IS NOT NULL) AS apl_prec_den,
-           sum(c.apl_pop_inf_2_5 ORDER BY c.code) AS apl_pop_inf,
-           sum(c.apl_pop_totale ORDER BY c.code) AS apl_pop_tot
+           sum(c.population) FILTER (WHERE c.superficie_km2 IS NOT NULL) AS population_avec_contour,
+           somme_exacte(c.apl_mg * c.apl_pop_standardisee) AS apl_num,
+           somme_exacte(CASE WHEN c.apl_mg IS NOT NULL THEN c.apl_pop_standardisee END) AS apl_den,
+           somme_exacte(c.apl_mg_prec * c.apl_pop_standardisee_prec) AS apl_prec_num,
+           somme_exacte(CASE WHEN c.apl_mg_prec IS NOT NULL THEN c.apl_pop_standardisee_prec END) AS apl_prec_den,
+           somme_exacte(c.apl_pop_inf_2_5) AS apl_pop_inf,
+           somme_exacte(c.apl_pop_totale) AS apl_pop_tot
     FROM selection_territoire s
     JOIN int_commune c ON c.code = s.commune
     GROUP BY s.territoire_type, s.territoire_code

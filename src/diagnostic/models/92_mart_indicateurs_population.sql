@@ -15,13 +15,13 @@ territoires AS (
 ),
 age AS (
     SELECT s.territoire_type, s.territoire_code,
-           sum(a.population ORDER BY a.code, a.sexe, a.tranche_age) AS pop,
-           sum(a.population ORDER BY a.code, a.sexe, a.tranche_age) FILTER (WHERE a.tranche_age = '00-14') AS p0014,
-           sum(a.population ORDER BY a.code, a.sexe, a.tranche_age) FILTER (WHERE a.tranche_age = '15-29') AS p1529,
-           sum(a.population ORDER BY a.code, a.sexe, a.tranche_age) FILTER (WHERE a.tranche_age = '30-44') AS p3044,
-           sum(a.population ORDER BY a.code, a.sexe, a.tranche_age) FILTER (WHERE a.tranche_age = '45-59') AS p4559,
-           sum(a.population ORDER BY a.code, a.sexe, a.tranche_age) FILTER (WHERE a.tranche_age = '60-74') AS p6074,
-           sum(a.population ORDER BY a.code, a.sexe, a.tranche_age) FILTER (WHERE a.tranche_age IN ('75-89', '90+')) AS p75p
+           somme_exacte(a.population) AS pop,
+           somme_exacte(CASE WHEN a.tranche_age = '00-14' THEN a.population END) AS p0014,
+           somme_exacte(CASE WHEN a.tranche_age = '15-29' THEN a.population END) AS p1529,
+           somme_exacte(CASE WHEN a.tranche_age = '30-44' THEN a.population END) AS p3044,
+           somme_exacte(CASE WHEN a.tranche_age = '45-59' THEN a.population END) AS p4559,
+           somme_exacte(CASE WHEN a.tranche_age = '60-74' THEN a.population END) AS p6074,
+           somme_exacte(CASE WHEN a.tranche_age IN ('75-89', '90+') THEN a.population END) AS p75p
     FROM selection_territoire s
     JOIN int_commune_age_sexe a ON a.code = s.commune
     WHERE a.annee = (SELECT rp FROM millesime)
@@ -29,10 +29,10 @@ age AS (
 ),
 rp AS (
     SELECT s.territoire_type, s.territoire_code,
-           sum(r.pop_65p ORDER BY r.code) AS p65p,
-           sum(r.pop_0019 ORDER BY r.code) AS p0019,
-           sum(r.population ORDER BY r.code) FILTER (WHERE p.population IS NOT NULL) AS pop_fin,
-           sum(p.population ORDER BY p.code) FILTER (WHERE r.population IS NOT NULL) AS pop_debut
+           somme_exacte(r.pop_65p) AS p65p,
+           somme_exacte(r.pop_0019) AS p0019,
+           somme_exacte(CASE WHEN p.population IS NOT NULL THEN r.population END) AS pop_fin,
+           somme_exacte(CASE WHEN r.population IS NOT NULL THEN p.population END) AS pop_debut
     FROM selection_territoire s
     JOIN int_commune_rp r ON r.code = s.commune AND r.annee = (SELECT rp FROM millesime)
     LEFT JOIN int_commune_rp p ON p.code = s.commune AND p.annee = (SELECT rp_prec FROM millesime)

@@ -29,7 +29,7 @@ professions(profession, suffixe) AS (
 ),
 rpps_disponible AS (SELECT count(*) > 0 AS ok FROM stg_rpps_activite),
 population AS (
-    SELECT s.territoire_type, s.territoire_code, sum(c.population ORDER BY c.code) AS population
+    SELECT s.territoire_type, s.territoire_code, sum(c.population) AS population
     FROM selection_territoire s
     JOIN int_commune c ON c.code = s.commune
     GROUP BY ALL
@@ -54,8 +54,8 @@ rpps AS (
 apl_professions(profession) AS (VALUES ('infirmiers'), ('kines'), ('sages_femmes'), ('dentistes')),
 apl AS (
     SELECT s.territoire_type, s.territoire_code, a.profession,
-           sum(a.apl * a.pop_standardisee ORDER BY a.code) AS num,
-           sum(a.pop_standardisee ORDER BY a.code) FILTER (WHERE a.apl IS NOT NULL) AS den
+           somme_exacte(a.apl * a.pop_standardisee) AS num,
+           somme_exacte(CASE WHEN a.apl IS NOT NULL THEN a.pop_standardisee END) AS den
     FROM selection_territoire s
     JOIN int_commune_apl_autres a ON a.code = s.commune AND a.millesime = (SELECT apl FROM millesime)
     GROUP BY ALL

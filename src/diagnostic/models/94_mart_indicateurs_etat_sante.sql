@@ -32,8 +32,8 @@ population AS (  -- census population of each commune of the selection, by sex a
 ),
 attendu AS (
     SELECT p.territoire_type, p.territoire_code, pa.pathologie,
-           sum(p.population * t.taux ORDER BY p.commune, p.sexe, p.tranche_age) AS cas_attendus,
-           sum(p.population ORDER BY p.commune, p.sexe, p.tranche_age) AS population,
+           somme_exacte(p.population * t.taux) AS cas_attendus,
+           somme_exacte(p.population) AS population,
            count(*) FILTER (WHERE t.taux IS NULL) AS sans_taux
     FROM population p
     CROSS JOIN pathologies pa

@@ -4,7 +4,7 @@
 -- summed, never rounded before dividing. Not a model of the build: run for a report's selection.
 SELECT s.territoire_type, s.territoire_code, any_value(s.territoire_nom) AS territoire_nom,
        a.sexe, a.tranche_age,
-       sum(a.population ORDER BY a.code) AS population,
+       somme_exacte(a.population) AS population,
        any_value(a.annee) AS annee
 FROM selection_territoire s
 JOIN int_commune_age_sexe a ON a.code = s.commune

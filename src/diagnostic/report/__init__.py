@@ -23,7 +23,8 @@ from . import document as modele
 from .context import CONTRACT_COLUMNS, ReportContext, check_context
 from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
-from .maps import cartes
+from .maps import Carte, carte_apl, carte_situation
+from .parallele import Travaux
 from .pdf import write_pdf
 from .pyramide import pyramide
 from .series import graphiques
@@ -32,22 +33,33 @@ from .word import write_docx
 __all__ = ["ReportContext", "write_report", "CONTRACT_COLUMNS"]
 
 
-def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True) -> list[Path]:
+def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: bool = True,
+                 ecran: bool = False) -> list[Path]:
     """Write every report file into ``out_dir`` (which exists and is empty); return their paths.
-    ``pdf=False`` skips the PDF (the slowest file: a quick look, or a batch of reports)."""
+    ``pdf=False`` skips the PDF (the slowest file: a quick look, or a batch of reports), ``word=False`` the
+    Word file, ``ecran=True`` draws the maps for the screen only (120 dpi PNG, no SVG): batch reports."""
     check_context(ctx)
     out_dir = Path(out_dir)
-    written: list[Path] = []
-    written.append(write_csv(ctx, out_dir / "indicateurs.csv"))
-    written.append(write_csv_excel(ctx, out_dir / "indicateurs_excel.csv"))
-    written.append(write_xlsx(ctx, out_dir / "indicateurs.xlsx"))
-    maps = cartes(ctx, out_dir / "cartes") + graphiques(ctx, out_dir / "graphiques") + pyramide(ctx, out_dir / "graphiques")
-    for m in maps:
-        written += [m.png, m.svg]
-    doc = modele.document(ctx, maps)
-    html = write_html(ctx, maps, out_dir / "diagnostic.html", doc)
-    written.append(html)
-    if pdf:
-        written.append(write_pdf(html, out_dir / "diagnostic.pdf", f"{ctx.nom} — Diagnostic territorial"))
-    written.append(write_docx(doc, out_dir / "diagnostic.docx"))
+    with Travaux(ctx) as travaux:
+        # figures first: they are drawn by the workers while this process writes the tables
+        figures = [travaux.avec_contexte(carte_situation, out_dir / "cartes", ecran),
+                   travaux.avec_contexte(carte_apl, out_dir / "cartes", ecran),
+                   travaux.avec_contexte(graphiques, out_dir / "graphiques"),
+                   travaux.avec_contexte(pyramide, out_dir / "graphiques")]
+        written = [write_csv(ctx, out_dir / "indicateurs.csv"), write_csv_excel(ctx, out_dir / "indicateurs_excel.csv"),
+                   write_xlsx(ctx, out_dir / "indicateurs.xlsx")]
+        maps = []
+        for f in figures:
+            r = f.result()
+            maps += [r] if isinstance(r, Carte) else (r or [])
+        for m in maps:
+            written += [p for p in (m.png, m.svg) if p is not None]
+        doc = modele.document(ctx, maps)
+        docx = travaux.submit(write_docx, doc, out_dir / "diagnostic.docx") if word else None  # beside HTML, PDF
+        html = write_html(ctx, maps, out_dir / "diagnostic.html", doc)
+        written.append(html)
+        if pdf:
+            written.append(write_pdf(html, out_dir / "diagnostic.pdf", f"{ctx.nom} — Diagnostic territorial"))
+        if docx is not None:
+            written.append(docx.result())
     return written

@@ -36,7 +36,7 @@ TYPE_LABELS = {"perimetre": "territoire", "departement": "département", "region
 
 
 def _figure(carte: Carte, lecture: str | None) -> dict:
-    return {"png": Path(carte.png), "svg": Path(carte.svg), "alt": carte.titre, "legende": carte.legende,
+    return {"png": Path(carte.png), "svg": Path(carte.svg) if carte.svg else None, "alt": carte.titre, "legende": carte.legende,
             "lecture": lecture, "cle": carte.cle}
 
 

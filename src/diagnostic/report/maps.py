@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,11 +16,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 import geopandas as gpd  # noqa: E402
-import mapclassify  # noqa: E402
 import matplotlib.patheffects as pe  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.path import Path as MplPath  # noqa: E402
 from matplotlib.patches import Patch, Rectangle  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 from shapely import box, make_valid, union_all  # noqa: E402
@@ -34,6 +35,8 @@ from .tables import Territoire, nom_source, producteur_court, sources_par_id  # 
 from .texte import de_territoire  # noqa: E402
 
 DPI = 200
+DPI_ECRAN = 120  # batch reports, read on screen: 960 px wide, no SVG
+PNG_COMPRESSION = 1  # zlib level: 3x faster than the default 6, files about 30 % larger
 FIG_WIDTH = 8.0  # inches: 1 600 px at 200 dpi
 MARGIN = 0.25  # inches, left and right
 MAP_MAX_HEIGHT = 7.0
@@ -62,7 +65,7 @@ class Carte:
 
     cle: str  # "situation", "apl_mg"
     png: Path
-    svg: Path
+    svg: Path | None  # None for the screen-only maps of batch reports
     titre: str
     legende: str  # French caption for the HTML
 
@@ -80,6 +83,39 @@ def _plottable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         g = g.copy()
         g[g.geometry.name] = g.geometry.apply(lambda x: x if x.is_valid else make_valid(x))
     return g
+
+
+def _chemin(geom) -> MplPath | None:
+    """One compound path (every ring of every polygon) of a (multi)polygon; None when it has no polygon."""
+    polys = [geom] if isinstance(geom, Polygon) else [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon)]
+    verts, codes = [], []
+    for poly in polys:
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.asarray(ring.coords)[:, :2]
+            if len(xy) < 3:
+                continue
+            c = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
+            c[0], c[-1] = MplPath.MOVETO, MplPath.CLOSEPOLY
+            verts.append(xy)
+            codes.append(c)
+    return MplPath(np.concatenate(verts), np.concatenate(codes)) if verts else None
+
+
+def _dessiner(ax, geoms, *, facecolor="none", edgecolor="none", linewidth=0.0, zorder=1, **kw) -> None:
+    """Polygons as one PathCollection (``facecolor`` may be one colour per geometry); ``facecolor="none"``
+    draws outlines only. Faster than GeoDataFrame.plot, which also redraws the whole figure at each call."""
+    paths, colours = [], []
+    fc = list(facecolor) if isinstance(facecolor, (list, tuple, np.ndarray)) else None
+    for i, g in enumerate(geoms):
+        p = _chemin(g) if g is not None else None
+        if p is not None:
+            paths.append(p)
+            if fc is not None:
+                colours.append(fc[i])
+    if paths:
+        ax.add_collection(PathCollection(paths, facecolors=colours if fc is not None else facecolor,
+                                         edgecolors=edgecolor, linewidths=linewidth, zorder=zorder, **kw),
+                          autolim=False)
 
 
 def _perimetre(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -143,7 +179,8 @@ class _Mise:
             grow = dy / aspect - dx
             minx, maxx = minx - grow / 2, maxx + grow / 2
         self.bounds = (minx, miny, maxx, maxy)
-        self.fig = plt.figure(figsize=(FIG_WIDTH, self.mh + 3), dpi=100)
+        self.fig = Figure(figsize=(FIG_WIDTH, self.mh + 3), dpi=100)
+        FigureCanvasAgg(self.fig)
         self.ax = self.fig.add_axes((0, 0, 1, 1))
         self.ax.set_xlim(minx, maxx)
         self.ax.set_ylim(miny, maxy)
@@ -211,12 +248,13 @@ class _Mise:
             self.legende.set_bbox_to_anchor((MARGIN / W, y / H), transform=self.fig.transFigure)
         self.source.set_position((MARGIN / W, PAD / H))
 
-    def enregistrer(self, png: Path, svg: Path) -> None:
+    def enregistrer(self, png: Path, svg: Path | None, ecran: bool = False) -> None:
         png.parent.mkdir(parents=True, exist_ok=True)
         meta = {"Title": self.titre.get_text() if self.titre else ""}
-        self.fig.savefig(png, dpi=DPI, facecolor="white", metadata=meta | {"Software": "diagnostic"})
-        self.fig.savefig(svg, facecolor="white", metadata={"Title": meta["Title"]})
-        plt.close(self.fig)
+        self.fig.savefig(png, dpi=DPI_ECRAN if ecran else DPI, facecolor="white",
+                         metadata=meta | {"Software": "diagnostic"}, pil_kwargs={"compress_level": PNG_COMPRESSION})
+        if svg is not None:
+            self.fig.savefig(svg, facecolor="white", metadata={"Title": meta["Title"]})
 
 
 def _echelle(ax) -> Bbox:
@@ -357,17 +395,16 @@ def _noms_departements(ctx: ReportContext, codes: list[str], bounds, contour) ->
 def _fond(ax, ctx: ReportContext, codes: list[str]) -> None:
     deps = _plottable(ctx.departements)
     if len(deps):
-        deps.plot(ax=ax, facecolor=COLOR_VOISINS, edgecolor=COLOR_LIMITE_VOISINS, linewidth=0.6, zorder=1)
+        _dessiner(ax, deps.geometry, facecolor=COLOR_VOISINS, edgecolor=COLOR_LIMITE_VOISINS, linewidth=0.6, zorder=1)
 
 
 def _contours(ax, ctx: ReportContext, codes: list[str], contour) -> None:
     lim = _limites_departements(ctx, codes)
     if len(lim):
-        lim.boundary.plot(ax=ax, color=COLOR_LIMITE_DEP, linewidth=1.0, zorder=10)
+        _dessiner(ax, lim.geometry, edgecolor=COLOR_LIMITE_DEP, linewidth=1.0, zorder=10)
     if contour is not None:
-        gpd.GeoSeries([contour], crs=ctx.communes.crs).boundary.plot(
-            ax=ax, color=COLOR_CONTOUR, linewidth=2.0, zorder=11, capstyle="round", joinstyle="round"
-        )
+        _dessiner(ax, [contour], edgecolor=COLOR_CONTOUR, linewidth=2.0, zorder=11, capstyle="round",
+                  joinstyle="round")
 
 
 def _noms_deps_txt(ctx: ReportContext, codes: list[str]) -> str:
@@ -381,7 +418,7 @@ def _noms_deps_txt(ctx: ReportContext, codes: list[str]) -> str:
     return ("le département " if len(codes) == 1 else "les départements ") + fmt.liste(noms)
 
 
-def carte_situation(ctx: ReportContext, out_dir: Path) -> Carte | None:
+def carte_situation(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | None:
     """Perimeter communes filled, other communes of the département(s) grey, outlines, names.
 
     None when no commune has a geometry (contours unavailable).
@@ -397,9 +434,9 @@ def carte_situation(ctx: ReportContext, out_dir: Path) -> Carte | None:
     c = c[c["departement"].astype(str).isin(codes)]
     inside = c["perimetre"].fillna(False).astype(bool).to_numpy()
     if (~inside).any():
-        c[~inside].plot(ax=ax, facecolor=COLOR_AUTRES, edgecolor="white", linewidth=0.25, zorder=2)
+        _dessiner(ax, c[~inside].geometry, facecolor=COLOR_AUTRES, edgecolor="white", linewidth=0.25, zorder=2)
     if inside.any():
-        c[inside].plot(ax=ax, facecolor=COLOR_PERIMETRE, edgecolor="white", linewidth=0.3, zorder=3)
+        _dessiner(ax, c[inside].geometry, facecolor=COLOR_PERIMETRE, edgecolor="white", linewidth=0.3, zorder=3)
     _contours(ax, ctx, codes, contour)
 
     deps_txt = _noms_deps_txt(ctx, codes)
@@ -425,13 +462,47 @@ def carte_situation(ctx: ReportContext, out_dir: Path) -> Carte | None:
                     occupees, fontsize=8 if touched else 7, point=False, style="italic",
                     color="#555555" if touched else "#8a8a8a")
 
-    png, svg = out_dir / "situation.png", out_dir / "situation.svg"
-    mise.enregistrer(png, svg)
+    png, svg = out_dir / "situation.png", None if ecran else out_dir / "situation.svg"
+    mise.enregistrer(png, svg, ecran)
     legende = f"Carte 1 – Situation du territoire « {ctx.nom} » dans {deps_txt}. {CONTOURS_SOURCE}"
     return Carte("situation", png, svg, titre, legende)
 
 
 # --- APL choropleth --------------------------------------------------------------------
+
+def fisher_jenks(values: np.ndarray, k: int) -> list[float]:
+    """Upper bounds of the ``k`` classes that minimise the within-class sum of squares (Fisher, 1958).
+
+    Exact dynamic programme over the sorted values, one layer per class, each layer a vector operation on
+    the n x n matrix of segment variances (n <= 600 here: 2.9 MB). Ties go to the longest last class, as in
+    mapclassify's ``FisherJenks`` (the tests check both agree).
+    """
+    v = np.sort(np.asarray(values, dtype=float))
+    n = len(v)
+    k = min(k, n)
+    s1 = np.concatenate(([0.0], np.cumsum(v)))
+    s2 = np.concatenate(([0.0], np.cumsum(v * v)))
+    i = np.arange(n)[:, None]  # segment start (0-based, inclusive)
+    j = np.arange(n)[None, :]  # segment end (0-based, inclusive)
+    w = (j - i + 1).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ssd = (s2[j + 1] - s2[i]) - (s1[j + 1] - s1[i]) ** 2 / w
+    ssd = np.where(j >= i, np.maximum(ssd, 0.0), np.inf)
+    cost = ssd[0].copy()  # cost[e]: best cost of values[0..e] in c classes (c = 1 here)
+    start = []  # start[c][e]: start of the last class of the best split of values[0..e] in c + 2 classes
+    for _ in range(1, k):
+        # last class = values[s..e], s >= 1, preceded by values[0..s-1] in one class fewer
+        total = cost[:-1, None] + ssd[1:, :]  # row s-1 -> start s
+        best = np.argmin(total, axis=0)  # ties: earliest start
+        start.append(best + 1)
+        cost = total[best, np.arange(n)]
+    bounds, e = [float(v[-1])], n - 1
+    for c in range(k - 2, -1, -1):
+        s = int(start[c][e])
+        bounds.append(float(v[s - 1]))
+        e = s - 1
+    return bounds[::-1]
+
 
 def classes(values: np.ndarray, seuil: float = APL_SEUIL, k: int = 5) -> list[float]:
     """Class breaks (lower-inclusive) from Fisher-Jenks, rounded to 0.1, forced to include ``seuil``.
@@ -448,10 +519,7 @@ def classes(values: np.ndarray, seuil: float = APL_SEUIL, k: int = 5) -> list[fl
     if len(uniq) > 2:
         # Fisher-Jenks is quadratic: classify a quantile sample for big départements
         sample = np.quantile(v, np.linspace(0, 1, 600)) if len(v) > 600 else v
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*[Nn]umba.*")
-            fj = mapclassify.FisherJenks(sample, k=min(k, len(uniq) - 1))
-        breaks = [round(float(b), 1) for b in fj.bins[:-1]]
+        breaks = [round(b, 1) for b in fisher_jenks(sample, min(k, len(uniq) - 1))[:-1]]
     if lo < seuil <= hi:
         breaks = [b for b in breaks if abs(b - seuil) >= 0.25] + [seuil]
     breaks = sorted({b for b in breaks if lo < b <= hi})
@@ -507,7 +575,7 @@ def _legende_apl(ctx: ReportContext) -> tuple[str, str, str]:
     return mill, unite, src
 
 
-def carte_apl(ctx: ReportContext, out_dir: Path) -> Carte | None:
+def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | None:
     """Choropleth of the APL per commune; None when the column holds no value at all."""
     if APL_COLUMN not in ctx.communes.columns or not len(_plottable(ctx.communes)):
         return None
@@ -527,12 +595,12 @@ def carte_apl(ctx: ReportContext, out_dir: Path) -> Carte | None:
     lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
     couleurs = _couleurs(breaks, lo, APL_SEUIL)
     cls = np.searchsorted(np.asarray(breaks), vals[ok], side="right")
-    with_data = c[ok].assign(_couleur=[couleurs[i] for i in cls])
-    with_data.plot(ax=ax, color=list(with_data["_couleur"]), edgecolor="white", linewidth=0.2, zorder=2)
+    _dessiner(ax, c[ok].geometry, facecolor=[couleurs[i] for i in cls], edgecolor="white", linewidth=0.2, zorder=2)
     nd = c[~ok]
-    with plt.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
+    with matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
         if len(nd):
-            nd.plot(ax=ax, facecolor="white", edgecolor=COLOR_ND_EDGE, hatch="//////", linewidth=0.3, zorder=2)
+            _dessiner(ax, nd.geometry, facecolor="white", edgecolor=COLOR_ND_EDGE, hatch="//////", linewidth=0.3,
+                      zorder=2)
     _contours(ax, ctx, codes, contour)
 
     mill, unite, source = _legende_apl(ctx)
@@ -545,7 +613,7 @@ def carte_apl(ctx: ReportContext, out_dir: Path) -> Carte | None:
         for col, lab, n in zip(couleurs, _libelles_classes(breaks, lo, hi), counts)
     ]
     if len(nd):
-        with plt.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
+        with matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
             handles.append(Patch(facecolor="white", edgecolor=COLOR_ND_EDGE, hatch="//////", linewidth=0.5,
                                  label=f"Donnée non disponible ({fmt.nombre(len(nd))})"))
     handles += [
@@ -561,12 +629,12 @@ def carte_apl(ctx: ReportContext, out_dir: Path) -> Carte | None:
         + ("(classes en rouge)" if sous_seuil else "(aucune commune sous le seuil)")
     )
     mise.legende_(handles, titre_leg, ncol=2)
-    with plt.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
+    with matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
         mise.finir()
         occupees = [_echelle(ax), _nord(ax)]
         _etiquettes(ax, _noms_communes(ctx.communes, 8), occupees, fontsize=7, weight="bold", max_n=5)
-        png, svg = out_dir / "apl_mg.png", out_dir / "apl_mg.svg"
-        mise.enregistrer(png, svg)
+        png, svg = out_dir / "apl_mg.png", None if ecran else out_dir / "apl_mg.svg"
+        mise.enregistrer(png, svg, ecran)
     legende = (
         f"Carte 2 – Accessibilité potentielle localisée (APL) aux médecins généralistes{' en ' + mill if mill else ''}, "
         f"par commune. "
@@ -575,10 +643,3 @@ def carte_apl(ctx: ReportContext, out_dir: Path) -> Carte | None:
         + f"{' ; les communes hachurées n’ont pas de donnée' if len(nd) else ''}. {source}"
     )
     return Carte("apl_mg", png, svg, titre, legende)
-
-
-def cartes(ctx: ReportContext, out_dir: Path) -> list[Carte]:
-    """Every map of the report, written under ``out_dir`` (``cartes/``)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    return [c for c in (carte_situation(ctx, out_dir), carte_apl(ctx, out_dir)) if c is not None]
-

@@ -6,12 +6,14 @@ A parser never knows about the warehouse or the report. Its errors name the file
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaError, SchemaErrors
 
 from ..config import DiagnosticError
+
+if TYPE_CHECKING:  # pandera is imported when a file is validated, not by every command
+    import pandera.pandas as pa
 
 
 class SourceFormatError(DiagnosticError):
@@ -23,6 +25,8 @@ def validate(df: pd.DataFrame, schema: pa.DataFrameSchema, fichier: Path | str, 
 
     `row_offset` converts a DataFrame position into the row number a spreadsheet user sees.
     """
+    from pandera.errors import SchemaError, SchemaErrors
+
     try:
         return schema.validate(df, lazy=True)
     except (SchemaErrors, SchemaError) as exc:
