@@ -16,13 +16,14 @@ RUN_FLAGS := $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(STRICT),--strict) $(if 
 # Debian packages: WeasyPrint's libraries and fonts (PDF), poppler and Chromium (rendering checks in the tests).
 SYSTEM_DEPS := poppler-utils chromium fonts-liberation fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
-.PHONY: install system-deps diagnostic ingest build test bench batch clean help
+.PHONY: install system-deps diagnostic ingest build test bench batch rapports clean help
 
 help:
 	@echo "make diagnostic TERRITOIRE=<territoire> [MIRROR=<dossier|http://127.0.0.1:PORT>] [STRICT=1] [REFRESH=1]"
 	@echo "make test        lance la suite de tests (hors ligne, miroir ../shared/opendata servi en local)"
 	@echo "make ingest      télécharge les sources ; make build construit l'entrepôt DuckDB"
 	@echo "make batch KIND=epci|dep [FICHIER=perimetres.toml]   tables nationales avec rangs (reports/_national/)"
+	@echo "make rapports KIND=epci|dep [LIMITE=100]   rapports par lot, sans PDF (reports/_rapports/)"
 	@echo "make bench       banc d'essai : bench/results.json et bench/RESULTS.md"
 
 install: $(STAMP) system-deps
@@ -55,6 +56,9 @@ test: $(STAMP) system-deps
 
 batch: $(STAMP)
 	$(BIN)/diagnostic batch $(if $(KIND),--kind $(KIND)) $(if $(FICHIER),--fichier "$(FICHIER)") $(if $(MIRROR),--mirror "$(MIRROR)")
+
+rapports: $(STAMP)
+	$(BIN)/diagnostic rapports --kind $(or $(KIND),epci) $(if $(LIMITE),--limite $(LIMITE)) $(if $(MIRROR),--mirror "$(MIRROR)")
 
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/run.py $(if $(OPENDATA),--opendata "$(OPENDATA)")

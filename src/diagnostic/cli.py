@@ -149,6 +149,7 @@ def batch(
 def rapports(
     kind: str = typer.Option("epci", "--kind", help="Type de territoires : epci ou dep."),
     limite: Optional[int] = typer.Option(None, "--limite", min=1, help="Seulement les N premiers territoires (ordre des codes)."),
+    code: Optional[list[str]] = typer.Option(None, "--code", help="Seulement ces territoires (option répétable), ex. --code 247100290."),
     mirror: Optional[str] = MirrorOpt,
 ) -> None:
     """Rapports par lot (HTML, XLSX, CSV, cartes ; sans PDF ni Word) : reports/_rapports/<type>/<territoire>/."""
@@ -161,7 +162,7 @@ def rapports(
         ws = _setup(mirror)
         sources = load_registry(ws.registry)
         result = prepare(ws, sources=sources)
-        dossiers = run_rapports(ws, kind, sources, result, limite)
+        dossiers = run_rapports(ws, kind, sources, result, limite, code)
     except DiagnosticError as exc:
         _fail(exc)
     _print_outcome(result)

@@ -73,8 +73,20 @@ def commune_geometries(con, departements: list[str]) -> gpd.GeoDataFrame:
     try:
         df = con.sql(
             """
-            SELECT c.code, c.nom, c.departement, c.region, c.population, c.superficie_km2, c.apl_mg, g.geom
+            WITH mg AS (  -- GPs per commune of practice; 1 to threshold-1 is masked (secret statistique)
+                SELECT code, count(DISTINCT identifiant) AS nb FROM int_commune_professionnel
+                WHERE profession = 'medecin_generaliste' GROUP BY code
+            ),
+            seuil AS (SELECT seuil FROM meta_secret WHERE cle = 'professionnels'),
+            rpps AS (SELECT count(*) > 0 AS ok FROM stg_rpps_activite)
+            SELECT c.code, c.nom, c.departement, c.region, c.population, c.superficie_km2, c.apl_mg,
+                   CASE WHEN rpps.ok THEN (CASE WHEN coalesce(mg.nb, 0) >= seuil.seuil OR coalesce(mg.nb, 0) = 0
+                                                THEN coalesce(mg.nb, 0) END) END AS nb_mg,
+                   rpps.ok AND mg.nb > 0 AND mg.nb < seuil.seuil AS nb_mg_secret,
+                   g.geom
             FROM int_commune c JOIN geo_commune g USING (code)
+            CROSS JOIN seuil CROSS JOIN rpps
+            LEFT JOIN mg USING (code)
             WHERE c.departement IN (SELECT d FROM _deps)
             ORDER BY c.code
             """
@@ -91,6 +103,15 @@ def departement_outlines(con) -> gpd.GeoDataFrame:
 def vintages_used(con) -> dict[str, str]:
     """Source id -> the vintage the warehouse was built from."""
     return dict(con.sql("SELECT cle, millesime FROM meta_source WHERE cle = source").fetchall())
+
+
+def etablissements(con, selection: pd.DataFrame) -> pd.DataFrame:
+    """FINESS establishments in the communes of the selection's perimeter(s) (empty without FINESS)."""
+    con.register("selection_territoire", selection)
+    try:
+        return con.sql(warehouse.model_sql("etablissements_perimetre.sql")).df()
+    finally:
+        con.unregister("selection_territoire")
 
 
 def pyramide_ages(con, territoire: Territoire) -> pd.DataFrame:
@@ -140,11 +161,12 @@ def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sour
     from .report.series import depuis_entrepot
 
     return contexte(territoire, indicateurs, fond(ws, con, departements(indicateurs), sources),
-                    depuis_entrepot(con, indicateurs), pyramide_ages(con, territoire), result, locales)
+                    depuis_entrepot(con, indicateurs), pyramide_ages(con, territoire), result, locales,
+                    etablissements(con, territoire.selection(con)))
 
 
 def contexte(territoire: Territoire, indicateurs: pd.DataFrame, fond: Fond, series: pd.DataFrame,
-             pyramide: pd.DataFrame, result: RunReport | None = None, locales=None):
+             pyramide: pd.DataFrame, result: RunReport | None = None, locales=None, etablissements=None):
     """The ReportContext of one territory from what the run shares (``fond``; ``series`` may hold other
     territories' rows too: the report draws those of the territory's comparators)."""
     from .report.context import ReportContext
@@ -175,6 +197,7 @@ def contexte(territoire: Territoire, indicateurs: pd.DataFrame, fond: Fond, seri
         avertissements=list(result.warnings) + [f"{sid} : {why}" for sid, why in result.not_updated.items()] if result else [],
         series=series,
         pyramide=pyramide,
+        etablissements=etablissements,
     )
 
 

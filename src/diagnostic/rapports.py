@@ -5,8 +5,8 @@ the PDF and the Word file, with maps for the screen (120 dpi PNG, no SVG), in `r
 
 - one SQL query computes the indicators of every territory and of all their comparators (`warehouse.indicateurs`
   on one selection), so a territory's figures are those of its single diagnostic, bit for bit;
-- the communes' geometry, the outlines, the catalogue, the provenance, the series and the age pyramids are read
-  once;
+- the communes' geometry, the outlines, the catalogue, the provenance, the series, the age pyramids and the
+  FINESS establishments are read once;
 - the reports themselves (about 1 s of matplotlib each) are written by worker processes, which inherit all of
   the above when they fork (`report.parallele`).
 """
@@ -38,6 +38,7 @@ class Lot:
     fond: pipeline.Fond
     series: pd.DataFrame
     pyramides: pd.DataFrame
+    etablissements: pd.DataFrame
     prov: list[dict]
     result: pipeline.RunReport
     comparateurs: dict[str, tuple[set, set]]  # slug -> (départements, régions) of its communes
@@ -45,12 +46,16 @@ class Lot:
     ws: Workspace
 
 
-def codes(con, kind: str, limite: int | None = None) -> list[str]:
-    """Codes of every territory of `kind`, in code order (the first `limite` ones)."""
+def codes(con, kind: str, limite: int | None = None, choisis: list[str] | None = None) -> list[str]:
+    """Codes of every territory of `kind` (or those `choisis`, each checked by `resolve`), in code order, the
+    first `limite` ones."""
     if kind not in TYPES:
         raise DiagnosticError(f"Rapports par lot : type « {kind} » inconnu (epci ou dep).")
-    sql = "SELECT DISTINCT territoire_code FROM int_territoire_commune WHERE territoire_type = ? ORDER BY 1"
-    out = [r[0] for r in con.execute(sql, [TYPES[kind]]).fetchall()]
+    if choisis:
+        out = sorted(dict.fromkeys(c.strip() for c in choisis))
+    else:
+        sql = "SELECT DISTINCT territoire_code FROM int_territoire_commune WHERE territoire_type = ? ORDER BY 1"
+        out = [r[0] for r in con.execute(sql, [TYPES[kind]]).fetchall()]
     return out[:limite] if limite else out
 
 
@@ -85,12 +90,12 @@ def _comparateurs(con, territoires: list[Territoire]) -> dict[str, tuple[set, se
 
 
 def preparer(ws: Workspace, kind: str, sources: dict[str, Source], result: pipeline.RunReport,
-             limite: int | None = None) -> Lot:
+             limite: int | None = None, choisis: list[str] | None = None) -> Lot:
     """Everything the reports need, from the built warehouse, in a handful of queries."""
     from .report.series import depuis_entrepot
 
     with warehouse.connect(ws) as con:
-        territoires = [resolve(f"{PREFIXES[kind]}:{code}", con, ws.territoires) for code in codes(con, kind, limite)]
+        territoires = [resolve(f"{PREFIXES[kind]}:{code}", con, ws.territoires) for code in codes(con, kind, limite, choisis)]
         if not territoires:
             raise DiagnosticError(f"Rapports par lot : aucun territoire de type « {kind} » dans l'entrepôt.")
         sel = selection(con, territoires)
@@ -106,6 +111,7 @@ def preparer(ws: Workspace, kind: str, sources: dict[str, Source], result: pipel
             fond=pipeline.fond(ws, con, pipeline.departements(indicateurs), sources),
             series=depuis_entrepot(con, indicateurs),
             pyramides=pyramides,
+            etablissements=pipeline.etablissements(con, sel),
             prov=provenance.files(ws, sources, pipeline.vintages_used(con)),
             result=result,
             comparateurs=_comparateurs(con, territoires),
@@ -130,17 +136,19 @@ def ecrire(lot: Lot, i: int) -> Path:
     pyr = lot.pyramides
     pyr = pyr[((pyr["territoire_type"] == "perimetre") & (pyr["territoire_code"] == t.slug))
               | ((pyr["territoire_type"] == "departement") & pyr["territoire_code"].isin(deps))]
-    ctx = pipeline.contexte(t, ind, lot.fond, lot.series, pyr.reset_index(drop=True), lot.result)
+    etab = lot.etablissements[lot.etablissements["territoire_code"] == t.slug].reset_index(drop=True)
+    ctx = pipeline.contexte(t, ind, lot.fond, lot.series, pyr.reset_index(drop=True), lot.result, etablissements=etab)
     return pipeline.write_atomically(lot.ws, t.slug, ctx, lot.prov, lot.result, pdf=False, word=False, ecran=True,
                                      dossier=lot.dossier)
 
 
 def run_rapports(ws: Workspace, kind: str, sources: dict[str, Source], result: pipeline.RunReport,
-                 limite: int | None = None) -> list[Path]:
-    """Write the reports of every territory of `kind` (the first `limite`), return their folders."""
+                 limite: int | None = None, choisis: list[str] | None = None) -> list[Path]:
+    """Write the reports of every territory of `kind` (or of the codes `choisis`; the first `limite`), return
+    their folders."""
     from .report.parallele import Travaux
 
-    lot = preparer(ws, kind, sources, result, limite)
+    lot = preparer(ws, kind, sources, result, limite, choisis)
     with Travaux(lot) as travaux:
         futures = [travaux.avec_contexte(ecrire, i) for i in range(len(lot.territoires))]
         return [f.result() for f in futures]

@@ -1,9 +1,10 @@
 -- etablissements_perimetre: the FINESS establishments located in the communes of the perimeter of
 -- `selection_territoire` (territoire_type 'perimetre'), for the list and the map of the report.
--- Grain: one row per establishment (nofinesset). lon / lat are WGS84, NULL when the file gives no
+-- Grain: one row per (perimeter, establishment). lon / lat are WGS84, NULL when the file gives no
 -- coordinates or a projection the parser does not recognise. Ordered by groupe (report order, 'autre'
 -- last), commune name, establishment name. Not a model of the build: run for a report's selection.
-SELECT e.nofinesset,
+SELECT s.territoire_code,
+       e.nofinesset,
        e.nom,
        e.groupe,
        g.libelle AS groupe_libelle,
@@ -13,8 +14,8 @@ SELECT e.nofinesset,
        c.nom AS nom_commune,
        e.lon,
        e.lat
-FROM (SELECT DISTINCT commune FROM selection_territoire WHERE territoire_type = 'perimetre') s
+FROM (SELECT DISTINCT territoire_code, commune FROM selection_territoire WHERE territoire_type = 'perimetre') s
 JOIN int_etablissement e ON e.code = s.commune
 JOIN int_groupe_etablissement g ON g.groupe = e.groupe
 LEFT JOIN int_commune c ON c.code = e.code
-ORDER BY g.ordre, c.nom, e.code, e.nom, e.nofinesset
+ORDER BY s.territoire_code, g.ordre, c.nom, e.code, e.nom, e.nofinesset

@@ -5,7 +5,9 @@ Files written into ``out_dir``:
 - ``indicateurs.csv``        the contract (long format), machine-readable;
 - ``indicateurs_excel.csv``  the same rows for French Excel (``;``, decimal comma, UTF-8 with BOM);
 - ``indicateurs.xlsx``       its human-friendly twin (one sheet per section, Communes, Sources, Définitions);
-- ``cartes/situation.png|svg`` and ``cartes/apl_mg.png|svg`` (the latter only when APL values exist);
+- ``cartes/situation.png|svg``, ``cartes/apl_mg.png|svg`` (only when APL values exist) and
+  ``cartes/medecins.png|svg`` (GPs per commune, only with the RPPS), ``cartes/etablissements.png|svg`` (only
+  with geolocated FINESS establishments);
 - ``graphiques/pyramide_ages.png|svg``: the age pyramid, when census data are in hand;
 - ``graphiques/<indicateur>.png|svg``: yearly series (département, région, France), when ``ctx.series`` has some;
 - ``diagnostic.html``        the self-contained French document (maps embedded);
@@ -23,7 +25,7 @@ from . import document as modele
 from .context import CONTRACT_COLUMNS, ReportContext, check_context
 from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
-from .maps import Carte, carte_apl, carte_situation
+from .maps import Carte, carte_apl, carte_etablissements, carte_medecins, carte_situation
 from .parallele import Travaux
 from .pdf import write_pdf
 from .pyramide import pyramide
@@ -44,6 +46,8 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
         # figures first: they are drawn by the workers while this process writes the tables
         figures = [travaux.avec_contexte(carte_situation, out_dir / "cartes", ecran),
                    travaux.avec_contexte(carte_apl, out_dir / "cartes", ecran),
+                   travaux.avec_contexte(carte_medecins, out_dir / "cartes", ecran),
+                   travaux.avec_contexte(carte_etablissements, out_dir / "cartes", ecran),
                    travaux.avec_contexte(graphiques, out_dir / "graphiques"),
                    travaux.avec_contexte(pyramide, out_dir / "graphiques")]
         written = [write_csv(ctx, out_dir / "indicateurs.csv"), write_csv_excel(ctx, out_dir / "indicateurs_excel.csv"),

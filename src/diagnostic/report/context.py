@@ -61,6 +61,9 @@ class ReportContext:
       territory x year; see ``series.depuis_entrepot``). None or empty: no chart.
     - ``pyramide`` (optional): census population by sex and age band of the perimeter and its
       département(s) (``pyramide.COLUMNS``); None or empty: no age pyramid.
+    - ``etablissements`` (optional): FINESS establishments of the perimeter's communes
+      (``models/etablissements_perimetre.sql``: nom, groupe, groupe_libelle, libcategetab, code_commune,
+      nom_commune, lon, lat); None or empty: no list and no map of establishments.
     """
 
     slug: str
@@ -76,6 +79,7 @@ class ReportContext:
     avertissements: list[str] = field(default_factory=list)
     series: pd.DataFrame | None = None
     pyramide: pd.DataFrame | None = None
+    etablissements: pd.DataFrame | None = None
 
 
 def check_context(ctx: ReportContext) -> None:

@@ -246,6 +246,17 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
         else:
             manquantes.append("Carte de l'APL non produite : aucune valeur communale de l'APL "
                               "ou aucun contour communal n'était disponible.")
+    listes = []
+    if plan.cle == "offre":
+        from .etablissements import liste
+
+        etab = liste(ctx)
+        if etab is not None:
+            listes.append(etab)
+        if "medecins" in by_key:
+            figures.append(_figure(by_key["medecins"], None))
+        if "etablissements" in by_key:
+            figures.append(_figure(by_key["etablissements"], None))
     for i in tous:  # yearly series of the section's indicators
         if SERIE + i in by_key:
             figures.append(_figure(by_key[SERIE + i], _lecture_serie(ctx, i)))
@@ -262,6 +273,7 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
         "notes": notes,
         "non_disponibles": _non_disponibles(ctx, absents),
         "figures": figures,
+        "listes": listes,
         "cartes_manquantes": manquantes,
         "vide": None if ids else (plan.vide or "Aucun indicateur de cette section n'est disponible."),
         "sujets": sujets,

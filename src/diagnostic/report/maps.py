@@ -643,3 +643,147 @@ def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte |
         + f"{' ; les communes hachurées n’ont pas de donnée' if len(nd) else ''}. {source}"
     )
     return Carte("apl_mg", png, svg, titre, legende)
+
+
+# --- establishments (FINESS) ---------------------------------------------------------------
+
+# groupe -> (colour, marker); 'autre' (social and medico-social structures) is not drawn
+STYLE_ETABLISSEMENTS = {
+    "hopital": ("#b2182b", "s"), "clinique": ("#ef8a62", "s"), "clcc": ("#762a83", "s"),
+    "ehpad": ("#1b7837", "^"), "centre_sante": ("#2166ac", "o"), "msp": ("#5aae61", "o"),
+    "pharmacie": ("#35978f", "P"), "laboratoire": ("#8c510a", "D"),
+}
+
+
+def _points_etablissements(ctx: ReportContext):
+    """(establishments drawn, x, y in the map's CRS) for those with coordinates and a named groupe."""
+    from pyproj import Transformer
+
+    e = ctx.etablissements
+    if e is None or not len(e):
+        return None
+    e = e[e["groupe"].isin(list(STYLE_ETABLISSEMENTS)) & e["lon"].notna() & e["lat"].notna()]
+    if not len(e):
+        return None
+    x, y = Transformer.from_crs("EPSG:4326", ctx.communes.crs, always_xy=True).transform(
+        e["lon"].to_numpy(float), e["lat"].to_numpy(float))
+    return e, np.asarray(x), np.asarray(y)
+
+
+def carte_etablissements(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | None:
+    """Establishments of the perimeter's communes (FINESS, geolocated) as points by type, on the perimeter.
+
+    None without FINESS or without any geolocated establishment of a mapped type."""
+    pts = _points_etablissements(ctx)
+    perim = _plottable(_perimetre(ctx.communes))
+    if pts is None or not len(perim):
+        return None
+    e, x, y = pts
+    contour = _contour_perimetre(ctx.communes)
+    minx, miny, maxx, maxy = perim.total_bounds
+    m = 0.06 * max(maxx - minx, maxy - miny, 1.0)
+    mise = _Mise((minx - m, miny - m, maxx + m, maxy + m))
+    ax = mise.ax
+    _fond(ax, ctx, [])
+    c = _plottable(ctx.communes)
+    inside = c["perimetre"].fillna(False).astype(bool).to_numpy()
+    _dessiner(ax, c[~inside].geometry, facecolor=COLOR_AUTRES, edgecolor="white", linewidth=0.4, zorder=2)
+    _dessiner(ax, c[inside].geometry, facecolor="#e8f0f8", edgecolor="#9fb6cc", linewidth=0.4, zorder=3)
+    _contours(ax, ctx, _deps_touches(ctx.communes), contour)
+    handles = []
+    for groupe, (couleur, marqueur) in STYLE_ETABLISSEMENTS.items():
+        sel = (e["groupe"] == groupe).to_numpy()
+        if not sel.any():
+            continue
+        ax.scatter(x[sel], y[sel], s=46, c=couleur, marker=marqueur, edgecolors="white", linewidths=0.6, zorder=20)
+        libelle = str(e.loc[sel, "groupe_libelle"].iloc[0])
+        handles.append(Line2D([], [], linestyle="none", marker=marqueur, markersize=6, markerfacecolor=couleur,
+                              markeredgecolor="white", label=f"{libelle} ({fmt.nombre(int(sel.sum()))})"))
+    handles.append(Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")))
+    millesime = _millesime_finess(ctx)
+    source = (f"Source : FINESS (DREES, ministère chargé de la santé), extraction géolocalisée{' du ' + millesime if millesime else ''} ; "
+              + CONTOURS_SOURCE.removeprefix("Source : "))
+    titre = f"Établissements de santé et structures de soins : {ctx.nom}"
+    n = len(e)
+    mise.textes(titre, f"{fmt.nombre(n)} établissement{'s' if n > 1 else ''} géolocalisé{'s' if n > 1 else ''}, "
+                       "par type (hors établissements sociaux et médico-sociaux autres que les EHPAD)", source)
+    mise.legende_(handles, None, ncol=2)
+    mise.finir()
+    occupees = [_echelle(ax), _nord(ax)]
+    _etiquettes(ax, _noms_communes(ctx.communes, 8), occupees, fontsize=7, weight="bold", max_n=5)
+    png, svg = out_dir / "etablissements.png", None if ecran else out_dir / "etablissements.svg"
+    mise.enregistrer(png, svg, ecran)
+    legende = (f"Carte – Établissements de santé, EHPAD, centres et maisons de santé, pharmacies et laboratoires des "
+               f"communes du territoire « {ctx.nom} », d'après leurs coordonnées dans FINESS. {source}")
+    return Carte("etablissements", png, svg, titre, legende)
+
+
+def _millesime_finess(ctx: ReportContext) -> str:
+    ind = ctx.indicateurs
+    rows = ind[ind["indicateur"].astype(str).str.startswith("nb_etab_") & ind["millesime"].notna()]
+    return fmt.date_fr(str(rows["millesime"].iloc[0])) if len(rows) else ""
+
+
+# --- general practitioners per commune of practice (RPPS) ----------------------------------------
+
+def carte_medecins(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | None:
+    """General practitioners per commune of practice (RPPS), as circles whose area is the count, over the
+    communes of the département(s). Communes with 1 to 4 GPs show a hollow dot, not the count (secret
+    statistique, threshold of pipelines/diagnostic.toml). None without RPPS data."""
+    c = _plottable(ctx.communes)
+    if "nb_mg" not in c.columns or not (c["nb_mg"].notna().any() or c.get("nb_mg_secret", False).any()):
+        return None
+    codes = _deps_touches(ctx.communes)
+    c = c[c["departement"].astype(str).isin(codes)]
+    contour = _contour_perimetre(ctx.communes)
+    mise = _Mise(_emprise(ctx, codes))
+    ax = mise.ax
+    _fond(ax, ctx, codes)
+    inside = c["perimetre"].fillna(False).astype(bool).to_numpy()
+    _dessiner(ax, c[~inside].geometry, facecolor=COLOR_AUTRES, edgecolor="white", linewidth=0.25, zorder=2)
+    _dessiner(ax, c[inside].geometry, facecolor="#e8f0f8", edgecolor="#9fb6cc", linewidth=0.3, zorder=3)
+    _contours(ax, ctx, codes, contour)
+    pts = c.geometry.representative_point()
+    nb = c["nb_mg"].astype(float).to_numpy()
+    secret = c["nb_mg_secret"].fillna(False).astype(bool).to_numpy() if "nb_mg_secret" in c.columns else np.zeros(len(c), bool)
+    montre = ~np.isnan(nb) & (nb > 0)
+    nmax = max(float(nb[montre].max()) if montre.any() else 0.0, 10.0)  # scale: at least 10 GPs
+    taille = lambda n: 260.0 * n / nmax  # noqa: E731 - marker area (points²) proportional to the count
+    ordre = np.argsort(-np.where(montre, nb, 0))  # big circles under small ones
+    sel = [i for i in ordre if montre[i]]
+    ax.scatter(pts.x.to_numpy()[sel], pts.y.to_numpy()[sel], s=[taille(nb[i]) for i in sel], c="#2166ac", alpha=0.75,
+               edgecolors="white", linewidths=0.6, zorder=20)
+    if secret.any():
+        ax.scatter(pts.x.to_numpy()[secret], pts.y.to_numpy()[secret], s=9, facecolors="none", edgecolors="#2166ac",
+                   linewidths=0.8, zorder=20)
+    total = int(np.nansum(nb[inside & montre]))
+    n_secret = int((secret & inside).sum())
+    titre = f"Médecins généralistes par commune d'exercice : {ctx.nom} et {_noms_deps_txt(ctx, codes)}"
+    parts = [f"{fmt.nombre(total)} médecins dans les communes du territoire qui en comptent au moins 5"
+             if total else "Aucune commune du territoire ne compte 5 médecins ou plus"]
+    if n_secret:
+        parts.append(f"{fmt.nombre(n_secret)} commune{'s' if n_secret > 1 else ''} du territoire en "
+                     f"compte{'nt' if n_secret > 1 else ''} de 1 à 4")
+    sous_titre = " ; ".join(parts)
+    mill = ""
+    rows = ctx.indicateurs[ctx.indicateurs["indicateur"] == "nb_mg"]
+    if len(rows) and rows["millesime"].notna().any():
+        mill = fmt.date_fr(str(rows["millesime"].dropna().iloc[0]))
+    source = (f"Source : Annuaire santé (RPPS, ANS), extraction{' du ' + mill if mill else ''} ; médecins ayant une activité "
+              "de médecine générale, comptés une fois par commune d'exercice ; " + CONTOURS_SOURCE.removeprefix("Source : "))
+    mise.textes(titre, sous_titre, source)
+    exemples = sorted({round(nmax), max(5, round(nmax / 2)), 5}, reverse=True)
+    handles = [Line2D([], [], linestyle="none", marker="o", markersize=math.sqrt(taille(v)), markerfacecolor="#2166ac",
+                      alpha=0.75, markeredgecolor="white", label=f"{fmt.nombre(v)} médecins") for v in exemples]
+    handles.append(Line2D([], [], linestyle="none", marker="o", markersize=3, markerfacecolor="none",
+                          markeredgecolor="#2166ac", label="1 à 4 médecins (effectif non diffusé, secret statistique)"))
+    handles.append(Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")))
+    mise.legende_(handles, None, ncol=2)
+    mise.finir()
+    occupees = [_echelle(ax), _nord(ax)]
+    _etiquettes(ax, _noms_communes(ctx.communes, 8), occupees, fontsize=7, weight="bold", max_n=5)
+    png, svg = out_dir / "medecins.png", None if ecran else out_dir / "medecins.svg"
+    mise.enregistrer(png, svg, ecran)
+    legende = (f"Carte – Médecins généralistes par commune d'exercice, territoire « {ctx.nom} » et "
+               f"{_noms_deps_txt(ctx, codes)} ; l'aire des cercles est proportionnelle à l'effectif. {source}")
+    return Carte("medecins", png, svg, titre, legende)

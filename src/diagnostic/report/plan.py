@@ -64,7 +64,7 @@ SECTIONS: tuple[Section, ...] = (
         (
             Sujet("Structure par âge", (r"^part_\d+_ans", r"^pop_\d+", r"age"),
                   "Structure par âge de la population (INSEE, recensement, données communales) : "
-                  "source non encore intégrée."),
+                  "source non disponible dans cette édition."),
             Sujet("Revenus et précarité", (r"revenu", r"pauvrete", r"c2s", r"css"),
                   "Revenus et pauvreté (INSEE Filosofi, communes d'au moins 50 ménages fiscaux ; en deçà, "
                   "valeurs soumises au secret) : source non encore intégrée."),
@@ -78,21 +78,22 @@ SECTIONS: tuple[Section, ...] = (
             Sujet("Effectifs et densités de professionnels de santé", (r"^densite_(mg|med|inf|kine|sf|dent|phar)",
                                                                        r"^nb_(mg|med|prof|inf|kine)", r"effectif"),
                   "Effectifs de professionnels de santé par commune d'exercice (Annuaire santé / RPPS, ANS, "
-                  "données nominatives agrégées par commune) : source non encore intégrée."),
+                  "données nominatives agrégées par commune) : source non disponible dans cette édition."),
             Sujet("Structures d'exercice coordonné", (r"msp", r"centre_sante", r"finess"),
-                  "Maisons et centres de santé (FINESS, par établissement géolocalisé) : source non encore intégrée."),
+                  "Maisons et centres de santé, hôpitaux, EHPAD, pharmacies (FINESS, par établissement géolocalisé) : "
+                  "source non disponible dans cette édition."),
         ),
     ),
     Section(
         "etat_sante", "État de santé", ("etat_de_sante", "etat_sante", "sante", "besoins_de_sante", "pathologies"),
         "Cette section accueillera les affections de longue durée (ALD) et la prévalence des pathologies "
         "(Assurance maladie, cartographie des pathologies, publiée par département) et la mortalité "
-        "(Inserm-CépiDc). Aucune de ces sources n'est intégrée à ce jour.",
+        "(Inserm-CépiDc). Aucune n'est disponible dans cette édition (la mortalité n'est pas encore intégrée).",
     ),
     Section(
         "acces", "Accès aux soins", ("acces_aux_soins", "acces_soins", "acces", "recours"),
-        "Aucun indicateur d'accès aux soins n'est intégré à ce jour ; la situation des données est décrite "
-        "ci-dessous.",
+        "Aucun indicateur d'accès aux soins n'est disponible dans cette édition ; la situation des données est "
+        "décrite ci-dessous.",
         (
             Sujet("Médecin traitant", (r"_mt($|_)", r"medecin_traitant"),
                   f"{SOURCE_ND}. L'Assurance maladie suit la part des patients sans médecin traitant, dont les "

@@ -245,6 +245,12 @@ def write_docx(doc_model: dict, path: Path) -> Path:
             _figure(doc, f)
         for m in s["cartes_manquantes"]:
             _para(doc, m, size=9, color=RGBColor(0xA0, 0x30, 0x2D))
+        for li in s.get("listes", []):
+            doc.add_heading(li["titre"], level=2)
+            _table_simple(doc, li["entetes"], li["lignes"], [38, 70, 42, 30], [False] * 4)
+            if li["note"]:
+                _petit(doc.add_paragraph(), li["note"])
+            _petit(doc.add_paragraph(), li["source"])
         for sj in s["sujets"]:
             _para(doc, sj["texte"], size=9, bold_prefix=f"{sj['libelle']}. ")
         if s.get("rezone"):
