@@ -23,6 +23,7 @@ import math
 from datetime import date
 from pathlib import Path
 
+import docx
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -32,7 +33,7 @@ from shapely.geometry import box
 
 from diagnostic.report import CONTRACT_COLUMNS, ReportContext, write_report
 from diagnostic.report import fmt
-from diagnostic.report.maps import classes, fisher_jenks
+from diagnostic.report.maps import carte_medecins, classes, fisher_jenks
 from diagnostic.report.texte import de_territoire, faits, lecture
 from diagnostic.report.tables import Territoire
 
@@ -598,3 +599,41 @@ def test_age_pyramid_drawn_with_its_lecture(tmp_path):
     # 75+: 4 cells of 30 out of 2 x (5 x 20 + 2 x 30) = 320 -> 37,5 %; département 40 / 240 -> 16,7 %
     assert "Pyramide des âges" in html
     assert "75 ans et plus représentent 37,5" in html and "16,7" in html
+
+
+def test_establishments_listed_and_mapped(tmp_path):
+    """FINESS rows of the perimeter (hand-made, as etablissements_perimetre.sql returns them): the named types are
+    listed in the Offre de soins section (HTML and Word) and drawn as points; 'autre' is counted, not listed."""
+    ctx = make_ctx()
+    ctx.etablissements = pd.DataFrame([
+        ("cpts-fixture", "710000011", "ÉTABLISSEMENT FICTIF 1", "hopital", "Hôpitaux", "355", "Centre Hospitalier (C.H.)",
+         "71001", "Commune A", 4.40, 46.80),
+        ("cpts-fixture", "710000037", "ÉTABLISSEMENT FICTIF 3", "msp", "Maisons de santé pluriprofessionnelles", "603",
+         "Maison de santé (L.6223-3)", "71002", "Commune B", None, None),
+        ("cpts-fixture", "710000060", "ÉTABLISSEMENT FICTIF 9", "autre", "Autres établissements", "354", "SSIAD",
+         "71001", "Commune A", 4.41, 46.81),
+    ], columns=["territoire_code", "nofinesset", "nom", "groupe", "groupe_libelle", "categetab", "libcategetab",
+                "code_commune", "nom_commune", "lon", "lat"])
+    written = write_report(ctx, tmp_path, pdf=False)
+    assert tmp_path / "cartes" / "etablissements.png" in written
+    html = (tmp_path / "diagnostic.html").read_text(encoding="utf-8")
+    section = html[html.index("Établissements de santé et structures de soins des communes du territoire"):]
+    section = section[:section.index("</table>")]
+    assert section.count("<tr>") == 3  # header + the hospital + the MSP (not geolocated, still listed)
+    assert "ÉTABLISSEMENT FICTIF 1" in section and "ÉTABLISSEMENT FICTIF 3" in section
+    assert "ÉTABLISSEMENT FICTIF 9" not in html
+    assert "1 autre établissement du fichier FINESS" in html
+    doc = docx.Document(str(tmp_path / "diagnostic.docx"))
+    cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
+    assert {"ÉTABLISSEMENT FICTIF 1", "ÉTABLISSEMENT FICTIF 3"} <= cells
+
+
+def test_gp_map_masks_small_counts(tmp_path):
+    """GPs per commune (RPPS): communes under the threshold carry no count, only the secret flag."""
+    ctx = make_ctx()
+    ctx.communes["nb_mg"] = [12.0, None, 0.0][: len(ctx.communes)] + [0.0] * max(0, len(ctx.communes) - 3)
+    ctx.communes["nb_mg_secret"] = [False, True, False][: len(ctx.communes)] + [False] * max(0, len(ctx.communes) - 3)
+    carte = carte_medecins(ctx, tmp_path)
+    assert carte is not None and carte.png.exists()
+    ctx.communes = ctx.communes.drop(columns=["nb_mg", "nb_mg_secret"])
+    assert carte_medecins(ctx, tmp_path / "sans") is None  # no RPPS: no map
