@@ -386,8 +386,10 @@ def main() -> None:
                   bcmd + ["--kind", "epci"], a.runs, target_s=5, warmup=1)
         b.measure("batch_dep", "Lot : indicateurs et rangs des 101 départements", "Batch: indicators and ranks of all 101 départements",
                   bcmd + ["--kind", "dep"], a.runs, warmup=1)
-        b.placeholder("batch_reports_100", "Rapports par lot (HTML, XLSX, cartes) pour 100 EPCI", "Batch reports for 100 EPCI", 60,
-                      "non mesuré : mode « rapports par lot » pas encore écrit")
+        b.measure("batch_reports_100", "Rapports par lot (HTML, XLSX, CSV, cartes ; sans PDF ni Word) des 100 premiers EPCI",
+                  "Batch reports (HTML, XLSX, CSV, maps; no PDF or Word) of the first 100 EPCI",
+                  cli + ["rapports", "--kind", "epci", "--limite", "100"], a.cold_runs, target_s=60,
+                  note="2 processus de dessin ; mémoire : pic du processus principal et de ses enfants")
 
         growth = []
         stages_out = root / "stages.jsonl"

@@ -16,7 +16,7 @@ import pytest
 
 from diagnostic.fetch import mirror_location, read_manifest
 from diagnostic.registry import load_registry
-from diagnostic.sources import SourceFormatError, apl_autres, pieces_jointes
+from diagnostic.sources import SourceFormatError, apl_autres, catalogue
 
 from conftest import FIXTURES, PROJECT, FaultyMirror, one as row
 
@@ -195,16 +195,16 @@ def test_attachments_listing_shape_and_xlsx_preference():
     """The v2.1 attachments listing (`{links, attachments: [{href, metas: {"mime-type", title}}]}`, hand-made
     fixture) reads like the record: ids from `href`, the PDF note never picked."""
     listing = json.loads((METADONNEES / "attachments").read_text(encoding="utf-8"))
-    pieces = pieces_jointes.pieces_jointes(listing)
-    assert [p["id"] for p in pieces] == [p["id"] for p in pieces_jointes.pieces_jointes(record())]
+    pieces = catalogue.pieces_jointes(listing)
+    assert [p["id"] for p in pieces] == [p["id"] for p in catalogue.pieces_jointes(record())]
     base = f"{DATASET}/attachments"
-    choisies, avertissements = pieces_jointes.urls_des_pieces_jointes(
+    choisies, avertissements = catalogue.urls_des_pieces_jointes(
         listing, {"infirmiers": "(?i)infirmi", "dentistes": "(?i)dentist"},
         {"infirmiers": f"{base}/{INFIRMIERS}", "dentistes": f"{base}/ancien", "kines": f"{base}/x"})
     assert choisies == {"infirmiers": f"{base}/indicateur_d_apl_aux_infirmiers_xlsx",
                         "dentistes": f"{base}/indicateur_d_apl_aux_chirurgiens_dentistes_xlsx"}
     assert avertissements == []
     bad = {"attachments": [{"id": "../../autre_xlsx", "title": "infirmiers.xlsx", "mimetype": ""}]}
-    assert pieces_jointes.urls_des_pieces_jointes(bad, {"infirmiers": "(?i)infirmi"}, {"infirmiers": f"{base}/a"})[0] == {}
+    assert catalogue.urls_des_pieces_jointes(bad, {"infirmiers": "(?i)infirmi"}, {"infirmiers": f"{base}/a"})[0] == {}
     with pytest.raises(SourceFormatError, match="« attachments » absente"):
-        pieces_jointes.pieces_jointes({"dataset": {"dataset_id": "x"}})
+        catalogue.pieces_jointes({"dataset": {"dataset_id": "x"}})

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from diagnostic import warehouse
-from diagnostic.sources import SourceFormatError, ameli_acces, drees_urgences, odisse
+from diagnostic.sources import SourceFormatError, ameli_acces, catalogue, drees_urgences, odisse
 
 from conftest import FIXTURES, PROJECT
 from test_indicateurs_sante import MODULES, SPECS, base_staging, build, mart, perimetre
@@ -119,11 +119,11 @@ def test_resoudre_id_keeps_registry_id_or_finds_the_renamed_one():
     motif = spec("odisse_depistage_colorectal")["motif_id"]
     registre = spec("odisse_depistage_colorectal")["dataset_id"]
     listing = {"total_count": 2, "results": [{"dataset_id": registre}, {"dataset_id": "cancer-participation-au-depistage-organise-du-cancer-du-sein_dep"}]}
-    assert odisse.resoudre_id(listing, motif, registre) == registre
+    assert catalogue.resoudre_id(listing, motif, registre) == registre
     renamed = {"results": [{"dataset_id": "cancer-participation-au-depistage-organise-du-cancer-du-colon-rectum-departement"}]}
-    assert odisse.resoudre_id(renamed, motif, registre) == "cancer-participation-au-depistage-organise-du-cancer-du-colon-rectum-departement"
+    assert catalogue.resoudre_id(renamed, motif, registre) == "cancer-participation-au-depistage-organise-du-cancer-du-colon-rectum-departement"
     with pytest.raises(SourceFormatError, match="0 jeu"):
-        odisse.resoudre_id({"results": []}, motif, registre)
+        catalogue.resoudre_id({"results": []}, motif, registre)
 
 
 def test_odisse_check_file_accepts_export_and_record_rejects_other(tmp_path):

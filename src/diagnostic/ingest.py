@@ -88,13 +88,13 @@ def _resolved(ws: Workspace, source: Source, vintage: str | None = None) -> tupl
 def attachment_urls(ws: Workspace, source: Source, vintage: str | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """Files found in the dataset's metadata (registry `metadonnees`: the record listing its attachments, fetched
     through the download layer and its mirror mapping): each registry key with a pattern in `pieces_jointes`
-    takes the one xlsx attachment matching it (`diagnostic.sources.pieces_jointes.urls_des_pieces_jointes`). None or
+    takes the one xlsx attachment matching it (`diagnostic.sources.catalogue.urls_des_pieces_jointes`). None or
     several: a warning, and the registry's URL. Metadata that cannot be fetched (offline mirror without it): the
     registry's URLs, said in the log. The file keeps the registry's name on disk; the manifest records the URL
     used and, for a file found in the metadata, `resolved_from` (the metadata URL)."""
     from .registry import local_name
     from .sources import SourceFormatError
-    from .sources.pieces_jointes import urls_des_pieces_jointes
+    from .sources.catalogue import urls_des_pieces_jointes
 
     spec, urls = source.vintage(vintage), source.files(vintage)
     registre = dict(spec.get("files", {}))  # registry key (profession) -> URL
@@ -128,7 +128,7 @@ def _odisse_urls(ws: Workspace, source: Source, vintage: str | None = None) -> d
     if not (motif and registre):
         return urls
     from .sources import SourceFormatError
-    from .sources.odisse import resoudre_id, url_catalogue
+    from .sources.catalogue import resoudre_id, url_catalogue
 
     first = urlsplit(next(iter(urls.values())))
     query = url_catalogue(f"{first.scheme}://{first.netloc}", f'startswith(dataset_id, "{motif.lstrip("^")}")')

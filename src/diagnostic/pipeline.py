@@ -147,8 +147,19 @@ class Fond:
 
 
 def fond(ws: Workspace, con, departements: list[str], sources: dict[str, Source]) -> Fond:
-    return Fond(commune_geometries(con, departements), departement_outlines(con), warehouse.catalogue(),
-                provenance.summary(provenance.files(ws, sources, vintages_used(con))))
+    return Fond(_valides(commune_geometries(con, departements)), _valides(departement_outlines(con)),
+                warehouse.catalogue(), provenance.summary(provenance.files(ws, sources, vintages_used(con))))
+
+
+def _valides(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Geometries repaired once (make_valid) and flagged so, so that each map does not check them again."""
+    from .report.maps import GEOMETRIE_VALIDE
+
+    bad = gdf.geometry.notna() & ~gdf.geometry.is_valid
+    if bad.any():
+        gdf.loc[bad, gdf.geometry.name] = gdf.geometry[bad].make_valid()
+    gdf.attrs[GEOMETRIE_VALIDE] = True
+    return gdf
 
 
 def departements(indicateurs: pd.DataFrame) -> list[str]:

@@ -199,7 +199,7 @@ def _non_disponibles(ctx: ReportContext, ids: list[str]) -> list[dict]:
 
 
 def _tableau(ctx: ReportContext, ids: list[str], terr) -> tuple[list[dict], set[str]]:
-    idx = Index(ctx.indicateurs)
+    idx = Index.de(ctx.indicateurs)
     used: set[str] = set()
     out = []
     for r in lignes(ctx, ids, terr):

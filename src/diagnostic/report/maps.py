@@ -75,11 +75,14 @@ def _mpl(text: str) -> str:
     return str(text).replace("$", r"\$")
 
 
+GEOMETRIE_VALIDE = "geometrie_valide"  # attrs flag: geometries already checked (pipeline.fond), skip is_valid
+
+
 def _plottable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Rows with a usable geometry (communes created since the contours' vintage have none)."""
     g = gdf[gdf.geometry.notna()]
     g = g[~g.geometry.is_empty]
-    if len(g) and not g.geometry.is_valid.all():
+    if len(g) and not g.attrs.get(GEOMETRIE_VALIDE) and not g.geometry.is_valid.all():
         g = g.copy()
         g[g.geometry.name] = g.geometry.apply(lambda x: x if x.is_valid else make_valid(x))
     return g

@@ -100,7 +100,7 @@ def synthese(ctx: ReportContext) -> Synthese:
     out = Synthese(marges=marges_texte(), sans_departement=not deps)
     if perim is None or not deps:
         return out
-    idx = Index(ctx.indicateurs)
+    idx = Index.de(ctx.indicateurs)
     m = meta(ctx)
     for ind in ordre_indicateurs(ctx.indicateurs, ctx.catalogue):
         info = m[ind]

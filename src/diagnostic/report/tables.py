@@ -60,8 +60,28 @@ def _s(x: object) -> str:
     return "" if fmt.est_manquant(x) else str(x).strip()
 
 
+_memo: dict[tuple[str, int], tuple[pd.DataFrame, object]] = {}
+
+
+def _une_fois(nom: str, ind: pd.DataFrame, calcul):
+    """``calcul(ind)``, computed once per indicator table (every table and sentence asks again). The table
+    is kept with its result, so that an id is never reused while the entry lives; the last 8 are kept."""
+    hit = _memo.get((nom, id(ind)))
+    if hit is not None and hit[0] is ind:
+        return hit[1]
+    out = calcul(ind)
+    _memo[(nom, id(ind))] = (ind, out)
+    while len(_memo) > 8:
+        _memo.pop(next(iter(_memo)))
+    return out
+
+
 def territoires(ind: pd.DataFrame) -> list[Territoire]:
     """Distinct territories, ordered perimetre, départements, régions, France (then by code)."""
+    return list(_une_fois("territoires", ind, _territoires))
+
+
+def _territoires(ind: pd.DataFrame) -> list[Territoire]:
     rank = {t: i for i, t in enumerate(TERRITOIRE_TYPES)}
     seen: dict[tuple[str, str], Territoire] = {}
     for row in ind[["territoire_type", "territoire_code", "territoire_nom"]].itertuples(index=False):
@@ -153,7 +173,11 @@ def themes(ctx: ReportContext) -> list[Theme]:
 
 
 class Index:
-    """Fast lookup of one indicator row by territory."""
+    """Fast lookup of one indicator row by territory (``Index.de(ind)``: built once per table)."""
+
+    @classmethod
+    def de(cls, ind: pd.DataFrame) -> "Index":
+        return _une_fois("index", ind, cls)
 
     def __init__(self, ind: pd.DataFrame):
         self._rows: dict[tuple[str, str, str], dict] = {}
@@ -175,7 +199,7 @@ class Index:
 def lignes(ctx: ReportContext, ids: list[str], terr: list[Territoire] | None = None) -> list[Ligne]:
     """Comparison rows for ``ids``: one cell per territory."""
     terr = territoires(ctx.indicateurs) if terr is None else terr
-    idx = Index(ctx.indicateurs)
+    idx = Index.de(ctx.indicateurs)
     m = meta(ctx)
     out = []
     for i in ids:

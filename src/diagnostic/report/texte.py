@@ -231,7 +231,7 @@ def faits(ctx: ReportContext) -> Faits:
     terr = territoires(ctx.indicateurs)
     perim = next((t for t in terr if t.type == "perimetre"), Territoire("perimetre", ctx.slug, ctx.nom))
     return Faits(
-        idx=Index(ctx.indicateurs),
+        idx=Index.de(ctx.indicateurs),
         perimetre=perim,
         departements=[t for t in terr if t.type == "departement"],
         france=next((t for t in terr if t.type == "france"), None),

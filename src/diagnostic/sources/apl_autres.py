@@ -16,7 +16,7 @@ Grain: `stg_apl_autres` one row per (profession, millesime, code), codes of the 
 
 Attachment ids change between publications (`…_apl_aux_infirmieres_xlsx`, then `indicateur_d_apl_aux_infirmiers_xlsx`
 in third-party code): before download, `diagnostic.ingest` reads the dataset's metadata and
-`diagnostic.sources.pieces_jointes.urls_des_pieces_jointes` picks each profession's workbook there by a registry pattern (`pieces_jointes`); the
+`diagnostic.sources.catalogue.urls_des_pieces_jointes` picks each profession's workbook there by a registry pattern (`pieces_jointes`); the
 registry's URL stays the fallback. The file keeps the registry's name on disk, so `profession` still reads it.
 """
 

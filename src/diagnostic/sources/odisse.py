@@ -85,32 +85,6 @@ def lire_catalogue(path: Path) -> tuple[str, dict[str, str]]:
     return str(data.get("dataset_id") or path.name), champs
 
 
-def resoudre_id(records: dict | list, motif: str, prefere: str | None = None) -> str:
-    """Pick the dataset id to download from a catalogue listing (`GET …/catalog/datasets?where=…&select=dataset_id`,
-    v2.1 JSON `{"results": [{"dataset_id": …}, …]}`): the registry's id (`prefere`) when the catalogue still
-    serves it, else the one id matching `motif` (regex). A provisional id (`…-copie`) that was renamed is
-    thus found again; several or no candidates is an error naming them."""
-    rows = records.get("results", []) if isinstance(records, dict) else records
-    ids = [str(r.get("dataset_id")) for r in rows if isinstance(r, dict) and r.get("dataset_id")]
-    if prefere and prefere in ids:
-        return prefere
-    found = sorted(i for i in ids if re.search(motif, i))
-    if len(found) != 1:
-        raise SourceFormatError(
-            f"Catalogue Odissé : {len(found)} jeu(x) correspondant à « {motif} » ({', '.join(found) or 'aucun'}) au "
-            f"lieu d'un ; identifiant du registre : {prefere or 'aucun'}."
-        )
-    return found[0]
-
-
-def url_catalogue(portail: str, motif_sql: str) -> str:
-    """The catalogue query that lists candidate ids (ODSQL `search` on the id words)."""
-    from urllib.parse import quote
-
-    return (f"{portail.rstrip('/')}/api/explore/v2.1/catalog/datasets?select=dataset_id&limit=100"
-            f"&where={quote(motif_sql)}")
-
-
 def _choisir(columns: list[str], champs: dict[str, str], noms: list[str], motif: str | None) -> str | None:
     """The column holding a field: a candidate name in the header, else a catalogue field whose label matches."""
     for n in noms:

@@ -1,4 +1,5 @@
-"""Attachments of an Opendatasoft dataset, found in its metadata (DREES APL workbooks).
+"""What an Opendatasoft portal's catalogue says before a download: the id of a dataset that may have been
+renamed (Odissé, `resoudre_id`), and the attachments a dataset lists (DREES APL workbooks).
 
 Attachment ids change between publications (`…_apl_aux_infirmieres_xlsx`, then `indicateur_d_apl_aux_infirmiers_xlsx`
 in third-party code): `diagnostic.ingest` reads the dataset's metadata before download and picks each file by a
@@ -90,3 +91,28 @@ def urls_des_pieces_jointes(metadonnees: dict, motifs: dict[str, str],
             continue
         choisies[key] = f"{url.rsplit('/', 1)[0]}/{quote(piece['id'], safe='')}"
     return choisies, avertissements
+
+
+# ---------------------------------------------------------------------------- dataset ids in the catalogue
+def resoudre_id(records: dict | list, motif: str, prefere: str | None = None) -> str:
+    """Pick the dataset id to download from a catalogue listing (`GET …/catalog/datasets?where=…&select=dataset_id`,
+    v2.1 JSON `{"results": [{"dataset_id": …}, …]}`): the registry's id (`prefere`) when the catalogue still
+    serves it, else the one id matching `motif` (regex). A provisional id (`…-copie`) that was renamed is
+    thus found again; several or no candidates is an error naming them."""
+    rows = records.get("results", []) if isinstance(records, dict) else records
+    ids = [str(r.get("dataset_id")) for r in rows if isinstance(r, dict) and r.get("dataset_id")]
+    if prefere and prefere in ids:
+        return prefere
+    found = sorted(i for i in ids if re.search(motif, i))
+    if len(found) != 1:
+        raise SourceFormatError(
+            f"Catalogue Odissé : {len(found)} jeu(x) correspondant à « {motif} » ({', '.join(found) or 'aucun'}) au "
+            f"lieu d'un ; identifiant du registre : {prefere or 'aucun'}."
+        )
+    return found[0]
+
+
+def url_catalogue(portail: str, motif_sql: str) -> str:
+    """The catalogue query that lists candidate ids (ODSQL `search` on the id words)."""
+    return (f"{portail.rstrip('/')}/api/explore/v2.1/catalog/datasets?select=dataset_id&limit=100"
+            f"&where={quote(motif_sql)}")
