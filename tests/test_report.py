@@ -457,6 +457,7 @@ def test_fmt_helpers():
     assert fmt.liste(["a", "b", "c"]) == "a, b et c"
     assert fmt.liste(["a"]) == "a"
     assert fmt.millesimes(["2023", "2022-2023", None, "2022"]) == ["2022", "2023"]
+    assert fmt.millesimes(["2026-04-27", "2025"]) == ["2025", "27 avril 2026"]  # a dated extraction stays whole
     assert fmt.sha_court("ab" * 32) == "abababababab…"
     assert not math.isnan(0.0) and fmt.est_manquant(pd.NA) and fmt.est_manquant(float("nan"))
 

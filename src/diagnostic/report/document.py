@@ -193,7 +193,8 @@ def _non_disponibles(ctx: ReportContext, ids: list[str]) -> list[dict]:
                       or par_id.get(c, {}).get("disponible", True) is False]
         sid = "+".join(manquantes) if manquantes else sid
         g = groupes.setdefault(sid, {"source": nom_source(sid, par_id) if sid else "source non renseignée",
-                                     "raison": _raison_source(ctx, sid) if sid else "", "indicateurs": []})
+                                     "raison": _raison_source(ctx, sid) if sid else "", "indicateurs": [],
+                                     "recue": bool(sid) and not manquantes})  # file in hand, values absent
         g["indicateurs"].append(m.get(i, {}).get("libelle", i))
     return list(groupes.values())
 
@@ -246,6 +247,7 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
         else:
             manquantes.append("Carte de l'APL non produite : aucune valeur communale de l'APL "
                               "ou aucun contour communal n'était disponible.")
+    groupes_absents = _non_disponibles(ctx, absents)
     listes = []
     if plan.cle == "offre":
         from .etablissements import liste
@@ -271,7 +273,8 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
         "source": texte.ligne_source(ctx, ids) if ids else "",
         "lecture": texte.lecture(f, ids) if ids else None,
         "notes": notes,
-        "non_disponibles": _non_disponibles(ctx, absents),
+        "non_disponibles": [g for g in groupes_absents if not g["recue"]],
+        "absents_du_fichier": [g for g in groupes_absents if g["recue"]],
         "figures": figures,
         "listes": listes,
         "cartes_manquantes": manquantes,

@@ -217,15 +217,21 @@ def liste(items: list[str], conjonction: str = "et") -> str:
 
 
 def millesimes(values: list[str]) -> list[str]:
-    """Distinct vintages, ranges (``2022-2023``) folded into their years, sorted."""
+    """Distinct vintages, ranges (``2022-2023``) folded into their years, dated extractions (``2026-04-27``)
+    written in French (``27 avril 2026``), sorted (dates after years)."""
     years: set[str] = set()
+    dates: set[str] = set()
     for v in values:
         if est_manquant(v) or str(v).strip() == "":
             continue
-        for part in re.split(r"\s*[-–/]\s*", str(v).strip()):
+        text = str(v).strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            dates.add(text)
+            continue
+        for part in re.split(r"\s*[-–/]\s*", text):
             if part:
                 years.add(part)
-    return sorted(years)
+    return sorted(years) + [date_fr(d) for d in sorted(dates)]
 
 
 def sha_court(sha: object, n: int = 12) -> str:

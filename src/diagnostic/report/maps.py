@@ -710,15 +710,22 @@ def carte_etablissements(ctx: ReportContext, out_dir: Path, ecran: bool = False)
     n = len(e)
     mise.textes(titre, f"{fmt.nombre(n)} établissement{'s' if n > 1 else ''} géolocalisé{'s' if n > 1 else ''}, "
                        "par type (hors établissements sociaux et médico-sociaux autres que les EHPAD)", source)
-    mise.legende_(handles, None, ncol=2)
-    mise.finir()
-    occupees = [_echelle(ax), _nord(ax)]
-    _etiquettes(ax, _noms_communes(ctx.communes, 8), occupees, fontsize=7, weight="bold", max_n=5)
-    png, svg = out_dir / "etablissements.png", None if ecran else out_dir / "etablissements.svg"
-    mise.enregistrer(png, svg, ecran)
+    png, svg = _terminer(mise, ctx, handles, out_dir / "etablissements", ecran)
     legende = (f"Carte – Établissements de santé, EHPAD, centres et maisons de santé, pharmacies et laboratoires des "
                f"communes du territoire « {ctx.nom} », d'après leurs coordonnées dans FINESS. {source}")
     return Carte("etablissements", png, svg, titre, legende)
+
+
+def _terminer(mise: _Mise, ctx: ReportContext, handles: list, chemin: Path, ecran: bool) -> tuple[Path, Path | None]:
+    """Legend below the map, layout, scale bar, north arrow, names of the main communes; write
+    ``chemin``.png (and .svg unless ``ecran``)."""
+    mise.legende_(handles, None, ncol=2)
+    mise.finir()
+    occupees = [_echelle(mise.ax), _nord(mise.ax)]
+    _etiquettes(mise.ax, _noms_communes(ctx.communes, 8), occupees, fontsize=7, weight="bold", max_n=5)
+    png, svg = chemin.with_suffix(".png"), None if ecran else chemin.with_suffix(".svg")
+    mise.enregistrer(png, svg, ecran)
+    return png, svg
 
 
 def _millesime_finess(ctx: ReportContext) -> str:
@@ -781,12 +788,7 @@ def carte_medecins(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Ca
     handles.append(Line2D([], [], linestyle="none", marker="o", markersize=3, markerfacecolor="none",
                           markeredgecolor="#2166ac", label="1 à 4 médecins (effectif non diffusé, secret statistique)"))
     handles.append(Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")))
-    mise.legende_(handles, None, ncol=2)
-    mise.finir()
-    occupees = [_echelle(ax), _nord(ax)]
-    _etiquettes(ax, _noms_communes(ctx.communes, 8), occupees, fontsize=7, weight="bold", max_n=5)
-    png, svg = out_dir / "medecins.png", None if ecran else out_dir / "medecins.svg"
-    mise.enregistrer(png, svg, ecran)
+    png, svg = _terminer(mise, ctx, handles, out_dir / "medecins", ecran)
     legende = (f"Carte – Médecins généralistes par commune d'exercice, territoire « {ctx.nom} » et "
                f"{_noms_deps_txt(ctx, codes)} ; l'aire des cercles est proportionnelle à l'effectif. {source}")
     return Carte("medecins", png, svg, titre, legende)

@@ -241,6 +241,14 @@ def write_docx(doc_model: dict, path: Path) -> Path:
                 r = p.add_run(g["source"] + (f" ({g['raison']})" if g["raison"] else "") + " : ")
                 r.italic, r.font.size = True, Pt(9)
                 p.add_run(" ; ".join(g["indicateurs"]) + ".").font.size = Pt(9)
+        if s.get("absents_du_fichier"):
+            _para(doc, "la source a bien été téléchargée, mais elle ne contient pas les indicateurs suivants "
+                  "(nomenclature ou champ modifiés ?) :", size=9, bold_prefix="Valeurs absentes des fichiers reçus : ")
+            for g in s["absents_du_fichier"]:
+                p = doc.add_paragraph(style="List Bullet")
+                r = p.add_run(g["source"] + " : ")
+                r.italic, r.font.size = True, Pt(9)
+                p.add_run(" ; ".join(g["indicateurs"]) + ".").font.size = Pt(9)
         for f in s["figures"]:
             _figure(doc, f)
         for m in s["cartes_manquantes"]:
