@@ -295,13 +295,23 @@ def test_html_escapes_names(tmp_path):
 
 def test_missing_apl_degrades_section(tmp_path):
     ctx = make_ctx(apl=False)
+    ctx.indisponibles = {"drees_apl": "fichier absent du miroir", "ign_contours": "fichier absent du miroir"}  # as RunReport says
     written = write_report(ctx, tmp_path)
     names = {p.name for p in written}
     assert "apl_mg.png" not in names and "situation.png" in names
     html = (tmp_path / "diagnostic.html").read_text(encoding="utf-8")
     assert "Carte de l&#39;APL non produite" in html
-    assert "Source non disponible dans cette édition" in html
+    assert "Source non disponible dans cette édition" in html and "Valeurs absentes des fichiers reçus" not in html
     assert html.count("data:image/png;base64,") == 1
+
+
+def test_values_missing_from_a_received_file_are_not_an_unavailable_source(tmp_path):
+    ctx = make_ctx(apl=False)  # APL rows non_disponible, yet the source is not among the unavailable ones
+    write_report(ctx, tmp_path, pdf=False)
+    html = (tmp_path / "diagnostic.html").read_text(encoding="utf-8")
+    blocs = [b[:b.index("</ul>")] for b in html.split("Valeurs absentes des fichiers reçus")[1:]]
+    assert any("Accessibilité potentielle localisée (APL) aux médecins généralistes</em> : APL" in b for b in blocs)
+    assert "Source non disponible dans cette édition" not in html
 
 
 def test_missing_contours_degrade_maps(tmp_path):

@@ -245,7 +245,8 @@ def test_list_of_establishments_of_a_perimeter(con):
         df = con.sql((warehouse.MODELS / "etablissements_perimetre.sql").read_text(encoding="utf-8")).df()
     finally:
         con.unregister("selection_territoire")
-    assert list(df.columns) == ["nofinesset", "nom", "groupe", "groupe_libelle", "categetab", "libcategetab",
+    assert set(df["territoire_code"]) == {"p"}  # the perimeter's rows only, keyed by the perimeter
+    assert list(df.columns) == ["territoire_code", "nofinesset", "nom", "groupe", "groupe_libelle", "categetab", "libcategetab",
                                 "code_commune", "nom_commune", "lon", "lat"]
     # groupe order, then commune, then name (text order: « … FICTIF 10 » before « … FICTIF 9 »)
     assert df["nofinesset"].tolist() == ["710000011", "710000052", "710000045", "710000029", "710000078", "710000060"]

@@ -27,6 +27,7 @@ from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
 from .maps import Carte, carte_apl, carte_etablissements, carte_medecins, carte_situation
 from .parallele import Travaux
+from .tables import une_fois_par_table
 from .pdf import write_pdf
 from .pyramide import pyramide
 from .series import graphiques
@@ -42,7 +43,7 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
     Word file, ``ecran=True`` draws the maps for the screen only (120 dpi PNG, no SVG): batch reports."""
     check_context(ctx)
     out_dir = Path(out_dir)
-    with Travaux(ctx) as travaux:
+    with Travaux(ctx) as travaux, une_fois_par_table():
         # figures first: they are drawn by the workers while this process writes the tables
         figures = [travaux.avec_contexte(carte_situation, out_dir / "cartes", ecran),
                    travaux.avec_contexte(carte_apl, out_dir / "cartes", ecran),

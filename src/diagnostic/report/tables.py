@@ -6,6 +6,7 @@ come from the catalogue, falling back on the indicator rows themselves.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -61,18 +62,31 @@ def _s(x: object) -> str:
 
 
 _memo: dict[tuple[str, int], tuple[pd.DataFrame, object]] = {}
+_memo_actif = [False]
+
+
+@contextmanager
+def une_fois_par_table():
+    """While a report is written, each indicator table's lookups are built once (every table and sentence
+    asks again); outside, always recomputed, so that a caller that edits a table in place sees its edits."""
+    _memo_actif[0] = True
+    try:
+        yield
+    finally:
+        _memo_actif[0] = False
+        _memo.clear()
 
 
 def _une_fois(nom: str, ind: pd.DataFrame, calcul):
-    """``calcul(ind)``, computed once per indicator table (every table and sentence asks again). The table
-    is kept with its result, so that an id is never reused while the entry lives; the last 8 are kept."""
+    """``calcul(ind)``, once per table inside ``une_fois_par_table``. The table is kept with its result, so
+    that its id is never reused while the entry lives."""
+    if not _memo_actif[0]:
+        return calcul(ind)
     hit = _memo.get((nom, id(ind)))
     if hit is not None and hit[0] is ind:
         return hit[1]
     out = calcul(ind)
     _memo[(nom, id(ind))] = (ind, out)
-    while len(_memo) > 8:
-        _memo.pop(next(iter(_memo)))
     return out
 
 
