@@ -8,6 +8,7 @@ where and when every file was obtained, with its size and SHA-256.
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
 import json
 import os
@@ -436,6 +437,13 @@ def _http_once(
         raise FetchError(url, f"écriture impossible sur le disque : {e}") from None
 
 
+@functools.cache
+def _ssl_context():
+    """httpx's default TLS context (certifi's CA bundle), built once per process: loading the bundle takes
+    about 30 ms, and every download makes its own client."""
+    return httpx.create_ssl_context()
+
+
 def _http_download(
     source: str,
     tmp: Path,
@@ -455,6 +463,7 @@ def _http_download(
             timeout=_timeout(),
             follow_redirects=True,
             headers={"User-Agent": _user_agent()},
+            verify=_ssl_context(),
         )
     headers = None
     if not client.headers.get("User-Agent", "").startswith("diagnostic/"):
