@@ -252,6 +252,7 @@ def inner_grain(ws: Path, grain: str, scratch: Path) -> dict:
     con.execute("DETACH w")
     units = con.sql("SELECT count(*) FROM int_commune").fetchone()[0]
     rows = con.sql("SELECT count(*) FROM selection_territoire").fetchone()[0]
+    con.execute(model_sql("00_macros.sql"))  # somme_exacte, as the build defines it
     t = time.perf_counter()
     df = con.sql(model_sql("90_mart_indicateurs.sql")).df()
     query = time.perf_counter() - t
