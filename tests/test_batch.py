@@ -7,7 +7,6 @@ checked against a computation in pandas and against the EPCI file of the mirror 
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 
 import numpy as np

@@ -6,7 +6,6 @@ tiny warehouse of tests/test_indicateurs_sante.py."""
 from __future__ import annotations
 
 import math
-import shutil
 
 import pandas as pd
 import pytest
