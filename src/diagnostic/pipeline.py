@@ -107,26 +107,29 @@ def vintages_used(con) -> dict[str, str]:
 
 def etablissements(con, selection: pd.DataFrame) -> pd.DataFrame:
     """FINESS establishments in the communes of the selection's perimeter(s) (empty without FINESS)."""
+    return _sur_selection(con, selection, "etablissements_perimetre.sql")
+
+
+def pyramide_ages(con, selection: pd.DataFrame) -> pd.DataFrame:
+    """Census population by sex and age band of the selection's perimeter(s) and département(s) (empty
+    without census)."""
+    return _sur_selection(con, selection, "pyramide_ages.sql")
+
+
+def _sur_selection(con, selection: pd.DataFrame, model: str) -> pd.DataFrame:
+    """A report query of `models/` (not a model of the build) run on `selection_territoire`."""
     con.register("selection_territoire", selection)
     try:
-        return con.sql(warehouse.model_sql("etablissements_perimetre.sql")).df()
+        return con.sql(warehouse.model_sql(model)).df()
     finally:
         con.unregister("selection_territoire")
 
 
-def pyramide_ages(con, territoire: Territoire) -> pd.DataFrame:
-    """Census population by sex and age band of the perimeter and its département(s) (empty without census)."""
-    con.register("selection_territoire", territoire.selection(con))
-    try:
-        return con.sql((warehouse.MODELS / "pyramide_ages.sql").read_text(encoding="utf-8")).df()
-    finally:
-        con.unregister("selection_territoire")
-
-
-def compute(ws: Workspace, con, territoire: Territoire):
-    """The indicator table of a territory and its comparators, with the CPTS's own local data
-    (`data/territoires/<slug>/local/`) appended; returns (indicateurs, locales)."""
-    selection = territoire.selection(con)
+def compute(ws: Workspace, con, territoire: Territoire, selection: pd.DataFrame | None = None):
+    """The indicator table of a territory and its comparators (`selection`, by default
+    `territoire.selection(con)`), with the CPTS's own local data (`data/territoires/<slug>/local/`) appended;
+    returns (indicateurs, locales)."""
+    selection = territoire.selection(con) if selection is None else selection
     indicateurs = warehouse.indicateurs(con, selection)
     locales = local.charger(con, selection, local.dossier(ws.territoires, territoire.slug), territoire.nom,
                             secret.thresholds(ws.settings))
@@ -168,12 +171,13 @@ def departements(indicateurs: pd.DataFrame) -> list[str]:
 
 
 def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sources: dict[str, Source],
-                   result: RunReport | None = None, locales=None):
+                   result: RunReport | None = None, locales=None, selection: pd.DataFrame | None = None):
     from .report.series import depuis_entrepot
 
+    selection = territoire.selection(con) if selection is None else selection
     return contexte(territoire, indicateurs, fond(ws, con, departements(indicateurs), sources),
-                    depuis_entrepot(con, indicateurs), pyramide_ages(con, territoire), result, locales,
-                    etablissements(con, territoire.selection(con)))
+                    depuis_entrepot(con, indicateurs), pyramide_ages(con, selection), result, locales,
+                    etablissements(con, selection))
 
 
 def contexte(territoire: Territoire, indicateurs: pd.DataFrame, fond: Fond, series: pd.DataFrame,
@@ -219,9 +223,10 @@ def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True) ->
     with warehouse.connect(ws) as con:
         territoire = resolve(spec, con, ws.territoires)
         result.warnings.extend(territoire.avertissements)
-        indicateurs, locales = compute(ws, con, territoire)
+        selection = territoire.selection(con)  # the perimeter and its comparators, for every query below
+        indicateurs, locales = compute(ws, con, territoire, selection)
         result.warnings.extend(locales.avertissements)
-        ctx = report_context(ws, con, territoire, indicateurs, sources, result, locales)
+        ctx = report_context(ws, con, territoire, indicateurs, sources, result, locales, selection)
         prov = provenance.files(ws, sources, vintages_used(con)) + locales.sources
     result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result, pdf=pdf)
     return result

@@ -100,17 +100,12 @@ def preparer(ws: Workspace, kind: str, sources: dict[str, Source], result: pipel
             raise DiagnosticError(f"Rapports par lot : aucun territoire de type « {kind} » dans l'entrepôt.")
         sel = selection(con, territoires)
         indicateurs = warehouse.indicateurs(con, sel)
-        con.register("selection_territoire", sel)
-        try:
-            pyramides = con.sql(warehouse.model_sql("pyramide_ages.sql")).df()
-        finally:
-            con.unregister("selection_territoire")
         lot = Lot(
             territoires=territoires,
             indicateurs=indicateurs,
             fond=pipeline.fond(ws, con, pipeline.departements(indicateurs), sources),
             series=depuis_entrepot(con, indicateurs),
-            pyramides=pyramides,
+            pyramides=pipeline.pyramide_ages(con, sel),
             etablissements=pipeline.etablissements(con, sel),
             prov=provenance.files(ws, sources, pipeline.vintages_used(con)),
             result=result,

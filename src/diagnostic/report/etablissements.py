@@ -7,7 +7,7 @@ names each establishment of a mapped type, as the analyst checks it against what
 from __future__ import annotations
 
 from .context import ReportContext
-from .maps import STYLE_ETABLISSEMENTS, _millesime_finess
+from .maps import STYLE_ETABLISSEMENTS, millesime_finess
 
 TITRE = "Établissements de santé et structures de soins des communes du territoire"
 
@@ -25,7 +25,7 @@ def liste(ctx: ReportContext) -> dict | None:
             "(structures sociales et médico-sociales autres que les EHPAD, services…) "
             f"{'sont situés' if autres > 1 else 'est situé'} dans ces communes et ne {'sont' if autres > 1 else 'est'} "
             "pas listé{0}.".format("s" if autres > 1 else "")) if autres else ""
-    millesime = _millesime_finess(ctx)
+    millesime = millesime_finess(ctx)
     return {
         "titre": TITRE,
         "entetes": ["Type", "Établissement", "Catégorie FINESS", "Commune"],

@@ -703,7 +703,7 @@ def carte_etablissements(ctx: ReportContext, out_dir: Path, ecran: bool = False)
         handles.append(Line2D([], [], linestyle="none", marker=marqueur, markersize=6, markerfacecolor=couleur,
                               markeredgecolor="white", label=f"{libelle} ({fmt.nombre(int(sel.sum()))})"))
     handles.append(Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")))
-    millesime = _millesime_finess(ctx)
+    millesime = millesime_finess(ctx)
     source = (f"Source : FINESS (DREES, ministère chargé de la santé), extraction géolocalisée{' du ' + millesime if millesime else ''} ; "
               + CONTOURS_SOURCE.removeprefix("Source : "))
     titre = f"Établissements de santé et structures de soins : {ctx.nom}"
@@ -728,7 +728,8 @@ def _terminer(mise: _Mise, ctx: ReportContext, handles: list, chemin: Path, ecra
     return png, svg
 
 
-def _millesime_finess(ctx: ReportContext) -> str:
+def millesime_finess(ctx: ReportContext) -> str:
+    """The FINESS extraction date of the establishment counts, in French (« 12 mai 2026 »), or ""."""
     ind = ctx.indicateurs
     rows = ind[ind["indicateur"].astype(str).str.startswith("nb_etab_") & ind["millesime"].notna()]
     return fmt.date_fr(str(rows["millesime"].iloc[0])) if len(rows) else ""
