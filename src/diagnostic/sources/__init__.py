@@ -55,3 +55,22 @@ def require_columns(columns, expected: list[str], fichier: Path | str, where: st
             f"Fichier {fichier}{where} : colonne(s) attendue(s) absente(s) : {', '.join(missing)} "
             f"(colonnes trouvées : {', '.join(map(str, columns))}). Le format a-t-il changé ?"
         )
+
+
+class SelectionVide(SourceFormatError):
+    """A selection (profession pattern, pathology code, age class, measure…) that matched no row of a
+    received file: the producer changed its codes or labels, never a quiet « non disponible »."""
+
+
+def exiger_selection(trouve, fichier: Path | str, manque: str, presents, presents_nom: str, *, max_valeurs: int = 40) -> None:
+    """Raise SelectionVide when `trouve` is falsy (no row selected).
+
+    `manque` says what was looked for (« aucune profession ne correspond à « … » »), `presents` are the
+    values the file holds in the column searched, `presents_nom` names them (« professions présentes »)."""
+    if trouve:
+        return
+    valeurs = sorted({str(v).strip() for v in presents if str(v).strip()})
+    liste = " ; ".join(valeurs[:max_valeurs]) or "(aucune)"
+    if len(valeurs) > max_valeurs:
+        liste += f" ; … et {len(valeurs) - max_valeurs} autre(s)"
+    raise SelectionVide(f"Fichier {fichier} : {manque} ; {presents_nom} : {liste}. Le format a-t-il changé ?")
