@@ -172,11 +172,11 @@ def rapports(
 
 @app.command()
 def status(mirror: Optional[str] = MirrorOpt) -> None:
-    """État des sources : millésime détenu, date de récupération, taille, empreinte, millésime plus récent."""
+    """État des sources : millésime détenu, date de récupération, taille, empreinte, millésime plus récent, preuve du format."""
     from rich.table import Table
 
     from .fetch import read_manifest
-    from .registry import load_registry
+    from .registry import load_registry, preuve_courte
 
     try:
         ws = _setup(mirror)
@@ -184,7 +184,7 @@ def status(mirror: Optional[str] = MirrorOpt) -> None:
     except DiagnosticError as exc:
         _fail(exc)
     table = Table(title="Sources du diagnostic", show_lines=False)
-    for col in ("source", "millésime détenu", "fichiers", "récupéré le", "taille", "sha256", "registre"):
+    for col in ("source", "millésime détenu", "fichiers", "récupéré le", "taille", "sha256", "registre", "preuve"):
         table.add_column(col)
     for sid, source in registry.items():
         held = sorted(p.name for p in (ws.raw / sid).glob("*") if p.is_dir() and read_manifest(p)) if (ws.raw / sid).is_dir() else []
@@ -201,6 +201,7 @@ def status(mirror: Optional[str] = MirrorOpt) -> None:
             f"{sum(r['bytes'] for r in recs) / 1e6:.1f} Mo" if recs else "—",
             recs[0]["sha256"][:12] + ("…" if len(recs) == 1 else f"… (+{len(recs) - 1})") if recs else "—",
             f"plus récent : {', '.join(sorted(newer))}" if newer else "à jour",
+            preuve_courte(source),
         )
     Console().print(table)
 

@@ -5,12 +5,22 @@ from __future__ import annotations
 from .config import Workspace
 from .fetch import read_manifest
 from .ingest import raw_folder
-from .registry import Source
+from .registry import NON_RENSEIGNE, Source
+
+
+def preuve(source: Source) -> dict:
+    """The evidence of a source's format as provenance keys: level, what it rests on, date checked, what
+    remains unverified (« non renseigné » when the registry has no `preuve` table for it)."""
+    p = source.preuve
+    if p is None:
+        return {"preuve_niveau": NON_RENSEIGNE, "preuve_appuis": [], "preuve_verifie_le": None, "preuve_reste": ""}
+    return {"preuve_niveau": p.niveau, "preuve_appuis": list(p.appuis), "preuve_verifie_le": p.verifie_le or None,
+            "preuve_reste": p.reste}
 
 
 def files(ws: Workspace, sources: dict[str, Source], vintages: dict[str, str] | None = None) -> list[dict]:
     """One entry per raw file of the vintage used (default: latest): source, titles, URL, vintage,
-    retrieval date, size, sha256."""
+    retrieval date, size, sha256, and the evidence of the source's format (`preuve_*`)."""
     out = []
     for sid, source in sources.items():
         vintage = (vintages or {}).get(sid, source.latest)
@@ -30,6 +40,7 @@ def files(ws: Workspace, sources: dict[str, Source], vintages: dict[str, str] | 
                     "octets": rec["bytes"] if rec else None,
                     "sha256": rec["sha256"] if rec else None,
                     "disponible": rec is not None,
+                    **preuve(source),
                 }
             )
     return out

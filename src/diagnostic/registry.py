@@ -4,10 +4,31 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from .config import DiagnosticError
+
+
+NIVEAUX_PREUVE = ("fichier réel", "documentation", "code tiers", "non vérifié")
+NON_RENSEIGNE = "non renseigné"  # shown for a source whose registry entry has no `preuve` table
+
+
+@dataclass(frozen=True)
+class Preuve:
+    """How far the reading of a source has been checked against its real format (`[<source>.preuve]`).
+
+    `niveau`: one of NIVEAUX_PREUVE; `appuis`: what it rests on (repository@commit and path, documentation
+    page, genuine file and its sha256); `verifie_le`: ISO date of the check; `reste`: what remains unverified."""
+
+    niveau: str
+    appuis: tuple[str, ...] = ()
+    verifie_le: str = ""
+    reste: str = ""
+
+    def as_dict(self) -> dict:
+        return {"niveau": self.niveau, "appuis": list(self.appuis), "verifie_le": self.verifie_le, "reste": self.reste}
 
 
 @dataclass(frozen=True)
@@ -22,6 +43,7 @@ class Source:
     latest: str
     note: str = ""
     vintages: dict = field(default_factory=dict)
+    preuve: Preuve | None = None
 
     def files(self, vintage: str | None = None) -> dict[str, str]:
         """File name on disk -> official URL, for one vintage (the latest by default)."""
@@ -55,8 +77,57 @@ def load_registry(path: Path) -> dict[str, Source]:
         raise DiagnosticError(f"Registre des sources illisible ({path}) : {exc}") from exc
     sources = {}
     for sid, spec in data.items():
+        spec = dict(spec)
+        preuve = read_preuve(sid, spec.pop("preuve", None), path)
         try:
-            sources[sid] = Source(id=sid, **spec)
+            sources[sid] = Source(id=sid, preuve=preuve, **spec)
         except TypeError as exc:
             raise DiagnosticError(f"Entrée {sid!r} du registre {path} invalide : {exc}") from exc
     return sources
+
+
+def preuve_courte(source: Source) -> str:
+    """The evidence in a few words, for `diagnostic status`: « fichier réel (01/12/2026) », « non renseigné »."""
+    p = source.preuve
+    if p is None:
+        return NON_RENSEIGNE
+    if not p.verifie_le:
+        return p.niveau
+    return f"{p.niveau} ({date.fromisoformat(p.verifie_le).strftime('%d/%m/%Y')})"
+
+
+def read_preuve(sid: str, table, path: Path | str) -> Preuve | None:
+    """The `[<sid>.preuve]` table checked: known keys only, `niveau` one of NIVEAUX_PREUVE, `verifie_le` a date
+    (TOML date or "YYYY-MM-DD"), `appuis` a list of strings, `reste` a string. None when the table is absent."""
+    if table is None:
+        return None
+    where = f"Registre {path}, source {sid}, table « preuve »"
+    if not isinstance(table, dict):
+        raise DiagnosticError(f"{where} : une table est attendue ([{sid}.preuve]).")
+    unknown = sorted(set(table) - {"niveau", "appuis", "verifie_le", "reste"})
+    if unknown:
+        raise DiagnosticError(f"{where} : clé(s) inconnue(s) : {', '.join(unknown)} "
+                              "(clés permises : niveau, appuis, verifie_le, reste).")
+    niveau = table.get("niveau")
+    if niveau not in NIVEAUX_PREUVE:
+        raise DiagnosticError(f"{where} : niveau {niveau!r} invalide ; niveaux permis : "
+                              + ", ".join(f"« {n} »" for n in NIVEAUX_PREUVE) + ".")
+    appuis = table.get("appuis", [])
+    if isinstance(appuis, str):
+        appuis = [appuis]
+    if not isinstance(appuis, list) or not all(isinstance(a, str) for a in appuis):
+        raise DiagnosticError(f"{where} : « appuis » doit être une liste de textes.")
+    verifie_le = table.get("verifie_le", "")
+    if isinstance(verifie_le, date):
+        verifie_le = verifie_le.isoformat()[:10]
+    elif isinstance(verifie_le, str) and verifie_le.strip():
+        try:
+            verifie_le = date.fromisoformat(verifie_le.strip()).isoformat()
+        except ValueError:
+            raise DiagnosticError(f"{where} : « verifie_le » = {verifie_le!r} n'est pas une date (AAAA-MM-JJ).") from None
+    elif verifie_le not in ("", None):
+        raise DiagnosticError(f"{where} : « verifie_le » = {verifie_le!r} n'est pas une date (AAAA-MM-JJ).")
+    reste = table.get("reste", "")
+    if not isinstance(reste, str):
+        raise DiagnosticError(f"{where} : « reste » doit être un texte.")
+    return Preuve(niveau=niveau, appuis=tuple(a.strip() for a in appuis), verifie_le=verifie_le or "", reste=reste.strip())

@@ -14,6 +14,7 @@ from . import fmt, texte
 from .context import ReportContext
 from .maps import APL_COLUMN, APL_SEUIL, Carte
 from .plan import AUTRES, NIVEAU_DEPARTEMENT, SECTIONS, Section, section_de
+from .preuves import preuves
 from .series import PREFIXE as SERIE
 from .synthese import synthese
 from .tables import (
@@ -515,6 +516,7 @@ def document(ctx: ReportContext, cartes: list[Carte]) -> dict:
         "synthese": syn,
         "definitions": _definitions(ctx),
         "sources": _sources(ctx),
+        "preuves": preuves(ctx.sources),
         "communes": _communes(ctx),
         "methode": _methode(ctx),
         "annexes": [("annexe-a", "A. Définitions des indicateurs"), ("annexe-b", "B. Sources"),

@@ -39,6 +39,10 @@ SOURCE_HEADERS = {
     "octets": "Taille (octets)",
     "sha256": "SHA-256",
     "disponible": "Disponible",
+    "preuve_niveau": "Niveau de preuve du format",
+    "preuve_appuis": "Preuve : appuis",
+    "preuve_verifie_le": "Preuve vérifiée le",
+    "preuve_reste": "Reste à vérifier",
 }
 CATALOGUE_HEADERS = {
     "indicateur": "Identifiant",
@@ -208,6 +212,8 @@ def _sheet_sources(wb, F: _Formats, ctx: ReportContext) -> None:
                 ws.write_blank(r, c, None, F.text)
             elif isinstance(v, bool):
                 ws.write_string(r, c, "oui" if v else "non", F.text)
+            elif isinstance(v, (list, tuple)):
+                ws.write_string(r, c, " ; ".join(map(str, v)), F.text)
             elif k == "octets" and isinstance(v, (int, float)):
                 ws.write_number(r, c, float(v), F.num(0))
             elif k == "url" and _lien(str(v)):

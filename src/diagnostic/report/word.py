@@ -309,6 +309,13 @@ def write_docx(doc_model: dict, path: Path) -> Path:
         rows.append([nom, s["millesime"], s["licence"], f"{s['fichier']}\n{s['url']}".strip(), recup, s["taille"]])
     _table_simple(doc, ["Source", "Millésime", "Licence", "Fichier et adresse", "Récupéré le", "Taille"], rows,
                   [45, 17, 20, 58, 22, 18], [False] * 5 + [True])
+    if d.get("preuves"):
+        doc.add_heading("Vérification du format de chaque source", level=3)
+        rows = [[f"{p['titre']}\n{p['id']}", p["niveau"] + (f"\n{p['sens']}" if p["sens"] else ""), p["verifie_le"] or "—",
+                 "\n".join(p["appuis"] + ([f"Reste à vérifier : {p['reste']}"] if p["reste"] else []))]
+                for p in d["preuves"]]
+        _table_simple(doc, ["Source", "Niveau de preuve", "Vérifié le", "Sur quoi repose la lecture, et ce qui reste à vérifier"],
+                      rows, [40, 28, 18, 94], [False] * 4)
     doc.add_heading(d["annexes"][2][1], level=2)
     for n in d["methode"]:
         _para(doc, n["texte"], size=9.5, bold_prefix=n["titre"] + ". ")
