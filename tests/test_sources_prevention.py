@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from diagnostic import warehouse
-from diagnostic.sources import SourceFormatError, ameli_acces, catalogue, drees_urgences, odisse
+from diagnostic.sources import SelectionVide, SourceFormatError, ameli_acces, catalogue, drees_urgences, odisse
 
 from conftest import FIXTURES, PROJECT
 from test_indicateurs_sante import MODULES, SPECS, base_staging, build, mart, perimetre
@@ -43,22 +43,23 @@ def copy_dir(tmp_path, sid, edit, name="csv"):
 
 
 # ------------------------------------------------------------------------------------------------ Odissé
-def test_vaccination_departement_levels_kept_apart_and_fields_by_name_or_label():
+def test_vaccination_departement_levels_kept_apart_and_fields_by_name():
     out = parse("odisse_vaccination_departement")
     df = out["stg_odisse_vaccination_departement"]
     assert one(df, annee="2024", territoire_type="departement", territoire_code="71", mesure="grippe_65_plus").valeur == 55.5
     assert one(df, annee="2023", territoire_type="departement", territoire_code="21", mesure="grippe_75_plus").valeur == 60.5
+    assert one(df, annee="2024", territoire_type="departement", territoire_code="01", mesure="grippe_65_plus").valeur == 55.0
     # built-in France row (département code 0) is a France row, never a département
     fr = one(df, annee="2024", territoire_type="france", mesure="hpv_filles_1dose")
     assert (fr.territoire_code, fr.valeur) == ("FR", 54.6)
     assert set(df["territoire_type"]) == {"departement", "france"}
-    # méningocoque C: field names never seen, found through the catalogue labels
+    # méningocoque C: field names as in the genuine JSON export, read without any catalogue record
     champs = out["stg_odisse_vaccination_departement_champs"].set_index("mesure")
-    assert champs.loc["meningo_c_10_14", "champ"] == "men_c_1014"
+    assert champs.loc["meningo_c_10_14", "champ"] == "menc10_14"
     assert champs.loc["grippe_65_plus", "champ"] == "grip_65plus"
     assert set(champs["dataset_id"]) == {"couvertures-vaccinales-des-adolescent-et-adultes-departement"}
     assert one(df, annee="2024", territoire_code="71", mesure="meningo_c_15_19").valeur == 30.25
-    assert len(df) == 5 * 10
+    assert len(df) == 6 * 10
 
 
 def test_vaccination_nc_is_a_status_and_empty_is_not_zero():
@@ -92,11 +93,19 @@ def test_depistage_fields_found_by_label_periods_and_empty_corsica():
 
 
 def test_label_header_export_is_mapped_back_to_field_names(tmp_path):
-    # an export with use_labels=true has labels in the header
+    # an export with use_labels=true has labels in the header: mapped back without any catalogue record
     folder = copy_dir(tmp_path, "odisse_vaccination_departement",
-                      lambda t: t.replace("an_mesure;reg;reglib;dep;libgeo;hpv1_f", "Année;Région Code;Région;Département Code;Département;HPV filles 1 dose à 15 ans", 1))
+                      lambda t: t.replace("an_mesure;dep;libgeo;hpv1_f", "Année;Département Code;Département;HPV filles 1 dose à 15 ans", 1))
     df = odisse.parse(folder, spec("odisse_vaccination_departement"))["stg_odisse_vaccination_departement"]
     assert one(df, annee="2024", territoire_code="71", mesure="hpv_filles_1dose").valeur == 51.2
+
+
+def test_odisse_measure_matching_no_field_is_an_error_naming_the_fields(tmp_path):
+    folder = copy_dir(tmp_path, "odisse_vaccination_departement", lambda t: t.replace(";menc15_19;", ";menc15_19_v2;", 1))
+    with pytest.raises(SelectionVide) as err:
+        odisse.parse(folder, spec("odisse_vaccination_departement"))
+    message = str(err.value)
+    assert "meningo_c_15_19" in message and "menc15_19_v2" in message and "champs présents" in message
 
 
 def test_odisse_malformed_value_names_file_row_and_column(tmp_path):
@@ -108,9 +117,6 @@ def test_odisse_malformed_value_names_file_row_and_column(tmp_path):
 
 def test_odisse_missing_department_field_is_a_french_error(tmp_path):
     folder = copy_dir(tmp_path, "odisse_vaccination_departement", lambda t: t.replace(";dep;", ";code;", 1))
-    (folder / "couvertures-vaccinales-des-adolescent-et-adultes-departement").write_text(
-        (FIXTURES / "odisse_vaccination_departement" / "couvertures-vaccinales-des-adolescent-et-adultes-departement")
-        .read_text(encoding="utf-8").replace('"Département Code"', '"Code"'), encoding="utf-8")
     with pytest.raises(SourceFormatError, match="champ du code département introuvable"):
         odisse.parse(folder, spec("odisse_vaccination_departement"))
 
