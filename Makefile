@@ -16,12 +16,13 @@ RUN_FLAGS := $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(STRICT),--strict) $(if 
 # Debian packages: WeasyPrint's libraries and fonts (PDF), poppler and Chromium (rendering checks in the tests).
 SYSTEM_DEPS := poppler-utils chromium fonts-liberation fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
-.PHONY: install system-deps diagnostic ingest build test bench batch rapports clean help
+.PHONY: install system-deps diagnostic ingest build verifier test bench batch rapports clean help
 
 help:
 	@echo "make diagnostic TERRITOIRE=<territoire> [MIRROR=<dossier|http://127.0.0.1:PORT>] [STRICT=1] [REFRESH=1]"
 	@echo "make test        lance la suite de tests (hors ligne, miroir ../shared/opendata servi en local)"
 	@echo "make ingest      télécharge les sources ; make build construit l'entrepôt DuckDB"
+	@echo "make verifier [SOURCE=<id>] [JSON=1]   compare en ligne le format publié par chaque producteur à celui que lit le diagnostic"
 	@echo "make batch KIND=epci|dep [FICHIER=perimetres.toml]   tables nationales avec rangs (reports/_national/)"
 	@echo "make rapports KIND=epci|dep [LIMITE=100]   rapports par lot, sans PDF (reports/_rapports/)"
 	@echo "make bench       banc d'essai : bench/results.json et bench/RESULTS.md"
@@ -50,6 +51,9 @@ ingest: $(STAMP)
 
 build: $(STAMP)
 	$(BIN)/diagnostic build $(if $(MIRROR),--mirror "$(MIRROR)")
+
+verifier: $(STAMP)
+	$(BIN)/diagnostic verifier $(if $(SOURCE),--source "$(SOURCE)") $(if $(JSON),--json) $(if $(MIRROR),--mirror "$(MIRROR)")
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest

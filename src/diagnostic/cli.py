@@ -170,6 +170,23 @@ def rapports(
               highlight=False)
 
 
+@app.command("verifier")
+def verifier_cmd(
+    source: Optional[list[str]] = typer.Option(None, "--source", help="Seulement cette source (option répétable)."),
+    json_: bool = typer.Option(False, "--json", help="Résultat en JSON (pour les scripts)."),
+    mirror: Optional[str] = MirrorOpt,
+) -> None:
+    """Comparer en ligne le format publié par chaque producteur à celui que lit le diagnostic (code 1 si un écart bloquerait un traitement)."""
+    from .verification.sortie import imprimer
+
+    try:
+        ws = _setup(mirror)
+        code = imprimer(ws, source, json_)
+    except DiagnosticError as exc:
+        _fail(exc)
+    raise typer.Exit(code)
+
+
 @app.command()
 def status(mirror: Optional[str] = MirrorOpt) -> None:
     """État des sources : millésime détenu, date de récupération, taille, empreinte, millésime plus récent, preuve du format."""

@@ -30,8 +30,10 @@ import httpx
 __all__ = [
     "EXPECT_KINDS",
     "FetchError",
+    "Probe",
     "Fetched",
     "fetch",
+    "probe",
     "mirror_location",
     "read_manifest",
 ]
@@ -622,3 +624,75 @@ def _alive(pid: int) -> bool:
 
 def _record_ok(rec: dict) -> bool:
     return all(k in rec for k in ("url", "fetched_from", "retrieved_at", "bytes", "sha256"))
+
+
+# --------------------------------------------------------------------------- partial reads (format check)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A small part of a remote file, read by `probe` (the format check, `diagnostic verifier`)."""
+
+    url: str  # official URL
+    status: int  # HTTP status (a local mirror answers 200/206, or 404 for a missing file)
+    data: bytes  # the range asked for when `ranged`, else the first bytes of the whole body
+    ranged: bool  # the server honoured the Range request (206), or the mirror is a local folder
+    total: int | None  # size of the whole file when known
+
+
+def probe(url: str, *, start: int = 0, end: int | None = None, suffix: int | None = None, max_bytes: int = 65536,
+          mirror: str | None = None, client: httpx.Client | None = None) -> Probe:
+    """Read bytes `start`..`end` (or the last `suffix` bytes) of `url` without downloading the file: an HTTP
+    `Range` request; a server that ignores it sends the whole body, of which the first `max_bytes` are read
+    before the stream is closed (`ranged` False). Same mirror mapping (`DIAGNOSTIC_MIRROR`), timeouts, TLS
+    context and User-Agent as `fetch`. An HTTP error is returned as its status; a network failure raises
+    FetchError (French cause)."""
+    if mirror is None:
+        mirror = os.environ.get("DIAGNOSTIC_MIRROR") or None
+    source = mirror_location(url, mirror)
+    if suffix is not None:
+        wanted, span = f"bytes=-{suffix}", suffix
+    else:
+        end = start + max_bytes - 1 if end is None else end
+        wanted, span = f"bytes={start}-{end}", end - start + 1
+    if not _is_http(source):
+        path = Path(source)
+        if not path.is_file():
+            return Probe(url, 404, b"", True, None)
+        size = path.stat().st_size
+        first = max(size - span, 0) if suffix is not None else start
+        with open(path, "rb") as f:
+            f.seek(first)
+            return Probe(url, 206, f.read(span), True, size)
+    own = client is None
+    client = client or httpx.Client(timeout=_timeout(), follow_redirects=True, headers={"User-Agent": _user_agent()},
+                                    verify=_ssl_context())
+    try:
+        with client.stream("GET", source, headers={"Range": wanted, "Accept-Encoding": "identity"}) as r:
+            limit = span if r.status_code == 206 else max_bytes
+            chunks, got = [], 0
+            for chunk in r.iter_bytes(_CHUNK):
+                chunks.append(chunk)
+                got += len(chunk)
+                if got >= limit:
+                    break
+            data = b"".join(chunks)[:limit]
+            total = None
+            if r.status_code == 206:
+                m = re.search(r"/(\d+)\s*$", r.headers.get("Content-Range", ""))
+                total = int(m.group(1)) if m else None
+            elif r.headers.get("Content-Length", "").isdigit():
+                total = int(r.headers["Content-Length"])
+            return Probe(url, r.status_code, data, r.status_code == 206, total)
+    except (httpx.ConnectError, httpx.ConnectTimeout) as e:
+        cause = f"miroir injoignable ({source}) : {e}" if mirror else f"{OFFLINE_HINT} — connexion impossible ({e})"
+        raise FetchError(url, cause) from None
+    except httpx.TimeoutException:
+        raise FetchError(url, "délai de lecture dépassé") from None
+    except httpx.TooManyRedirects:
+        raise FetchError(url, "trop de redirections") from None
+    except (httpx.TransportError, httpx.DecodingError) as e:
+        raise FetchError(url, f"erreur réseau ({type(e).__name__}: {e})") from None
+    finally:
+        if own:
+            client.close()

@@ -82,3 +82,6 @@ def empty() -> dict[str, pd.DataFrame]:
 
 def empty_stg() -> pd.DataFrame:
     return empty_frame(STG)
+
+
+REQUIRED = ["annee", "region", "departement"]  # fields besides the registry's `champ` (checked by `diagnostic verifier`)

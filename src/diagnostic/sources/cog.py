@@ -170,3 +170,9 @@ def check_file(path: Path, *, name: str, spec: dict | None = None) -> None:
 
 def empty() -> dict[str, pd.DataFrame]:
     return {}  # required source: the build stops without it
+
+
+# Fields each file's objects must have (read by `diagnostic verifier` on the first object served).
+CHAMPS_JSON = {"communes.json": ["code", "nom", "type", "departement", "region", "zone"],
+               "epci.json": ["code", "nom", "type", "membres"], "departements.json": ["code", "nom", "region", "zone"],
+               "regions.json": ["code", "nom", "zone"]}

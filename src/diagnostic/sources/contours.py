@@ -72,3 +72,6 @@ def check_file(path: Path, *, name: str, spec: dict | None = None) -> None:
 
 def empty() -> dict[str, pd.DataFrame]:
     return {}  # required source: the build stops without it
+
+
+PROPRIETES = ["code", "nom"]  # properties of each feature the parser reads (checked by `diagnostic verifier`)
