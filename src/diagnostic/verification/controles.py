@@ -160,6 +160,7 @@ def classeur(res: Resultat, source: Source, urls: dict[str, str]) -> None:
         if recentes:
             res.ajoute("nouveau_millesime", f"feuille{'s' if len(recentes) > 1 else ''} « {' », « '.join(recentes)} » "
                        f"(registre : {source.latest})", name)
+        res.notes.append(f"{name} : feuilles {', '.join(feuilles)}")
         presentes = [f for f in voulues if f in feuilles]
         if not presentes or "xl/sharedStrings.xml" not in archive.membres and not archive.complete:
             continue
@@ -174,7 +175,6 @@ def classeur(res: Resultat, source: Source, urls: dict[str, str]) -> None:
                 if not any(re.match(motif, c) for c in entete):
                     res.ajoute("champ_absent", f"colonne « {motif.strip('^$')} » (feuille « {f} » ; en-têtes : "
                                f"{' | '.join(c for c in entete if c)})", name)
-        res.notes.append(f"{name} : feuilles {', '.join(feuilles)}")
 
 
 # ---------------------------------------------------------------------------- JSON (COG) and GeoJSON (contours)

@@ -89,6 +89,7 @@ class Archive:
         else:  # the server sent the file from its start
             self._debut = fin.data
             self._en_tetes_locaux(fin.data)
+            self.complete = self.complete and fin.total is not None and len(fin.data) >= fin.total
 
     def _repertoire(self, fin: Probe) -> None:
         data = fin.data
@@ -144,7 +145,6 @@ class Archive:
                 self.complete = False
                 return
             i += 30 + nlen + elen + csize
-        self.complete = i >= len(data) and False  # the read stopped before the end of the file: list may be partial
 
     def debut(self, nom: str, octets: int = DEBUT_MEMBRE) -> bytes | None:
         """The first decompressed bytes of member `nom` (None when they cannot be read without Range)."""
