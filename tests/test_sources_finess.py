@@ -178,8 +178,29 @@ def test_the_extract_without_coordinates_is_refused(tmp_path):
 def test_registry_entry():
     source = load_registry(PROJECT / "pipelines" / "sources.toml")["finess"]
     assert source.parser == "finess" and source.format == "csv"
-    assert list(source.files()) == [FILE.name]  # the fixture is named as the pipeline stores the download
+    assert source.latest == "2026-08" and list(source.files()) == ["finess-structures-mensuel-202608.json.gz"]
+    assert list(source.files("2026-05-12")) == [FILE.name]  # the fixture is named as the pipeline stores the download
     assert int(source.vintage()["max_octets"]) >= 60_000_000
+    assert source.preuve.niveau == "fichier réel" and source.preuve.verifie_le == "2026-12-01"
+
+
+def test_a_trailing_semicolon_on_every_row_of_a_section_is_accepted(tmp_path):
+    """data.gouv's pipeline notes extracts with one more `;` per row (33 and 7 fields): same rows read."""
+    lines = fixture_lines()
+    longer = [line + ";" if line.startswith(("structureet", "geolocalisation")) else line for line in lines]
+    (tmp_path / "plus").mkdir()
+    (tmp_path / "plus" / "f.csv").write_bytes("\n".join(longer).encode("cp1252"))
+    assert all(len(line.split(";")) in (33, 7) for line in longer[1:] if not line.startswith("structureet;710000045"))
+    pd.testing.assert_frame_equal(finess.parse(tmp_path / "plus")["stg_finess_etablissement"],
+                                  finess.parse(FILE.parent)["stg_finess_etablissement"])
+    longer[11] += "X"  # the extra field is not empty: refused, row and column named
+    assert "ligne 12, colonne 7 : inattendue" in refused(tmp_path, "\n".join(longer))
+
+
+def test_directory_fields_of_the_extraction(etab):
+    first = etab.loc["710000011"]
+    assert (first.adresse, first.code_postal, first.ligne_acheminement) == ("1 R FICTIVE", "71200", "LE CREUSOT")
+    assert pd.isna(first.nom_ej)
 
 
 # ------------------------------------------------------------------------------------------------ models

@@ -1,13 +1,15 @@
 """Parser of the Annuaire Santé extraction (PS_LibreAcces personne-activité) on a hand-made fixture in the
-official format: pipe-separated, UTF-8, one header row, trailing `|` (tests/fixtures/rpps, invented)."""
+official format: pipe-separated, UTF-8, one header row, trailing `|` (tests/fixtures/rpps, invented); the
+56-column header of 2026 and the older 52-column one, both seen in third-party code."""
 
 from __future__ import annotations
 
 import shutil
 
+import pandas as pd
 import pytest
 
-from diagnostic.sources import SourceFormatError, rpps
+from diagnostic.sources import SelectionVide, SourceFormatError, rpps
 
 from conftest import FIXTURES
 
@@ -20,10 +22,11 @@ def activite():
 
 
 def test_keeps_the_six_professions_and_every_row(activite):
-    assert len(activite) == 16  # 17 rows, the optician left out
+    assert len(activite) == 17  # 18 rows (one duplicated), the optician left out
     assert sorted(activite["code_profession"].unique()) == ["10", "21", "40", "50", "60", "70"]
-    assert list(activite.columns) == ["identifiant", "code_profession", "code_type_savoir_faire", "code_savoir_faire",
-                                      "savoir_faire_mg", "code_mode_exercice", "code_secteur", "code_commune"]
+    assert list(activite.columns)[:8] == ["identifiant", "code_profession", "code_type_savoir_faire", "code_savoir_faire",
+                                          "savoir_faire_mg", "code_mode_exercice", "code_secteur", "code_commune"]
+    assert list(activite.columns) == list(rpps.empty()["stg_rpps_activite"].columns)
 
 
 def test_exact_values(activite):
@@ -42,16 +45,16 @@ def test_latin1_extraction_is_read(tmp_path):
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "ps.txt").write_bytes(FILE.read_text(encoding="utf-8").encode("latin-1"))
     df = rpps.parse(tmp_path / "raw", {})["stg_rpps_activite"]
-    assert len(df) == 16
+    assert len(df) == 17
 
 
 def test_malformed_commune_code_names_file_row_and_column(tmp_path):
     (tmp_path / "raw").mkdir()
-    text = FILE.read_text(encoding="utf-8").replace("|75102|Paris|", "|7510|Paris|")  # the sage-femme, line 15
+    text = FILE.read_text(encoding="utf-8").replace("|75102|Paris|", "|7510|Paris|")  # the sage-femme, line 16
     (tmp_path / "raw" / "ps.txt").write_text(text, encoding="utf-8")
     with pytest.raises(SourceFormatError) as err:
         rpps.parse(tmp_path / "raw", {})
-    assert "ps.txt mal formé" in str(err.value) and "ligne 15" in str(err.value) and "'code_commune'" in str(err.value)
+    assert "ps.txt mal formé" in str(err.value) and "ligne 16" in str(err.value) and "'code_commune'" in str(err.value)
 
 
 def test_missing_column_is_a_french_error(tmp_path):
@@ -65,5 +68,46 @@ def test_missing_column_is_a_french_error(tmp_path):
 def test_savoir_faire_moved_elsewhere_is_detected(tmp_path):
     (tmp_path / "raw").mkdir()
     shutil.copy(FILE, tmp_path / "raw" / "ps.txt")
-    with pytest.raises(SourceFormatError, match="aucun médecin avec un savoir-faire de médecine générale"):
+    with pytest.raises(SelectionVide, match="aucun médecin avec un savoir-faire de médecine générale") as err:
         rpps.parse(tmp_path / "raw", {"savoir_faire_mg": ["XX99"]})
+    assert "savoir-faire des médecins présents : SM04 ; SM26 ; SM53 ; SM54" in str(err.value)
+
+
+def test_no_kept_profession_is_an_error_listing_the_codes(tmp_path):
+    (tmp_path / "raw").mkdir()
+    lines = FILE.read_text(encoding="utf-8").split("\n")
+    only_optician = [lines[0]] + [line for line in lines[1:] if "|28|Opticien-Lunetier|" in line]
+    (tmp_path / "raw" / "ps.txt").write_text("\n".join(only_optician), encoding="utf-8")
+    with pytest.raises(SelectionVide, match="aucune profession ne correspond aux codes 10, 21, 40, 50, 60, 70 ; "
+                                            "codes profession présents : 28"):
+        rpps.parse(tmp_path / "raw", {})
+
+
+def test_the_older_52_column_layout_reads_the_same(tmp_path, activite):
+    """Third-party code shows a 52-column header ending « Libellé section tableau pharmaciens| » and verbatim
+    rows of 52 fields + trailing `|`: the fixture without its last four columns."""
+    lines = [line for line in FILE.read_text(encoding="utf-8").split("\n") if line]
+    assert all(len(line.split("|")) == 57 for line in lines)  # 56 fields + the trailing `|`
+    older = ["|".join(line.split("|")[:52]) + "|" for line in lines]
+    assert older[0].endswith("|Code section tableau pharmaciens|Libellé section tableau pharmaciens|")
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "ps.txt").write_text("\n".join(older) + "\n", encoding="utf-8")
+    pd.testing.assert_frame_equal(rpps.parse(tmp_path / "raw", {})["stg_rpps_activite"], activite)
+
+
+def test_a_row_with_a_shifted_field_count_is_refused(tmp_path):
+    lines = FILE.read_text(encoding="utf-8").split("\n")
+    lines[3] = lines[3] + "EN TROP|"
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "ps.txt").write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(SourceFormatError, match=r"ps.txt, ligne 4 : 58 champs au lieu de 57"):
+        rpps.parse(tmp_path / "raw", {})
+
+
+def test_directory_fields(activite):
+    martin = activite[activite["identifiant"] == "810000000001"].set_index("code_commune")
+    assert martin.at["71153", "raison_sociale_site"] == "CABINET MEDICAL FICTIF"
+    assert martin.at["71153", "adresse"] == "3 Rue FICTIVE" and martin.at["71153", "telephone"] == "0300000001"
+    assert martin.at["71134", "adresse"] == "1 B Place IMAGINAIRE" and martin.at["71153", "code_postal"] == "71200"
+    assert (martin.at["71153", "nom"], martin.at["71153", "libelle_mode_exercice"]) == ("MARTIN", "Libéral")
+    assert activite.loc[activite["identifiant"] == "810000000006", "adresse"].dropna().tolist() == ["1 B Place IMAGINAIRE, BP 0"]

@@ -1,9 +1,11 @@
--- FINESS establishments (geolocated extraction etalab-cs1100507), harmonised to the target COG, with the
+-- FINESS establishments (FINESS+ structures flux, or the older geolocated extraction etalab-cs1100507: one
+-- staging table for both, see sources/finess.py), harmonised to the target COG, with the
 -- groupe the report counts. Runs after 01_int_cog_passage.sql ("075_" sorts between "06_" and "07_").
 -- Guard: see 06_int_population.sql; columns of the parser's pandera schema (sources/finess.py).
 CREATE TABLE IF NOT EXISTS stg_finess_etablissement (nofinesset VARCHAR, nofinessej VARCHAR, rs VARCHAR, rslongue VARCHAR,
     code_commune VARCHAR, categetab VARCHAR, libcategetab VARCHAR, categagretab VARCHAR, libcategagretab VARCHAR,
-    dateouv VARCHAR, x DOUBLE, y DOUBLE, source_coord VARCHAR, epsg BIGINT, lon DOUBLE, lat DOUBLE, date_extraction VARCHAR);
+    dateouv VARCHAR, x DOUBLE, y DOUBLE, source_coord VARCHAR, epsg BIGINT, lon DOUBLE, lat DOUBLE, date_extraction VARCHAR,
+    adresse VARCHAR, code_postal VARCHAR, ligne_acheminement VARCHAR, telephone VARCHAR, nom_ej VARCHAR);
 
 -- int_groupe_etablissement: the groupes, in report order, with their French label. Grain: one row per groupe.
 CREATE OR REPLACE TABLE int_groupe_etablissement AS
@@ -64,7 +66,8 @@ SELECT e.nofinesset, e.nofinessej,
        e.categetab, e.libcategetab, e.categagretab, e.libcategagretab,
        p.code_commune AS code,
        e.code_commune AS code_source,
-       e.dateouv, e.x, e.y, e.epsg, e.lon, e.lat
+       e.dateouv, e.x, e.y, e.epsg, e.lon, e.lat,
+       e.adresse, e.code_postal, e.ligne_acheminement, e.telephone, e.nom_ej
 FROM stg_finess_etablissement e
 JOIN int_cog_passage p ON p.code_source = e.code_commune
 LEFT JOIN int_categorie_etablissement c ON c.categetab = e.categetab;

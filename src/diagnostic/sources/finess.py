@@ -1,11 +1,16 @@
-"""Parser of the FINESS extraction of establishments, geolocated version (data.gouv « FINESS Extraction du
-Fichier des établissements », resource `etalab-cs1100507-stock-YYYYMMDD-hhmm.csv`).
+"""Parser of FINESS establishments. Two formats, told apart by the received file itself:
+* from August 2026, the FINESS+ structures flux (gzipped JSON, data.gouv `finess-structures-1`): read by
+  `sources/finess_flux.py`;
+* up to May 2026, the geolocated extraction (data.gouv « FINESS Extraction du Fichier des établissements »,
+  resource `etalab-cs1100507-stock-YYYYMMDD-hhmm.csv`), read here.
 
 Layout (sources.md §4d; seen in third-party parsers and in lines copied verbatim from the 2026-05-12 extract):
 * `;`-separated, no column header. Line 1 is a metadata line `finess;etalab;<n>;<extraction date>`.
 * Rows of type `structureet`: 32 fields — the 31 of the published layout (`structureet`, nofinesset,
   nofinessej, rs, rslongue, …, dateouv, dateautor, datemaj) then `numuai` (most often empty: every row ends
-  with `;`). Fields holding `;` or `"` are quoted, quotes doubled, as in CSV.
+  with `;`). Fields holding `;` or `"` are quoted, quotes doubled, as in CSV. Some extracts carry one more
+  trailing `;` on every row of a section (33 and 7 fields instead of 32 and 6; noted by data.gouv's own
+  pipeline): an empty last field beyond the layout is accepted.
 * Rows of type `geolocalisation`: `geolocalisation;nofinesset;coordxet;coordyet;sourcecoordet;datemaj`.
   `sourcecoordet` holds five comma-separated tokens, the last one naming the projection, e.g.
   `1,ATLASANTE,96,BAN,EPSG:2154 RGF93 / Lambert-93 (Métropole)`, `…,EPSG:5490 RGAF09/UTM Zone 20N (Antilles)`,
@@ -18,8 +23,9 @@ Layout (sources.md §4d; seen in third-party parsers and in lines copied verbati
   the third digit of the INSEE département (`101` under `9A` is Les Abymes, 97101). INSEE code: metropolitan
   `departement + commune`; `9A`-`9F`: `97 + commune`; `9J`: `98 + commune`; other codes: none.
 
-Grain: `stg_finess_etablissement` one row per establishment (nofinesset), joined to its geolocalisation
-row. x / y are kept in the projection of the file (`epsg`, read from `sourcecoordet`); lon / lat (WGS84) are
+Grain: `stg_finess_etablissement` one row per open establishment (nofinesset), joined to its geolocalisation
+row; `adresse` (number, street, lieu-dit), `code_postal`, `ligne_acheminement`, `telephone` and `nom_ej` (name of
+the legal entity: the flux only; the extraction does not carry it) feed the directory of actors. x / y are kept in the projection of the file (`epsg`, read from `sourcecoordet`); lon / lat (WGS84) are
 computed with pyproj when the projection is recognised, else left empty.
 """
 
@@ -67,6 +73,11 @@ ETABLISSEMENT = pa.DataFrameSchema(
         "lon": pa.Column(float, pa.Check.in_range(-180, 180), nullable=True),
         "lat": pa.Column(float, pa.Check.in_range(-90, 90), nullable=True),
         "date_extraction": pa.Column(str, nullable=True),
+        "adresse": pa.Column(str, nullable=True),
+        "code_postal": pa.Column(str, pa.Check.str_matches(r"^\d{5}$"), nullable=True),
+        "ligne_acheminement": pa.Column(str, nullable=True),
+        "telephone": pa.Column(str, nullable=True),
+        "nom_ej": pa.Column(str, nullable=True),
     },
     strict=True,
     name="finess_etablissement",
@@ -129,6 +140,8 @@ def read_rows(text: str, fichier: str) -> tuple[str | None, dict[str, list[tuple
                 f"(attendu : {' ou '.join(LAYOUTS)}). Le format a-t-il changé ?"
             )
         layout = LAYOUTS[kind]
+        if len(fields) == len(layout) + 1 and not fields[-1].strip():
+            fields = fields[:-1]  # one more trailing `;` on every row of the section (33 / 7 fields)
         if len(fields) != len(layout):
             if len(fields) < len(layout):
                 colonne, quoi = repr(layout[len(fields)]), "absente"
@@ -203,9 +216,30 @@ def to_wgs84(x: pd.Series, y: pd.Series, epsg: pd.Series) -> tuple[pd.Series, pd
     return lon.where(finite), lat.where(finite)
 
 
+def street(numvoie, compvoie, typvoie, voie, lieudit) -> str | None:
+    """« 12 B RUE DU PONT, BP 4 » from the address fields of the extraction (None when all are empty)."""
+    numero = "".join(p for p in (numvoie, compvoie) if p)
+    rue = " ".join(p for p in (numero, typvoie, voie) if p)
+    return ", ".join(p for p in (rue, lieudit) if p) or None
+
+
+def is_flux(path: Path) -> bool:
+    """True when the file is the FINESS+ flux (gzip, or plain JSON), not the `;` extraction."""
+    with open(path, "rb") as fh:
+        start = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return start[:2] == b"\x1f\x8b" or start[:1] == b"{"
+
+
 def parse_file(path: Path, fichier: str | None = None) -> pd.DataFrame:
     fichier = fichier or str(path)
     try:
+        if is_flux(path):
+            from . import finess_flux
+
+            df = finess_flux.parse_file(path, fichier, list(ETABLISSEMENT.columns))
+            df = df.astype({c: object for c in df.columns if c not in ("x", "y", "epsg", "lon", "lat")})
+            df["epsg"] = df["epsg"].astype("Int64")
+            return strings(validate(df, ETABLISSEMENT, fichier))
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceFormatError(f"Fichier {fichier} illisible : {exc}") from exc
@@ -238,6 +272,12 @@ def parse_file(path: Path, fichier: str | None = None) -> pd.DataFrame:
     df["epsg"] = pd.array([epsg_of(s) if isinstance(s, str) else None for s in df["source_coord"]], dtype="Int64")
     df["lon"], df["lat"] = to_wgs84(df["x"], df["y"], df["epsg"])
     df["date_extraction"] = date
+    df["adresse"] = [street(*r) for r in zip(et["numvoie"], et["compvoie"], et["typvoie"], et["voie"], et["lieuditbp"])]
+    acheminement = et["ligneacheminement"].fillna("")
+    df["code_postal"] = acheminement.str.extract(r"^(\d{5})\b", expand=False).where(lambda s: s.notna(), None)
+    df["ligne_acheminement"] = acheminement.str.replace(r"^\d{5}\s*", "", regex=True).str.strip().replace("", None)
+    df["telephone"] = et["telephone"]
+    df["nom_ej"] = None
     df = df.astype({c: object for c in df.columns if c not in ("x", "y", "epsg", "lon", "lat")})
     return strings(validate(df, ETABLISSEMENT, fichier))  # index = line number in the file
 
