@@ -159,8 +159,26 @@ def test_ageing_index_and_census_change(con):
 
 def test_population_legale_table(con):
     rows = dict(con.sql("SELECT code, population_municipale FROM int_commune_population_legale").fetchall())
-    assert rows == {"75056": 1000, "2A004": 500, "71134": 307, "71153": 200}  # 71304's row (7) -> 71134
+    assert rows == {"75056": 1000, "2A004": 500, "71134": 300, "71153": 200}  # arrondissements -> 75056; 71304 -> 71134
     assert con.sql("SELECT DISTINCT millesime, en_vigueur FROM int_commune_population_legale").fetchall() == [("2023", "2026")]
+
+
+def test_population_named_from_the_populations_legales_ptot_as_context(con):
+    r = mart(con, "epci", EPCI, "population")
+    assert (r["valeur"], r["source"], r["statut"]) == (500.0, "poplegale", "ok")  # 293 + 7 (71304 -> 71134) + 200
+    paris = mart(con, "departement", "75", "population_totale")
+    assert (paris["valeur"], paris["source"], paris["millesime"], paris["statut"]) == (1012.0, "poplegale", "2023", "ok")
+    # a commune absent from the populations légales (as Mayotte): population from the COG file, said by the source;
+    # no population totale for the territory
+    p = perimetre(con, ["71153", "97501"])
+    assert (p.loc["population", "valeur"], p.loc["population", "source"]) == (250.0, "poplegale+cog")
+    assert p.loc["population_totale", "statut"] == "non_disponible" and pd.isna(p.loc["population_totale", "valeur"])
+
+
+def test_population_from_the_cog_file_when_the_populations_legales_are_unavailable():
+    db = build(base_staging() | {sid: module.empty() for sid, module in MODULES.items()})
+    r = mart(db, "epci", EPCI, "population")
+    assert (r["valeur"], r["source"]) == (500.0, "cog")
 
 
 # ---------------------------------------------------------------------------------------- professionals

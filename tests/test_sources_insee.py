@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import zipfile
 
 import duckdb
@@ -10,7 +12,7 @@ import pytest
 
 from diagnostic.sources import SourceFormatError, poplegale, rp_pop
 
-from conftest import FIXTURES, one as value
+from conftest import DECOUPAGE, FIXTURES, PROJECT, one as value
 
 RP_ZIP = FIXTURES / "rp_pop" / "base-cc-evol-struct-pop-2022_csv.zip"
 RP_MEMBER = "base-cc-evol-struct-pop-2022.CSV"
@@ -108,12 +110,13 @@ def test_rp_empty_tables_have_the_staging_columns():
 
 
 # ------------------------------------------------------------------------------------ populations légales
-def test_poplegale_exact_values_thousand_separators_and_vintage():
+def test_poplegale_exact_values_arrondissements_and_vintage():
     df = poplegale.parse(PL_ZIP.parent, PL_SPEC)["stg_poplegale_commune"]
-    assert len(df) == 5  # donnees_departements.csv in the same zip is not read
-    paris = value(df, code="75056")
-    assert (paris.pmun, paris.pcap, paris.ptot) == (1000, 12, 1012)  # "1 000" read as 1000
-    assert (paris.millesime, paris.en_vigueur, paris.departement) == ("2023", "2026", "75")
+    assert len(df) == 6  # donnees_departements.csv in the same zip is not read
+    assert "75056" not in set(df["code"])  # as in the genuine file: Paris only as its arrondissements
+    arr = value(df, code="75101")
+    assert (arr.pmun, arr.pcap, arr.ptot) == (400, 5, 405)
+    assert (arr.millesime, arr.en_vigueur, arr.departement) == ("2023", "2026", "75")
     assert value(df, code="2A004").pmun == 500
     assert str(df["pmun"].dtype) == "Int64"
 
@@ -124,9 +127,62 @@ def test_poplegale_malformed_count_names_file_row_and_column(tmp_path):
                 lambda t: t.replace("Le Creusot;200;", "Le Creusot;deux cents;"))
     with pytest.raises(SourceFormatError) as err:
         poplegale.parse(tmp_path / "raw", PL_SPEC)
-    assert "donnees_communes.csv, ligne 5, colonne 'PMUN'" in str(err.value)
+    assert "donnees_communes.csv, ligne 6, colonne 'PMUN'" in str(err.value)
 
 
 def test_poplegale_needs_the_vintage_in_the_registry():
     with pytest.raises(SourceFormatError, match="annee"):
         poplegale.parse(PL_ZIP.parent, {})
+
+
+# ---------------------------------------------------------------- populations légales, genuine PL 2023 file
+REEL_PL = PROJECT.parent / "shared" / "realdata" / "poplegale-2023"
+COG_COMMUNES = DECOUPAGE / "communes.json"
+
+
+@pytest.fixture(scope="module")
+def pl_reel():
+    if not REEL_PL.is_dir():
+        pytest.skip("fichiers réels absents (../shared/realdata/poplegale-2023)")
+    path = REEL_PL / "donnees_communes.csv"
+    return poplegale.parse_csv(path.read_bytes(), path.name, "2023", "2026")
+
+
+def test_poplegale_genuine_file_saone_et_loire(pl_reel):
+    sl = pl_reel[pl_reel["departement"] == "71"]
+    assert len(sl) == 563
+    assert int(sl["pmun"].sum()) == 550_310
+    assert int(sl["ptot"].sum()) == 564_938
+    with open(REEL_PL / "donnees_departements.csv", encoding="utf-8", newline="") as fh:
+        dep = [r for r in csv.DictReader(fh, delimiter=";") if r["DEP"] == "71"]
+    assert [(int(r["NBCOM"]), int(r["PMUN"]), int(r["PTOT"])) for r in dep] == [(563, 550_310, 564_938)]
+
+
+def test_poplegale_genuine_file_shape(pl_reel):
+    codes = set(pl_reel["code"])
+    assert not codes & {"75056", "69123", "13055"}  # Paris, Lyon, Marseille only as arrondissements
+    assert sum(c[:3] in ("751", "693", "132") for c in codes) == 45
+    assert not any(c.startswith("976") for c in codes)  # Mayotte absent
+    assert {c[:3] for c in codes if c.startswith("97")} == {"971", "972", "973", "974"}
+
+
+def test_poplegale_pmun_equals_the_cog_population_of_every_commune(pl_reel):
+    """PMUN of each row equals the `population` of the COG communes file (an arrondissement's own figure), and
+    summed by commune of the target COG (arrondissements mapped to their commune) it equals the commune's."""
+    cog = json.loads(COG_COMMUNES.read_text(encoding="utf-8"))
+    par_code = {(c["code"], c["type"]): c for c in cog}
+    commune_de = {c["code"]: c["commune"] for c in cog if c["type"] == "arrondissement-municipal"}
+    ecarts, sommes = [], {}
+    for code, pmun in zip(pl_reel["code"], pl_reel["pmun"]):
+        ligne = par_code.get((code, "commune-actuelle")) or par_code.get((code, "arrondissement-municipal"))
+        if ligne is None or ligne.get("population") != int(pmun):
+            ecarts.append((code, pmun, ligne and ligne.get("population")))
+        commune = commune_de.get(code, code)
+        sommes[commune] = sommes.get(commune, 0) + int(pmun)
+    assert ecarts == [] and len(pl_reel) == 34_900
+    actuelles = {c["code"]: c.get("population") for c in cog if c["type"] == "commune-actuelle"}
+    assert {k: actuelles[k] for k in sommes} == sommes
+    assert sommes["75056"] == actuelles["75056"] == 2_103_778
+    # what the COG file holds beyond the populations légales: Mayotte (17 communes) and the collectivités d'outre-mer
+    absentes = {k[:3] for k in actuelles if k not in sommes}
+    assert absentes == {"976", "975", "977", "978", "984", "986", "987", "988", "989"}

@@ -15,7 +15,10 @@ WITH millesime AS (
 agg AS (
     SELECT s.territoire_type, s.territoire_code, any_value(s.territoire_nom) AS territoire_nom,
            count(*) AS nb_communes,
-           sum(c.population) AS population,
+           -- population municipale: the populations légales (PMUN, equal to the COG file's figure), the COG
+           -- file for a commune they lack (Mayotte) or when the source is unavailable; the source says which
+           sum(coalesce(pl.population_municipale, c.population)) AS population,
+           count(pl.code) AS nb_communes_poplegale,
            somme_exacte(c.superficie_km2) AS superficie_km2,
            count(c.superficie_km2) AS nb_communes_avec_contour,
            sum(c.population) FILTER (WHERE c.superficie_km2 IS NOT NULL) AS population_avec_contour,
@@ -27,13 +30,16 @@ agg AS (
            somme_exacte(c.apl_pop_totale) AS apl_pop_tot
     FROM selection_territoire s
     JOIN int_commune c ON c.code = s.commune
+    LEFT JOIN int_commune_population_legale pl ON pl.code = c.code
     GROUP BY s.territoire_type, s.territoire_code
 ),
 long AS (
     SELECT a.*, i.* FROM agg a, millesime m,
     LATERAL (VALUES
         ('nb_communes', nb_communes::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, m.cog, 'cog', 'ok'),
-        ('population', population::DOUBLE, NULL, NULL, m.cog, 'cog', 'ok'),
+        ('population', population::DOUBLE, NULL, NULL, m.cog,
+            CASE WHEN nb_communes_poplegale = nb_communes THEN 'poplegale'
+                 WHEN nb_communes_poplegale > 0 THEN 'poplegale+cog' ELSE 'cog' END, 'ok'),
         ('superficie_km2', superficie_km2, NULL, NULL, m.contours, 'contours',
             CASE WHEN nb_communes_avec_contour = nb_communes THEN 'ok' ELSE 'estimation' END),
         ('densite_population', population_avec_contour / superficie_km2, population_avec_contour::DOUBLE, superficie_km2,

@@ -1,9 +1,15 @@
 """Parser of INSEE populations légales (`ensemble.zip`, file `donnees_communes.csv`).
 
-`;`-separated, one header row: REG;Région;DEP;CODARR;CODCAN;CODCOM;COM;Commune;PMUN;PCAP;PTOT. `COM` is
-the commune code (`01001`); CODCAN can be `NA`; counts may carry thousand separators (spaces).
-PMUN (population municipale) is the population for per-inhabitant ratios; PTOT double-counts the
-people « comptés à part » and is kept for reference only.
+Format as the genuine PL 2023 file shows it (realdata/poplegale-2023, member of `ensemble.zip`): `;`-separated,
+one header row `REG;Région;DEP;CODARR;CODCAN;CODCOM;COM;Commune;PMUN;PCAP;PTOT`, UTF-8, counts written as plain
+integers (a thousands space, seen in no genuine file, is tolerated). `COM` is the commune code (`01001`).
+Paris, Lyon and Marseille appear **only** as their 45 arrondissements municipaux (no row 75056, 69123, 13055):
+the models map them to their commune. `CODCAN` is empty for Paris (not read). Mayotte is absent (its
+populations légales are published apart): its population comes from the communes file of the COG
+(`diagnostic.sources.cog`), as do those of the collectivités d'outre-mer. PMUN (population municipale)
+equals the `population` of the COG communes file for every commune (tests/test_sources_insee.py); it is the
+named source of the indicator `population`. PTOT adds the people « comptés à part » (students, boarders…
+counted where they live): a context figure, never a denominator.
 
 Grain: `stg_poplegale_commune` one row per (millesime, code) — codes of the file's own COG. `millesime`
 is the reference year of the census (PL 2023, in force on 1 January 2026), from the registry (`annee`).
