@@ -230,10 +230,12 @@ def test_apl_other_professions_weighted_by_standardised_population(con):
 
 
 def test_share_of_gps_aged_60_and_over_by_published_level(con):
+    # GPs = « hors MEP » + « MEP » (never their « Ensemble » aggregate); 71: 60-64, 65-69, 70+ = 40+25+10 and 1+1+0,
+    # totals 200 and 10
     r = mart(con, "departement", "71", "part_mg_60_ans_et_plus")
-    assert (r["valeur"], r["numerateur"], r["denominateur"], r["millesime"]) == (37.5, 75.0, 200.0, "2024")
-    assert mart(con, "region", "27", "part_mg_60_ans_et_plus")["valeur"] == 37.5
-    assert mart(con, "france", "FR", "part_mg_60_ans_et_plus")["valeur"] == pytest.approx(100 * 13500 / 46000)
+    assert (r["valeur"], r["numerateur"], r["denominateur"], r["millesime"]) == (100 * 77 / 210, 77.0, 210.0, "2024")
+    assert mart(con, "region", "27", "part_mg_60_ans_et_plus")["valeur"] == 100 * (750 + 20) / (2000 + 100)
+    assert mart(con, "france", "FR", "part_mg_60_ans_et_plus")["valeur"] == pytest.approx(100 * (13500 + 250) / (46000 + 900))
     paris = mart(con, "departement", "75", "part_mg_60_ans_et_plus")  # NS in the 60-64 class
     assert (paris["valeur"], paris["statut"]) == (None, "secret")
     assert mart(con, "epci", EPCI, "part_mg_60_ans_et_plus")["statut"] == "non_disponible"

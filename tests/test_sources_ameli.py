@@ -1,17 +1,20 @@
 """Parsers of the data.ameli.fr Opendatasoft CSV exports (cartographie des pathologies `effectifs`,
-`demographie-effectifs-et-les-densites`, `patients-longueduree-annuelle`) on hand-made fixtures in the
-official format: `;`, field names in the header, built-in totals (dept 999, region 99, tsage, sexe 9,
-tout_age, tout sexe), masks NS / NC / empty Ntop (tests/fixtures/ameli_*, invented figures)."""
+`demographie-effectifs-et-les-densites`, `patients-longueduree-annuelle`) on hand-made fixtures whose headers,
+labels and codes come from the evidence recorded in pipelines/sources.toml (`[<source>.preuve]`): `;`, field
+names or labels in the header, built-in totals (dept 999, region 99, tsage, sexe 9, tout_age, tout sexe),
+masks NS / NC / empty Ntop (tests/fixtures/ameli_*, invented figures)."""
 
 from __future__ import annotations
 
 import pytest
 
-from diagnostic.sources import SourceFormatError, ameli_ald_mt, ameli_demographie, ameli_effectifs
+from diagnostic.sources import SelectionVide, SourceFormatError, ameli_ald_mt, ameli_demographie, ameli_effectifs
 
 from conftest import FIXTURES, one
 
-PATHOLOGIES = {"pathologies": {"diabete": "DIA_CAT_CAT", "ald": "ALD_CAT_CAT", "cancers": "CAN_CAT_CAT"}}
+PATHOLOGIES = {"pathologies": {"diabete": "DIA_CAT_CAT", "ald": "ALD_CAT_CAT", "cancers": "CAN_CAT_CAT",
+                               "cardioneurovasculaire": {"patho_niv1": "Maladies cardioneurovasculaires"},
+                               "psychiatrie": {"patho_niv1": "Maladies psychiatriques"}}}
 
 
 
@@ -30,11 +33,27 @@ def effectifs():
 
 
 def test_effectifs_keeps_registered_pathologies_and_builtin_totals_as_rows(effectifs):
-    assert set(effectifs["pathologie"]) == {"diabete", "ald"}  # INF_CAT_CAT not asked; CAN_CAT_CAT absent (warned)
-    assert len(effectifs) == 20 * 2 * 2 + 2 + 20 + 4 + 3
+    # INF_CAT_CAT and RES_CAT_EXC not asked; the sub-pathologies MCV_SCO_CAT and PSY_PSC_IND never taken
+    assert set(effectifs["pathologie"]) == {"diabete", "ald", "cancers", "cardioneurovasculaire", "psychiatrie"}
+    assert len(effectifs) == (20 * 2 * 2 + 2 + 20 + 4) + 3 + 2 * 3
     total = one(effectifs, pathologie="diabete", region="99", dept="999", cla_age_5="tsage", sexe="9")
     assert (total.ntop, total.npop, total.prev) == (450000.0, 6000000.0, 7.5)
     assert one(effectifs, pathologie="diabete", dept="71", cla_age_5="95et+", sexe="2").ntop == 120.0
+
+
+def test_effectifs_group_chosen_by_level_1_label_is_its_total_row(effectifs):
+    cardio = effectifs[effectifs["pathologie"] == "cardioneurovasculaire"]
+    assert set(cardio["top"]) == {"MCV_CAT_CAT"}  # not the « Maladie coronaire » row of the same group
+    assert one(cardio, region="99").ntop == 510000.0
+    assert one(effectifs, pathologie="psychiatrie", region="27").ntop == 12000.0
+
+
+def test_effectifs_label_designating_two_codes_is_refused(tmp_path):
+    raw = copy_with(tmp_path, FIXTURES / "ameli_effectifs" / "effectifs.csv",
+                    lambda t: t.replace(";Maladie coronaire;;MCV_SCO_CAT;", ";;;MCV_SCO_CAT;"))
+    with pytest.raises(SourceFormatError, match="« Maladies cardioneurovasculaires » .* 2 codes « top » au lieu d'un : "
+                                                "MCV_CAT_CAT, MCV_SCO_CAT"):
+        ameli_effectifs.parse(raw, PATHOLOGIES)
 
 
 def test_effectifs_masked_count_is_a_status_never_zero(effectifs):
@@ -45,11 +64,13 @@ def test_effectifs_masked_count_is_a_status_never_zero(effectifs):
     assert effectifs.loc[effectifs["ntop"].notna(), "statut"].isna().all()
 
 
-def test_effectifs_lower_case_field_names_also_read(tmp_path):
-    # the JSON / parquet field names are lower case (ntop, npop, niveau_prioritaire)
+def test_effectifs_labels_or_field_names_in_the_header(tmp_path):
+    # the fixture has the labels (Ntop;Npop, Niveau prioritaire); the API export the field names (ntop;npop,
+    # niveau_prioritaire), and a portal view was seen with spaces (« patho niv1 », « libelle classe age »)
     raw = copy_with(tmp_path, FIXTURES / "ameli_effectifs" / "effectifs.csv",
-                    lambda t: t.replace("Ntop;Npop", "ntop;npop").replace("Niveau prioritaire", "niveau_prioritaire"))
-    assert len(ameli_effectifs.parse(raw, PATHOLOGIES)["stg_ameli_effectifs"]) == 109
+                    lambda t: t.replace("Ntop;Npop", "ntop;npop").replace("Niveau prioritaire", "niveau_prioritaire")
+                    .replace("patho_niv1", "patho niv1", 1).replace("libelle_classe_age", "libelle classe age", 1))
+    assert len(ameli_effectifs.parse(raw, PATHOLOGIES)["stg_ameli_effectifs"]) == 115
 
 
 def test_effectifs_malformed_value_names_file_row_and_column(tmp_path):
@@ -61,9 +82,23 @@ def test_effectifs_malformed_value_names_file_row_and_column(tmp_path):
     assert "effectifs.csv, ligne 3, colonne 'ntop'" in str(err.value)
 
 
-def test_effectifs_unknown_top_codes_listed(tmp_path):
-    with pytest.raises(SourceFormatError, match="codes de niveau 1 trouvés : ALD_CAT_CAT, DIA_CAT_CAT, INF_CAT_CAT"):
-        ameli_effectifs.parse(FIXTURES / "ameli_effectifs", {"pathologies": {"diabete": "DIABETE"}})
+def test_effectifs_code_matching_no_row_is_an_error_listing_the_codes(tmp_path):
+    with pytest.raises(SelectionVide, match="aucun code « top » ne correspond à « MCV_CAT_CAX » .*codes « top » présents : "
+                                            "ALD_CAT_CAT ; CAN_CAT_CAT ; DIA_CAT_CAT ; INF_CAT_CAT ; MCV_CAT_CAT"):
+        ameli_effectifs.parse(FIXTURES / "ameli_effectifs", {"pathologies": {"diabete": "DIA_CAT_CAT",
+                                                                             "cardio": "MCV_CAT_CAX"}})
+
+
+def test_effectifs_label_matching_no_group_total_is_an_error_listing_the_groups():
+    with pytest.raises(SelectionVide, match="pathologie de niveau 1 « Maladies cardio-neurovasculaires » .*groupes de "
+                                            "niveau 1 présents : Cancers ; Diabète ; Maladies cardioneurovasculaires"):
+        ameli_effectifs.parse(FIXTURES / "ameli_effectifs",
+                              {"pathologies": {"cardio": {"patho_niv1": "Maladies cardio-neurovasculaires"}}})
+
+
+def test_effectifs_registry_selector_of_another_shape_is_refused():
+    with pytest.raises(SourceFormatError, match="pathologie « cardio » : un code « top » ou"):
+        ameli_effectifs.parse(FIXTURES / "ameli_effectifs", {"pathologies": {"cardio": {"niv1": "Cancers"}}})
 
 
 # --------------------------------------------------------------------------------------------- démographie
@@ -72,34 +107,60 @@ def demographie():
     return ameli_demographie.parse(FIXTURES / "ameli_demographie", {})["stg_ameli_demographie"]
 
 
-def test_demographie_keeps_the_one_gp_profession(demographie):
-    assert set(demographie["profession_sante"]) == {"Médecins généralistes (hors MEP)"}
-    assert len(demographie) == 4 * 10 * 3  # 4 territories x (9 classes + tout âge) x 3 sexes
-    row = one(demographie, departement="71", classe_age="60-64", libelle_sexe="tout sexe")
-    assert (row.effectif, row.age_min) == (40.0, 60)
-    assert one(demographie, departement="71", classe_age=">=70", libelle_sexe="hommes").age_min == 70
-    assert one(demographie, departement="71", classe_age="<35", libelle_sexe="femmes").age_min == 0
-    total = one(demographie, departement="71", classe_age="tout_age", libelle_sexe="tout sexe")
-    assert total.effectif == 200.0 and total.age_min is None or str(total.age_min) == "<NA>"
-    assert total.densite == 95.3  # decimal comma
+HORS_MEP = "Médecins généralistes (hors médecins à expertise particulière - MEP)"
+MEP = "Médecins généralistes à expertise particulière (MEP)"
+
+
+def test_demographie_keeps_both_gp_labels_and_never_their_aggregate(demographie):
+    assert set(demographie["profession_sante"]) == {HORS_MEP, MEP}  # not « Ensemble des médecins généralistes »
+    assert len(demographie) == 2 * 4 * 13 * 3  # 2 labels x 4 territories x (11 classes + inconnu + tout âge) x 3 sexes
+    row = one(demographie, profession_sante=HORS_MEP, departement="71", classe_age="60-64", libelle_sexe="tout sexe")
+    assert (row.annee, row.effectif, row.age_min) == ("2024", 40.0, 60)  # annee read from the date 2024-01-01
+    assert one(demographie, profession_sante=MEP, departement="71", classe_age="60-64", libelle_sexe="tout sexe").effectif == 1.0
+    assert one(demographie, profession_sante=HORS_MEP, departement="71", classe_age=">=70", libelle_sexe="hommes").age_min == 70
+    assert one(demographie, profession_sante=HORS_MEP, departement="71", classe_age="<25", libelle_sexe="femmes").age_min == 0
+    for classe in ("tout_age", "inconnu"):
+        row = one(demographie, profession_sante=HORS_MEP, departement="75", classe_age=classe, libelle_sexe="tout sexe")
+        assert str(row.age_min) == "<NA>"
+    total = one(demographie, profession_sante=HORS_MEP, departement="71", classe_age="tout_age", libelle_sexe="tout sexe")
+    assert (total.effectif, total.densite) == (200.0, 95.3)  # decimal comma
 
 
 def test_demographie_ns_is_a_status_never_zero(demographie):
-    row = one(demographie, departement="75", classe_age="60-64", libelle_sexe="tout sexe")
+    row = one(demographie, profession_sante=HORS_MEP, departement="75", classe_age="60-64", libelle_sexe="tout sexe")
     assert row.effectif != row.effectif and row.effectif_statut == "secret"
 
 
-def test_demographie_profession_pattern_must_match_one_label():
-    with pytest.raises(SourceFormatError, match="professions du fichier : Infirmiers, Médecins généralistes"):
-        ameli_demographie.parse(FIXTURES / "ameli_demographie", {"profession_mg": "^Médecins"})
+def test_demographie_year_as_a_plain_year_also_read(tmp_path):
+    raw = copy_with(tmp_path, FIXTURES / "ameli_demographie" / "demographie-effectifs-et-les-densites.csv",
+                    lambda t: t.replace("\n2024-01-01;", "\n2024;"))
+    assert set(ameli_demographie.parse(raw, {})["stg_ameli_demographie"]["annee"]) == {"2024"}
+
+
+def test_demographie_gp_label_matching_no_row_is_an_error_listing_the_professions(tmp_path):
+    # the label of the earlier fixture, never seen online: the selection must fail loudly, never give no GP
+    with pytest.raises(SelectionVide, match="aucune profession ne correspond à « Médecins généralistes \\(hors MEP\\) » ; "
+                                            "professions présentes : Ensemble des médecins généralistes ; Infirmiers ; "
+                                            "Médecins généralistes \\(hors médecins"):
+        ameli_demographie.parse(FIXTURES / "ameli_demographie", {"professions_mg": ["Médecins généralistes (hors MEP)"]})
+
+
+def test_demographie_row_repeated_per_vision_flag_is_refused_never_double_counted(tmp_path):
+    def repeat(text):
+        line = next(li for li in text.splitlines() if ";71;Saône-et-Loire;60-64;" in li and HORS_MEP in li)
+        return text + line.replace(";;;", ";;1;") + "\n"
+    raw = copy_with(tmp_path, FIXTURES / "ameli_demographie" / "demographie-effectifs-et-les-densites.csv", repeat)
+    with pytest.raises(SourceFormatError, match="mal formé"):
+        ameli_demographie.parse(raw, {})
 
 
 def test_demographie_malformed_value_names_file_row_and_column(tmp_path):
+    # line 12 of the file: hors MEP, département 71, « de 35 à 39 ans », femmes
     raw = copy_with(tmp_path, FIXTURES / "ameli_demographie" / "demographie-effectifs-et-les-densites.csv",
-                    lambda t: t.replace("De 35 à 39 ans;femmes;7.5;", "De 35 à 39 ans;femmes;7.5 ETP;", 1))
+                    lambda t: t.replace("de 35 à 39 ans;femmes;7.5;", "de 35 à 39 ans;femmes;7.5 ETP;", 1))
     with pytest.raises(SourceFormatError) as err:
         ameli_demographie.parse(raw, {})
-    assert "ligne 6, colonne 'effectif'" in str(err.value)
+    assert "ligne 12, colonne 'effectif'" in str(err.value)
 
 
 # ------------------------------------------------------------------------------------ ALD sans médecin traitant

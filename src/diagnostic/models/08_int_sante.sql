@@ -51,8 +51,9 @@ FROM stg_ameli_effectifs
 WHERE cla_age_5 = 'tsage' AND sexe = '9' AND annee = (SELECT max(annee) FROM stg_ameli_effectifs);
 
 -- int_ameli_mg_age: general practitioners aged 60 and over (liberal, all sexes).
--- Grain: one row per (territoire_type, territoire_code). effectif_total = the table's « tout âge » row;
--- effectif_60_plus = sum of the age classes starting at 60 or later (only meaningful when a class
+-- Grain: one row per (territoire_type, territoire_code). The staging table holds one row set per GP label
+-- of the registry (« hors MEP » and « MEP »): they are added up. effectif_total = the sum of their « tout âge »
+-- rows; effectif_60_plus = sum of the age classes starting at 60 or later (only meaningful when a class
 -- starts at 60: coupure_60); statut_masque = the provider mask met in those cells, if any.
 CREATE OR REPLACE TABLE int_ameli_mg_age AS
 WITH d AS (
@@ -65,7 +66,7 @@ WITH d AS (
 )
 SELECT territoire_type, territoire_code, any_value(annee) AS annee,
        sum(effectif) FILTER (WHERE age_min >= 60) AS effectif_60_plus,
-       any_value(effectif) FILTER (WHERE total) AS effectif_total,
+       sum(effectif) FILTER (WHERE total) AS effectif_total,
        coalesce(bool_or(age_min = 60), false) AS coupure_60,
        CASE WHEN bool_or(effectif_statut = 'secret') FILTER (WHERE age_min >= 60 OR total) THEN 'secret'
             WHEN bool_or(effectif_statut IS NOT NULL OR effectif IS NULL) FILTER (WHERE age_min >= 60 OR total) THEN 'non_disponible'

@@ -2,17 +2,23 @@
 (data.ameli.fr dataset `demographie-effectifs-et-les-densites`, CSV export).
 
 `;`-separated, one header row: annee, profession_sante, region, libelle_region, departement,
-libelle_departement, classe_age, libelle_classe_age, libelle_sexe, effectif, densite. Levels:
-département; région (`departement = '999'`); France (`region = '99'`). Built-in totals:
-`classe_age = 'tout_age'`, `libelle_sexe = 'tout sexe'` — kept as rows, never added to detail rows.
-Values `NS` / `NC` are kept as a status, never 0. Scope: liberal practitioners active on 31 December
-with at least 1 € of fees, metropolitan France and the five DROM.
+libelle_departement, classe_age, libelle_classe_age, libelle_sexe, effectif, densite, then the portal's
+display flags vision_generale_all, vision_generale_prescriptions, vision_profession_territoire (ignored: the
+key below is unique, so a row repeated per flag would be refused, never counted twice). `annee` is a date
+field (`2024-01-01`) or a year. Levels: département; région (`departement = '999'`); France
+(`region = '99'`). Built-in totals: `classe_age = 'tout_age'` (« Tout âge »), `libelle_sexe = 'tout sexe'`
+— kept as rows, never added to detail rows. Values `NS` / `NC` are kept as a status, never 0. Scope:
+liberal practitioners active on 31 December with at least 1 € of fees, metropolitan France and the five DROM.
 
-Only the general practitioners are kept: the one `profession_sante` label matching the registry's
-`profession_mg` (regular expression).
+General practitioners: the registry's `professions_mg` lists the exact `profession_sante` labels whose sum is
+the GP count: « Médecins généralistes (hors médecins à expertise particulière - MEP) » and « Médecins
+généralistes à expertise particulière (MEP) » (GPs with a particular mode of practice are GPs; the dataset
+has no single GP label we could confirm). Each label must be present (`exiger_selection`); rows are kept
+per label, the models add them up.
 
-Grain: `stg_ameli_demographie` one row per (annee, region, departement, classe_age, libelle_sexe).
-`age_min` = lower bound of the age class in years (0 for « moins de … »), NULL for `tout_age`.
+Grain: `stg_ameli_demographie` one row per (annee, profession_sante, region, departement, classe_age,
+libelle_sexe). `age_min` = lower bound of the age class in years (0 for « moins de … »), NULL for
+`tout_age` and « âge inconnu ».
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from . import SourceFormatError, validate
+from . import SourceFormatError, exiger_selection, validate
 from .lecture import annee, empty_frame, pad, numbers, read_ods_export, strings
 
 REQUIRED = ["annee", "profession_sante", "region", "departement", "classe_age", "libelle_classe_age",
             "libelle_sexe", "effectif", "densite"]
-PROFESSION_MG = r"(?i)^médecins? généralistes?(?!.*expertise particulière)"
+PROFESSIONS_MG = ("Médecins généralistes (hors médecins à expertise particulière - MEP)",
+                  "Médecins généralistes à expertise particulière (MEP)")
 
 DEMOGRAPHIE = pa.DataFrameSchema(
     {
@@ -45,15 +52,15 @@ DEMOGRAPHIE = pa.DataFrameSchema(
         "densite": pa.Column(float, pa.Check.ge(0), nullable=True),
         "densite_statut": pa.Column(str, pa.Check.isin(["secret", "non_disponible"]), nullable=True),
     },
-    unique=["annee", "region", "departement", "classe_age", "libelle_sexe"],
+    unique=["annee", "profession_sante", "region", "departement", "classe_age", "libelle_sexe"],
     strict=True,
     name="ameli_demographie",
 )
 
 
 def age_min(classe: str, libelle: str) -> int | None:
-    """Lower bound of an age class: '60-64' / 'De 60 à 64 ans' -> 60, '70 ans et plus' -> 70,
-    'moins de 30 ans' / '<30' -> 0, 'tout_age' / 'Tout âge' -> None."""
+    """Lower bound of an age class: '60-64' / 'de 60 à 64 ans' -> 60, '70 ans et plus' -> 70,
+    'moins de 25 ans' / '<25' -> 0, 'tout_age' / 'Tout âge' / 'âge inconnu' -> None."""
     text = f"{classe} {libelle}".lower()
     if "tout" in text:
         return None
@@ -64,17 +71,16 @@ def age_min(classe: str, libelle: str) -> int | None:
 
 
 def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
-    """spec: the registry's vintage table; optional `profession_mg` (regex on `profession_sante`)."""
-    pattern = spec.get("profession_mg", PROFESSION_MG)
+    """spec: the registry's vintage table; optional `professions_mg` (exact `profession_sante` labels)."""
+    wanted = [str(p).strip() for p in spec.get("professions_mg", PROFESSIONS_MG)]
+    if not wanted:
+        raise SourceFormatError("Registre des sources : aucune profession (« professions_mg ») pour la démographie ameli.")
     df, fichier = read_ods_export(folder, "d'export de la démographie des professionnels de santé", REQUIRED)
-    labels = sorted(df["profession_sante"].str.strip().unique())
-    matching = [p for p in labels if re.search(pattern, p)]
-    if len(df) and len(matching) != 1:
-        raise SourceFormatError(
-            f"Fichier {fichier} : {len(matching)} profession(s) correspondant à « {pattern} » "
-            f"({', '.join(matching) or 'aucune'}) au lieu d'une ; professions du fichier : {', '.join(labels[:40])}."
-        )
-    keep = df[df["profession_sante"].str.strip().isin(matching)]
+    profession = df["profession_sante"].str.strip()
+    for label in wanted:
+        exiger_selection(profession.eq(label).any(), fichier, f"aucune profession ne correspond à « {label} »",
+                         profession, "professions présentes")
+    keep = df[profession.isin(wanted)]
     effectif, effectif_statut = numbers(keep, "effectif", fichier, row_offset=2, masks=True)
     densite, densite_statut = numbers(keep, "densite", fichier, row_offset=2, masks=True)
     classe, libelle = keep["classe_age"].str.strip(), keep["libelle_classe_age"].str.strip()

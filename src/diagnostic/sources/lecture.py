@@ -12,6 +12,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import SourceFormatError, require_columns
@@ -132,7 +133,9 @@ def numbers(df: pd.DataFrame, column: str, fichier: str, *, row_offset: int, mas
     statut = statut_masque(text) if masks else pd.Series(None, index=df.index, dtype=object)
     bad = values.isna() & text.ne("") & statut.isna()
     if bad.any():
-        i = df.index.get_loc(bad.idxmax())
+        label = bad.idxmax()
+        # the index label is the row's position in the file as read (filtered frames keep it); otherwise the position
+        i = int(label) if isinstance(label, (int, np.integer)) else df.index.get_loc(label)
         raise SourceFormatError(
             f"Fichier {fichier}, ligne {i + row_offset}, colonne {column!r} : valeur non numérique {text[bad].iloc[0]!r}"
             + (" (ni nombre ni code de secret NS/NC/s connu)." if masks else ".")
