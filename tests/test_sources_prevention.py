@@ -6,6 +6,7 @@ drees_urgences; written by fabriquer_prevention.py, invented figures), then the 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 
 import duckdb
@@ -165,6 +166,18 @@ def test_patientele_mean_per_gp_thousands_and_ns():
     assert corse.valeur != corse.valeur and corse.statut == "secret"
 
 
+def test_patientele_profession_matching_no_row_is_an_error_listing_the_professions():
+    with pytest.raises(SelectionVide, match="aucune profession ne correspond à « .*infirmi.* » ; professions présentes : "
+                                            "Médecins généralistes"):
+        ameli_acces.parse(FIXTURES / "ameli_patientele_mt", spec("ameli_patientele_mt") | {"profession": "(?i)infirmi"})
+
+
+def test_sas_missing_measure_is_a_french_error(tmp_path):
+    raw = copy_with(tmp_path, FIXTURES / "ameli_sas" / "csv", lambda t: t.replace(";taux_population_couverte;", ";taux;"))
+    with pytest.raises(SourceFormatError, match=r"absente\(s\) : taux_population_couverte"):
+        ameli_acces.parse(raw, spec("ameli_sas"))
+
+
 def test_ameli_acces_malformed_value_names_row_and_column(tmp_path):
     raw = copy_with(tmp_path, FIXTURES / "ameli_sas" / "csv", lambda t: t.replace("64,8;", "64,8 pc;"))
     with pytest.raises(SourceFormatError, match="ligne 4, colonne 'taux_population_couverte'"):
@@ -172,7 +185,7 @@ def test_ameli_acces_malformed_value_names_row_and_column(tmp_path):
 
 
 def test_ameli_acces_rate_above_100_rejected(tmp_path):
-    raw = copy_with(tmp_path, FIXTURES / "ameli_sas" / "csv", lambda t: t.replace(";100;Oui", ";1000;Oui"))
+    raw = copy_with(tmp_path, FIXTURES / "ameli_sas" / "csv", lambda t: t.replace(";100;;100", ";1000;;100"))
     with pytest.raises(SourceFormatError, match="ligne 5, colonne 'valeur'"):
         ameli_acces.parse(raw, spec("ameli_sas"))
 
@@ -186,11 +199,26 @@ def test_urgences_yearly_sums_of_decimal_daily_counts():
     assert one(df, annee="2023", departement="2A").nb_jours == 31  # Corsica partial: kept, flagged incomplete
 
 
-def test_urgences_french_dates_also_read(tmp_path):
+def test_urgences_french_dates_of_the_documentation_also_read(tmp_path):
     raw = copy_with(tmp_path, FIXTURES / "drees_urgences" / "b0005488-e2a9-455a-ae33-b3263d06d119",
-                    lambda t: t.replace("2022-01-01;", "01/01/2022;"))
+                    lambda t: re.sub(r"(\d{4})-(\d{2})-(\d{2});", r"\3/\2/\1;", t))
     df = drees_urgences.parse(raw)["stg_drees_urgences"]
     assert one(df, annee="2022", departement="71").nb_jours == 365
+    assert one(df, annee="2023", departement="71").passages == pytest.approx(120.5 * 365)
+
+
+def test_urgences_mixed_or_other_date_forms_refused_with_the_line(tmp_path):
+    # one format per file: a French date among ISO ones is a format change, named with its line
+    raw = copy_with(tmp_path, FIXTURES / "drees_urgences" / "b0005488-e2a9-455a-ae33-b3263d06d119",
+                    lambda t: t.replace("2022-01-05;", "05/01/2022;"))
+    with pytest.raises(SourceFormatError, match=r"ligne 6, colonne 'date' : date illisible '05/01/2022' \(1 ligne\(s\) "
+                                                r"dans ce cas ; formats acceptés, un seul par fichier : AAAA-MM-JJ ou JJ/MM/AAAA\)"):
+        drees_urgences.parse(raw)
+    (tmp_path / "b").mkdir()
+    raw2 = copy_with(tmp_path / "b", FIXTURES / "drees_urgences" / "b0005488-e2a9-455a-ae33-b3263d06d119",
+                     lambda t: t.replace("2023-", "2023/"))
+    with pytest.raises(SourceFormatError, match="ligne 367, colonne 'date' : date illisible '2023/01-01' \\(761 ligne"):
+        drees_urgences.parse(raw2)
 
 
 def test_urgences_malformed_date_and_count_name_row_and_column(tmp_path):

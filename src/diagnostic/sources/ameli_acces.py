@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from . import SourceFormatError, validate
+from . import SourceFormatError, exiger_selection, require_columns, validate
 from .lecture import annee, empty_frame, numbers, pad, read_ods_export, strings
 
 STG = pa.DataFrameSchema(
@@ -47,12 +47,15 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     champ = spec["champ"]
     df, fichier = read_ods_export(folder, f"d'export data.ameli.fr ({champ})", ["annee", "region", "departement", champ])
     df = df[~df["region"].str.strip().str.lower().eq("inconnu")]
-    if spec.get("profession") and "profession_sante" in df.columns:
+    if spec.get("profession"):
+        require_columns(df.columns, ["profession_sante"], fichier, " (le registre choisit une profession)")
         labels = sorted(df["profession_sante"].str.strip().unique())
         keep = [p for p in labels if re.search(spec["profession"], p)]
-        if len(df) and len(keep) != 1:
-            raise SourceFormatError(f"Fichier {fichier} : {len(keep)} profession(s) correspondant à « {spec['profession']} » "
-                                    f"au lieu d'une ; professions du fichier : {', '.join(labels[:40])}.")
+        exiger_selection(keep, fichier, f"aucune profession ne correspond à « {spec['profession']} »",
+                         labels, "professions présentes")
+        if len(keep) != 1:  # a mean per practitioner cannot be added across professions
+            raise SourceFormatError(f"Fichier {fichier} : {len(keep)} professions correspondent à « {spec['profession']} » "
+                                    f"au lieu d'une : {' ; '.join(keep)}.")
         df = df[df["profession_sante"].str.strip().isin(keep)]
     valeur, statut = numbers(df, champ, fichier, row_offset=2, masks=True)
     region, dep = pad(df["region"]), pad(df["departement"])

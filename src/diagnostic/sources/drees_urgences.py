@@ -1,9 +1,11 @@
 """Parser of the DREES « Séries longues corrigées du nombre de passages aux urgences 2017 à 2023 en France »
 (data.gouv.fr resource `b0005488-e2a9-455a-ae33-b3263d06d119`, CSV, `;`).
 
-Columns: `date` (ISO `YYYY-MM-DD`, or `dd/mm/yyyy` as another user documents: both read), `dep`, `libelle_dep`,
-`nb_passages` (**decimal**: RPU daily pattern calibrated on the SAE yearly totals, PMSI filling gaps; kept as a
-decimal, never rounded). Département level only. Known gaps (data.gouv description): Martinique excluded, Lozère
+Columns: `date;dep;libelle_dep;nb_passages`, `;`-separated. `date` is ISO `YYYY-MM-DD` in the file as published
+(third-party code and a notebook showing its rows); the documentation announces `dd/mm/yyyy`: either is read, one
+format per file, anything else refused with the line. `nb_passages` is **decimal** with `.` (RPU daily pattern
+calibrated on the SAE yearly totals, PMSI filling gaps; kept as a decimal, never rounded). Rows are not in date
+order in the published file. Département level only. Known gaps (data.gouv description): Martinique excluded, Lozère
 and Mayotte not published, Corse (2A, 2B), La Réunion and the Territoire de Belfort from 2018, Guyane from 2020:
 a missing département-year is absent, never 0.
 
@@ -46,6 +48,29 @@ JOURS = pa.DataFrameSchema(
 )
 
 
+# The file as published writes ISO dates (third-party code that downloads it, and a notebook showing its rows);
+# the dataset's documentation announces dd/mm/yyyy. One of the two for the whole file; anything else is refused.
+FORMATS_DATE = {"%Y-%m-%d": "AAAA-MM-JJ", "%d/%m/%Y": "JJ/MM/AAAA"}
+
+
+def read_dates(column: pd.Series, fichier: str) -> pd.Series:
+    """The `date` column parsed with the one accepted format that reads every cell; otherwise a French error
+    naming the first cell that the closest format cannot read (file line, column, value)."""
+    text = column.astype(str).str.strip()
+    parsed = {fmt: pd.to_datetime(text, format=fmt, errors="coerce") for fmt in FORMATS_DATE}
+    for dates in parsed.values():
+        if dates.notna().all():
+            return dates
+    best = max(parsed.values(), key=lambda d: int(d.notna().sum()))
+    bad = best.isna()
+    i = int(bad.idxmax())
+    acceptes = " ou ".join(FORMATS_DATE.values())
+    raise SourceFormatError(
+        f"Fichier {fichier}, ligne {i + 2}, colonne 'date' : date illisible {text[bad].iloc[0]!r} "
+        f"({int(bad.sum())} ligne(s) dans ce cas ; formats acceptés, un seul par fichier : {acceptes})."
+    )
+
+
 def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
     path = single_file(folder, "des passages aux urgences (DREES)")
     fichier = path.name
@@ -53,10 +78,7 @@ def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
     df = read_table(path, fichier, sep=sep)
     df.columns = [c.strip().lower() for c in df.columns]
     require_columns(df.columns, REQUIRED, fichier)
-    text = df["date"].str.strip()
-    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    fr = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
-    dates = iso.fillna(fr)
+    dates = read_dates(df["date"], fichier)
     passages, _ = numbers(df, "nb_passages", fichier, row_offset=2)
     jours = pd.DataFrame({"date": dates, "departement": pad(df["dep"]).str.upper(), "nb_passages": passages})
     validate(jours, JOURS, fichier, row_offset=2)  # names the line of an unreadable date, code or count
