@@ -95,14 +95,17 @@ def portail_ameli(root: Path, *, champs: list[str] | None = None, codes: list[st
     """The answers of data.ameli.fr for dataset `effectifs` (hand-made, from what the parser reads)."""
     spec = load_registry(root.parent / "ws" / "pipelines" / "sources.toml")["ameli_effectifs"]
     champs = list(ameli_effectifs.REQUIRED) if champs is None else champs
-    codes = list(spec.vintage()["pathologies"].values()) if codes is None else codes
+    selecteurs = [ameli_effectifs.selecteur(k, v) for k, v in spec.vintage()["pathologies"].items()]
+    codes = [v for genre, v in selecteurs if genre == "top"] if codes is None else codes
+    libelles = [v for genre, v in selecteurs if genre == "patho_niv1"]
     annees = [spec.latest] if annees is None else annees
     ecrire(root, "data.ameli.fr/api/v2/catalog/datasets/effectifs",
            {"dataset": {"dataset_id": "effectifs", "fields": [{"name": c, "label": c, "type": "text"} for c in champs]}})
     ecrire(root, f"{EFFECTIFS}/records", {"total_count": 1, "results": [{c: (annees[-1] if c == "annee" else "") for c in champs}]})
     ecrire(root, f"{EFFECTIFS}/facets", {"facets": [
         {"name": "annee", "facets": [{"name": a, "value": a, "count": 1, "state": "displayed"} for a in annees]},
-        {"name": "top", "facets": [{"name": c, "value": c, "count": 1, "state": "displayed"} for c in codes]}]})
+        {"name": "top", "facets": [{"name": c, "value": c, "count": 1, "state": "displayed"} for c in codes]},
+        {"name": "patho_niv1", "facets": [{"name": c, "value": c, "count": 1, "state": "displayed"} for c in libelles]}]})
 
 
 @pytest.fixture
@@ -158,13 +161,28 @@ def test_code_missing_blocks(bac):
     ws, root = bac
     pathologies = load_registry(ws / "pipelines" / "sources.toml")["ameli_effectifs"].vintage()["pathologies"]
     cle, code = next(iter(pathologies.items()))
-    autres = [c for c in pathologies.values() if c != code]
+    autres = [c for c in pathologies.values() if isinstance(c, str) and c != code]
     portail_ameli(root, codes=autres)
     with RangeMirror([root, OPENDATA]) as m:
         proc, lignes = verifier(ws, m.url, "ameli_effectifs")
     assert proc.returncode == 1
     assert lignes["ameli_effectifs"].startswith(f"ameli_effectifs : code introuvable : {code} (pathologie {cle} ; "
                                                 f"codes « top » de niveau 1 : {', '.join(sorted(autres)[:12])}")
+
+
+def test_level_1_label_missing_blocks(bac):
+    # the cardio-neurovascular and psychiatric groups are chosen by their level-1 label (registry selectors)
+    ws, root = bac
+    portail_ameli(root)
+    facettes = json.loads((root / EFFECTIFS / "facets").read_text(encoding="utf-8"))
+    niv1 = next(f for f in facettes["facets"] if f["name"] == "patho_niv1")
+    niv1["facets"] = [f for f in niv1["facets"] if f["value"] != "Maladies psychiatriques"]
+    ecrire(root, f"{EFFECTIFS}/facets", facettes)
+    with RangeMirror([root, OPENDATA]) as m:
+        proc, lignes = verifier(ws, m.url, "ameli_effectifs")
+    assert proc.returncode == 1
+    assert lignes["ameli_effectifs"].startswith("ameli_effectifs : code introuvable : libellé « Maladies psychiatriques » "
+                                                "(pathologie psychiatrie ; groupes de niveau 1 : Maladies cardioneurovasculaires")
 
 
 def test_dead_url_blocks(bac):

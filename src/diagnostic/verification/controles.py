@@ -334,9 +334,11 @@ def opendatasoft(res: Resultat, source: Source, urls: dict[str, str]) -> None:
         if spec.get("champ"):
             besoins.append(spec["champ"])
         _colonnes_manquantes(res, colonnes, besoins, casse=False)
-        if spec.get("pathologies"):
+        if spec.get("pathologies"):  # selectors: a `top` code or { patho_niv1 = label } (sources/ameli_effectifs.py)
             facettes_voulues["top"] = "pathologies"
-        if spec.get("profession_mg") or (spec.get("profession") and "profession_sante" in colonnes):
+            if any(not isinstance(v, str) for v in dict(spec["pathologies"]).values()):
+                facettes_voulues["patho_niv1"] = "pathologies_niv1"
+        if spec.get("professions_mg") or (spec.get("profession") and "profession_sante" in colonnes):
             facettes_voulues["profession_sante"] = "profession"
 
     # one record, the latest year first
@@ -366,13 +368,23 @@ def opendatasoft(res: Resultat, source: Source, urls: dict[str, str]) -> None:
             if role != "annee":
                 res.notes.append(f"valeurs de « {champ} » non servies : codes non vérifiés")
             continue
-        if role == "pathologies":
-            for cle, top in dict(spec["pathologies"]).items():
-                if top not in vals:
-                    res.ajoute("code_introuvable", f"{top} (pathologie {cle} ; codes « top » de niveau 1 : "
+        if role in ("pathologies", "pathologies_niv1"):
+            for cle, selecteur in dict(spec["pathologies"]).items():
+                genre, voulu = module.selecteur(cle, selecteur)
+                if genre != {"pathologies": "top", "pathologies_niv1": "patho_niv1"}[role] or voulu in vals:
+                    continue
+                if genre == "top":
+                    res.ajoute("code_introuvable", f"{voulu} (pathologie {cle} ; codes « top » de niveau 1 : "
                                f"{_liste(sorted(v for v in vals if v.endswith(('_CAT_CAT', '_CAT_EXC'))))})")
+                else:
+                    res.ajoute("code_introuvable", f"libellé « {voulu} » (pathologie {cle} ; groupes de niveau 1 : "
+                               f"{_liste(sorted(vals))})")
+        elif role == "profession" and spec.get("professions_mg"):
+            for libelle in spec["professions_mg"]:
+                if libelle not in {v.strip() for v in vals}:
+                    res.ajoute("code_introuvable", f"profession « {libelle} » (professions : {_liste(sorted(vals))})")
         elif role == "profession":
-            motif = spec.get("profession_mg") or spec.get("profession")
+            motif = spec.get("profession")
             trouves = [v for v in vals if re.search(motif, v.strip())]
             if len(trouves) != 1:
                 res.ajoute("code_introuvable", f"{len(trouves)} profession(s) pour « {motif} » au lieu d'une "
