@@ -45,6 +45,8 @@ def _print_outcome(result) -> None:
         err.print(f"[yellow]Source indisponible ({sid}) :[/] {reason}", highlight=False)
     for sid, reason in result.not_updated.items():
         err.print(f"[yellow]Source non mise à jour ({sid}) :[/] {reason}", highlight=False)
+    for refus in getattr(result, "enquetes_refusees", []):
+        err.print(f"[yellow]Avertissement :[/] {refus}", highlight=False)
 
 
 def _fail(exc: BaseException) -> None:
@@ -72,7 +74,8 @@ def run(
     _print_outcome(result)
     err.print(f"Rapport écrit dans [bold]{result.out_dir}[/] en {time.perf_counter() - start:.1f} s.", highlight=False)
     if strict and result.degraded:
-        err.print("[bold red]Mode strict :[/] au moins une source est indisponible.")
+        err.print("[bold red]Mode strict :[/] au moins une source est indisponible"
+                  + (" ou un fichier d'enquête est refusé." if result.enquetes_refusees else "."))
         raise typer.Exit(1)
 
 

@@ -17,6 +17,8 @@ from shapely.geometry import box
 
 from . import geo, local, provenance, secret, warehouse
 from .config import DiagnosticError, Workspace
+from .enquetes import charger as charger_enquetes
+from .enquetes import dossier as dossier_enquetes
 from .fetch import FetchError
 from .ingest import ingest
 from .registry import Source, load_registry
@@ -31,11 +33,13 @@ class RunReport:
     unavailable: dict[str, str] = field(default_factory=dict)  # source id -> why it is missing
     not_updated: dict[str, str] = field(default_factory=dict)  # source id -> why the refresh failed (old files kept)
     warnings: list[str] = field(default_factory=list)
+    enquetes_refusees: list[str] = field(default_factory=list)  # survey exports refused (French, file/row/column)
 
     @property
     def degraded(self) -> bool:
-        """True when a source is missing or could not be brought up to date (`--strict` fails then)."""
-        return bool(self.unavailable or self.not_updated)
+        """True when a source is missing or could not be brought up to date, or a survey export was refused
+        (`--strict` fails then)."""
+        return bool(self.unavailable or self.not_updated or self.enquetes_refusees)
 
 
 def ingest_all(ws: Workspace, sources: dict[str, Source], run: RunReport, *, refresh: bool = False) -> None:
@@ -226,7 +230,12 @@ def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True) ->
         selection = territoire.selection(con)  # the perimeter and its comparators, for every query below
         indicateurs, locales = compute(ws, con, territoire, selection)
         result.warnings.extend(locales.avertissements)
+        enquetes, result.enquetes_refusees = charger_enquetes(con, selection, dossier_enquetes(ws.territoires, territoire.slug),
+                                                              secret.thresholds(ws.settings)["professionnels"])
+        result.warnings.extend(a for e in enquetes for a in e.avertissements)
         ctx = report_context(ws, con, territoire, indicateurs, sources, result, locales, selection)
+        ctx.enquetes = enquetes
+        ctx.avertissements += result.enquetes_refusees
         prov = provenance.files(ws, sources, vintages_used(con)) + locales.sources
     result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result, pdf=pdf)
     return result

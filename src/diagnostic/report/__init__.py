@@ -23,6 +23,7 @@ from pathlib import Path
 
 from . import document as modele
 from .context import CONTRACT_COLUMNS, ReportContext, check_context
+from .enquete import dessiner as dessiner_enquetes
 from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
 from .maps import Carte, carte_apl, carte_etablissements, carte_medecins, carte_situation
@@ -59,6 +60,7 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
             maps += [r] if isinstance(r, Carte) else (r or [])
         for m in maps:
             written += [p for p in (m.png, m.svg) if p is not None]
+        written += dessiner_enquetes(ctx, out_dir / "graphiques")  # the CPTS's surveys (report/enquete.py)
         doc = modele.document(ctx, maps)
         docx = travaux.submit(write_docx, doc, out_dir / "diagnostic.docx") if word else None  # beside HTML, PDF
         html = write_html(ctx, maps, out_dir / "diagnostic.html", doc)

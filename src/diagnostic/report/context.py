@@ -64,6 +64,8 @@ class ReportContext:
     - ``etablissements`` (optional): FINESS establishments of the perimeter's communes
       (``models/etablissements_perimetre.sql``: nom, groupe, groupe_libelle, libcategetab, code_commune,
       nom_commune, lon, lat); None or empty: no list and no map of establishments.
+    - ``enquetes`` (optional): the CPTS's surveys read from ``data/territoires/<slug>/enquetes/``
+      (``diagnostic.enquetes.Enquete``, already masked); empty: no survey section.
     """
 
     slug: str
@@ -80,6 +82,7 @@ class ReportContext:
     series: pd.DataFrame | None = None
     pyramide: pd.DataFrame | None = None
     etablissements: pd.DataFrame | None = None
+    enquetes: list = field(default_factory=list)  # diagnostic.enquetes.Enquete: the CPTS's own surveys
 
 
 def check_context(ctx: ReportContext) -> None:

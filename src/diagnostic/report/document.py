@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import fmt, texte
+from . import enquete, fmt, texte
 from .context import ReportContext
 from .maps import APL_COLUMN, APL_SEUIL, Carte
 from .plan import AUTRES, NIVEAU_DEPARTEMENT, SECTIONS, Section, section_de
@@ -317,7 +317,7 @@ def sections(ctx: ReportContext, cartes: list[Carte]) -> list[dict]:
 
 
 def _limites(secs: list[dict]) -> str:
-    vides = [f"{s['numero']} ({s['titre']})" for s in secs if not s["lignes"]]
+    vides = [f"{s['numero']} ({s['titre']})" for s in secs if not s["lignes"] and s.get("cle") != "enquete"]
     sujets = [sj["libelle"].lower() for s in secs for sj in s["sujets"]]
     text = "Cette synthèse ne porte que sur les indicateurs disponibles dans ce document."
     if vides:
@@ -331,6 +331,7 @@ def _limites(secs: list[dict]) -> str:
 def _synthese(ctx: ReportContext, numero: int, secs: list[dict]) -> dict:
     s = synthese(ctx)
     conv = lambda ps: [{"libelle": p.libelle, "texte": p.texte} for p in ps]  # noqa: E731
+    appuis_enquete, vigilances_enquete = enquete.points(ctx)
     return {
         "numero": numero,
         "ancre": f"section-{numero}",
@@ -341,8 +342,8 @@ def _synthese(ctx: ReportContext, numero: int, secs: list[dict]) -> dict:
                   "la population sous le seuil de 2,5 est défavorable) ; les indicateurs de taille (population, "
                   "superficie, nombre de communes) ne sont pas comparés."),
         "sans_departement": s.sans_departement,
-        "appuis": conv(s.appuis),
-        "vigilances": conv(s.vigilances),
+        "appuis": conv(s.appuis) + appuis_enquete,
+        "vigilances": conv(s.vigilances) + vigilances_enquete,
         "contexte": conv(s.contexte),
         "proches": s.proches,
         "limites": _limites(secs),
@@ -498,6 +499,7 @@ def _intro(ctx: ReportContext) -> dict:
 def document(ctx: ReportContext, cartes: list[Carte]) -> dict:
     terr = territoires(ctx.indicateurs)
     secs = sections(ctx, cartes)
+    secs += enquete.sections(ctx, len(secs) + 1)  # the CPTS's own surveys (report/enquete.py)
     syn = _synthese(ctx, len(secs) + 1, secs)
     n_fig = 0
     for s in secs:

@@ -13,6 +13,7 @@ import xlsxwriter
 from . import fmt
 from .context import SOURCE_KEYS, ReportContext
 from .document import ids_par_section
+from .enquete import feuille as feuille_enquete
 from .tables import (
     THEME_AUTRE,
     catalogue_trie,
@@ -72,9 +73,17 @@ def _nombre_excel(x: object) -> str:
     return ("0" if text in ("-0", "") else text).replace(".", ",")
 
 
+def _contrat(ctx: ReportContext) -> pd.DataFrame:
+    """The contract rows, then those of the CPTS's surveys (report/enquete.py)."""
+    from .enquete import lignes_contrat
+
+    enq = lignes_contrat(ctx)
+    return pd.concat([sort_contract(ctx), enq], ignore_index=True) if len(enq) else sort_contract(ctx)
+
+
 def write_csv_excel(ctx: ReportContext, path: Path) -> Path:
     """The contract rows for French Excel: ``;`` separator, decimal comma, UTF-8 with BOM, CRLF."""
-    df = sort_contract(ctx)
+    df = _contrat(ctx)
     with open(path, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         w.writerow(list(df.columns))
@@ -89,7 +98,7 @@ def write_csv_excel(ctx: ReportContext, path: Path) -> Path:
 
 def write_csv(ctx: ReportContext, path: Path) -> Path:
     """The contract, exactly: UTF-8, comma, '.' decimal, contract column order, sorted rows."""
-    sort_contract(ctx).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    _contrat(ctx).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
     return path
 
 
@@ -255,6 +264,7 @@ def write_xlsx(ctx: ReportContext, path: Path) -> Path:
     F = _Formats(wb)
     for n, (plan, ids) in enumerate(ids_par_section(ctx), start=1):
         _sheet_indicateurs(wb, F, ctx, nom_onglet(n, plan.titre), ids, plan.vide)
+    feuille_enquete(wb, ctx)  # the CPTS's surveys (report/enquete.py), when there are some
     _sheet_communes(wb, F, ctx)
     _sheet_sources(wb, F, ctx)
     _sheet_definitions(wb, F, ctx)

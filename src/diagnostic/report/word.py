@@ -224,6 +224,10 @@ def write_docx(doc_model: dict, path: Path) -> Path:
     for s in d["sections"]:
         doc.add_section(WD_SECTION.NEW_PAGE)
         doc.add_heading(f"{s['numero']}. {s['titre']}", level=1)
+        if s.get("blocs"):  # the CPTS's surveys
+            from .enquete_word import blocs
+
+            blocs(doc, s["blocs"])
         if s["lignes"]:
             _table_comparaison(doc, d["colonnes"], s["lignes"], d["marque_petit"])
             if s["notes"]:
