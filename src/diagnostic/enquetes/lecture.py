@@ -156,14 +156,11 @@ def _outil(entetes: list[str], ligne2: list[str] | None, ligne3: list[str] | Non
 
 def _lire_csv(path: Path) -> tuple[str, list[list[str]], list[int]]:
     texte = _texte(path)
-    essais = []
     for sep in (";", ",", "\t"):
         rows, debuts = _enregistrements(texte, sep)
-        rows = [r for r in rows]
         outil = _outil(rows[0] if rows else [], rows[1] if len(rows) > 1 else None, rows[2] if len(rows) > 2 else None)
         if outil:
             return outil, rows, debuts
-        essais.append(len(rows[0]) if rows else 0)
     raise EnqueteError(
         f"Fichier {path.name}, ligne 1 : ce fichier n'est pas un export d'enquête reconnu. En-têtes attendus : "
         "« Horodateur » ou « Timestamp » en première colonne (Google Forms) ; « ID », « Heure de début », « Heure de "

@@ -127,6 +127,17 @@ def _echelle_de(valeurs: set[str]) -> list[str] | None:
     return min(possibles, key=len) if possibles else None  # the shortest known scale holding every answer
 
 
+def _echelle_probable(remplies: list[str]) -> list[str] | None:
+    """A known scale holding at least 80 % of the answers and 3 of its levels: the question is that scale,
+    and an answer outside it is an error (never a silent extra category)."""
+    for e in sorted(ECHELLES, key=len):
+        niveaux = {norm(x) for x in e}
+        dedans = [v for v in remplies if norm(v) in niveaux]
+        if remplies and len(dedans) >= 0.8 * len(remplies) and len({norm(v) for v in dedans}) >= 3:
+            return e
+    return None
+
+
 def _nombre(v: str) -> float | None:
     t = v.strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
     return float(t) if re.fullmatch(r"-?\d+(\.\d+)?", t) else None
@@ -231,7 +242,7 @@ def _simple(q: Question, index: int, export: Export, spec: dict, fichier_toml: s
     t = q.type
     sep = {"google": ", ", "microsoft": ";", "framaforms": ",", "limesurvey": ", "}[export.outil]
     if not t:
-        echelle = _echelle_de(set(remplies)) if remplies else None
+        echelle = (_echelle_de(set(remplies)) or _echelle_probable(remplies)) if remplies else None
         nombres = [_nombre(v) for v in remplies]
         if TEXTE_PROFESSION.search(nt) and not TEXTE_COMMUNE.search(nt):
             t = "profession"

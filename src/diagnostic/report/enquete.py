@@ -16,7 +16,6 @@ import pandas as pd
 
 from . import fmt
 from .context import ReportContext
-from .maps import Carte
 
 PREFIXE = "enquete_"
 CHOIX = ("choix_unique", "choix_multiple", "profession")
