@@ -82,6 +82,16 @@ def test_effectifs_malformed_value_names_file_row_and_column(tmp_path):
     assert "effectifs.csv, ligne 3, colonne 'ntop'" in str(err.value)
 
 
+def test_effectifs_malformed_value_after_rows_not_kept_names_its_file_line(tmp_path):
+    src = FIXTURES / "ameli_effectifs" / "effectifs.csv"
+    cible = ";PSY_CAT_CAT;tsage;9;27;999;12000;"
+    ligne = next(i for i, li in enumerate(src.read_text(encoding="utf-8").splitlines(), start=1) if cible in li)
+    raw = copy_with(tmp_path, src, lambda t: t.replace(cible, cible.replace("12000", "12 000 env.")))
+    with pytest.raises(SourceFormatError, match=f"effectifs.csv, ligne {ligne}, colonne 'ntop'"):
+        ameli_effectifs.parse(raw, {"pathologies": {"psychiatrie": {"patho_niv1": "Maladies psychiatriques"}}})
+    assert ligne > 100  # the rows before it (diabetes, ALD…) were not kept: the line is the file's, not the selection's
+
+
 def test_effectifs_code_matching_no_row_is_an_error_listing_the_codes(tmp_path):
     with pytest.raises(SelectionVide, match="aucun code « top » ne correspond à « MCV_CAT_CAX » .*codes « top » présents : "
                                             "ALD_CAT_CAT ; CAN_CAT_CAT ; DIA_CAT_CAT ; INF_CAT_CAT ; MCV_CAT_CAT"):
