@@ -271,3 +271,68 @@ def test_probe_reads_a_range_or_the_start(tmp_path):
         assert (p.status, p.ranged, p.data, p.total) == (200, False, data[:100], len(data))
     local = probe("https://h/f.bin", suffix=5, mirror=str(tmp_path))
     assert (local.ranged, local.data) == (True, data[-5:])
+
+
+REALDATA = OPENDATA.parent / "realdata"
+ODISSE_DEP = "couvertures-vaccinales-des-adolescent-et-adultes-departement"
+
+
+def test_odisse_conforme_on_the_fields_of_the_genuine_export(bac):
+    """Odissé answers built from the genuine API export (realdata, JSON, values untouched): the record served is
+    its latest record, the catalogue's fields are its keys (labels from the genuine portal header, through
+    `odisse.LIBELLES`), the years are its years. Without the catalogue record, the fields of the record are used."""
+    from diagnostic.sources.odisse import LIBELLES
+
+    ws, root = bac
+    records = json.loads((REALDATA / "odisse-vaccination" / f"{ODISSE_DEP}.json").read_text(encoding="utf-8"))
+    dernier = max(records, key=lambda r: r["an_mesure"])
+    libelles = {v: k for k, v in LIBELLES.items()}
+    base = f"odisse.santepubliquefrance.fr/api/explore/v2.1/catalog/datasets/{ODISSE_DEP}"
+    ecrire(root, f"odisse.santepubliquefrance.fr/api/v2/catalog/datasets/{ODISSE_DEP}",
+           {"dataset": {"dataset_id": ODISSE_DEP, "fields": [{"name": k, "label": libelles.get(k, k)} for k in dernier]}})
+    ecrire(root, f"{base}/records", {"total_count": len(records), "results": [dernier]})
+    annees = sorted({r["an_mesure"] for r in records})
+    ecrire(root, f"{base}/facets", {"facets": [{"name": "an_mesure", "facets": [{"name": a, "value": a, "count": 1} for a in annees]}]})
+    with RangeMirror([root, OPENDATA]) as m:
+        proc, lignes = verifier(ws, m.url, "odisse_vaccination_departement")
+        demandes = [p for p, _ in m.requests]
+    assert annees[-1] == "2024"
+    assert proc.returncode == 0, proc.stdout
+    assert lignes["odisse_vaccination_departement"] == f"odisse_vaccination_departement : conforme ({len(dernier)} champs au catalogue)"
+    assert f"{base}/records" in demandes and f"{base}/facets" in demandes
+
+    (root / f"odisse.santepubliquefrance.fr/api/v2/catalog/datasets/{ODISSE_DEP}").unlink()
+    with RangeMirror([root, OPENDATA]) as m:
+        proc, lignes = verifier(ws, m.url, "odisse_vaccination_departement")
+    assert proc.returncode == 0, proc.stdout
+    assert lignes["odisse_vaccination_departement"].startswith(
+        "odisse_vaccination_departement : conforme (fiche du catalogue absente : champs lus sur un enregistrement")
+
+
+def test_zip_member_and_its_header(bac, tmp_path):
+    """A zip read from its end: the member the parser reads and its header. The archive is made here around the
+    genuine `donnees_communes.csv` of the populations légales 2023 (realdata, bytes untouched; `ensemble.zip`
+    itself is not at hand); an archive without it misses the member the parser reads."""
+    import zipfile
+
+    ws, root = bac
+    genuine = (REALDATA / "poplegale-2023" / "donnees_communes.csv").read_bytes()
+    cible = root / "www.insee.fr/fr/statistiques/fichier/8680726/ensemble.zip"
+    cible.parent.mkdir(parents=True)
+    with zipfile.ZipFile(cible, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("donnees_regions.csv", (REALDATA / "poplegale-2023" / "donnees_regions.csv").read_bytes())
+        z.writestr("donnees_communes.csv", genuine)
+    with RangeMirror([root, OPENDATA]) as m:
+        proc, lignes = verifier(ws, m.url, "poplegale")
+        lus = [r for p, r in m.requests if p.endswith("ensemble.zip")]
+    assert proc.returncode == 0, proc.stdout
+    assert lignes["poplegale"] == "poplegale : conforme (donnees_communes.csv : 7/7 colonnes attendues)"
+    assert lus[0].startswith("bytes=-") and len(lus) == 3  # directory, local header, first compressed bytes
+
+    with zipfile.ZipFile(cible, "w", zipfile.ZIP_DEFLATED) as z:  # an archive without the communes file
+        z.writestr("donnees_regions.csv", (REALDATA / "poplegale-2023" / "donnees_regions.csv").read_bytes())
+    with RangeMirror([root, OPENDATA]) as m:
+        proc, lignes = verifier(ws, m.url, "poplegale")
+    assert proc.returncode == 1
+    assert lignes["poplegale"] == ("poplegale : champ absent : fichier « donnees_communes.csv » dans l'archive "
+                                   "(contenu : donnees_regions.csv)")

@@ -105,11 +105,12 @@ def zip_csv(res: Resultat, source: Source, urls: dict[str, str]) -> None:
             res.notes.append(f"{len(noms)} fichiers dans l'archive")
             continue
         trouves = [n for n in noms if re.fullmatch(motif, n.rsplit("/", 1)[-1], flags=re.IGNORECASE)]
+        lisible = motif.replace("\\.", ".")
         if not trouves:
             if archive.complete:
-                res.ajoute("champ_absent", f"fichier « {motif} » dans l'archive (contenu : {_liste(noms)})")
+                res.ajoute("champ_absent", f"fichier « {lisible} » dans l'archive (contenu : {_liste(noms)})")
             else:
-                res.notes.append(f"fichier « {motif} » non vu dans le début de l'archive (liste incomplète sans requêtes partielles)")
+                res.notes.append(f"fichier « {lisible} » non vu dans le début de l'archive (liste incomplète sans requêtes partielles)")
             continue
         debut = archive.debut(trouves[0])
         if debut is None:
@@ -292,15 +293,20 @@ def opendatasoft(res: Resultat, source: Source, urls: dict[str, str]) -> None:
     hote, ident = m["hote"], unquote(m["id"])
     base = f"{hote}/api/explore/v2.1/catalog/datasets/{quote(ident, safe='')}"
     fiche_url = next((u for n, u in urls.items() if "/api/v2/catalog/datasets/" in u), f"{hote}/api/v2/catalog/datasets/{quote(ident, safe='')}")
+    rows: list = []
     try:
         champs = _champs_fiche(_json(fiche_url))
     except distant.UrlMorte as exc:
-        if exc.status in (404, 410):
-            res.ajoute("url_morte", f"HTTP {exc.status}", f"jeu {ident}")
+        if exc.status not in (404, 410):
+            raise
+        try:  # no catalogue record at that address: the fields of one record, if the dataset still serves any
+            rows = _json(f"{base}/records?limit=1").get("results") or []
+        except distant.UrlMorte as exc2:
+            res.ajoute("url_morte", f"HTTP {exc2.status}", f"jeu {ident}")
             return
-        raise
+        champs = {k: k for k in (rows[0] if rows and isinstance(rows[0], dict) else {})}
+        res.notes.append("fiche du catalogue absente : champs lus sur un enregistrement")
     colonnes = list(champs)
-    rows: list = []
 
     # what the parser needs: its fields, the year field, codes selected on
     besoins: list[str] = []
