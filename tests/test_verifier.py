@@ -190,7 +190,7 @@ def test_dead_url_blocks(bac):
     with RangeMirror([root, OPENDATA]) as m:
         proc, lignes = verifier(ws, m.url, "rpps", "cog")
     assert proc.returncode == 1
-    assert lignes["rpps"] == "rpps : URL morte (HTTP 404)"
+    assert lignes["rpps"] == "rpps : URL morte (HTTP 404) (ressources du jeu data.gouv non lues)"
     assert lignes["cog"].startswith("cog : conforme")
 
 
@@ -244,9 +244,10 @@ def test_json_for_scripts(bac):
     out = json.loads(proc.stdout)
     assert out["bloquant"] is True
     apl, rpps = out["sources"]
-    assert rpps == {"source": "rpps", "conforme": False, "bloquant": True, "ligne": "rpps : URL morte (HTTP 404)",
+    assert rpps == {"source": "rpps", "conforme": False, "bloquant": True,
+                    "ligne": "rpps : URL morte (HTTP 404) (ressources du jeu data.gouv non lues)",
                     "constats": [{"genre": "url_morte", "texte": "URL morte (HTTP 404)", "detail": "HTTP 404",
-                                  "fichier": None, "bloquant": True}], "notes": []}
+                                  "fichier": None, "bloquant": True}], "notes": ["ressources du jeu data.gouv non lues"]}
     assert apl["conforme"] is True and apl["constats"] == []
 
 
@@ -336,3 +337,25 @@ def test_zip_member_and_its_header(bac, tmp_path):
     assert proc.returncode == 1
     assert lignes["poplegale"] == ("poplegale : champ absent : fichier « donnees_communes.csv » dans l'archive "
                                    "(contenu : donnees_regions.csv)")
+
+
+def test_finess_flux_and_a_newer_monthly_file_on_data_gouv(bac):
+    """The genuine FINESS+ sample (realdata, bytes untouched) served at the registry's address: its start shows
+    the flux's keys. The dataset's resources on data.gouv (hand-made answer in the shape of `/api/1/datasets/<slug>/`,
+    `{"resources": [{"url"}]}`) list a later monthly file: a newer vintage, not blocking."""
+    ws, root = bac
+    source = load_registry(ws / "pipelines" / "sources.toml")["finess"]
+    url = source.files()[next(iter(source.files()))]
+    chemin = url.split("://", 1)[1]
+    ecrire(root, chemin, (REALDATA / "finess-flux" / "finess-structures-mensuel-202607-echantillon_json.gz").read_bytes())
+    m_url = re.match(r"^https://static\.data\.gouv\.fr/resources/([^/]+)/(\d{8})-\d{6}/(.*?)(\d{6})(\.json\.gz)$", url)
+    assert m_url, url  # the registry's address of the monthly flux
+    jeu, _, debut, mois, fin = m_url.groups()
+    suivant = f"{int(mois[:4]) + (mois[4:] == '12')}{int(mois[4:]) % 12 + 1:02d}"
+    plus_recent = f"https://static.data.gouv.fr/resources/{jeu}/29991001-021500/{debut}{suivant}{fin}"
+    ecrire(root, f"www.data.gouv.fr/api/1/datasets/{jeu}", {"resources": [{"url": url}, {"url": plus_recent}]})
+    with RangeMirror([root, OPENDATA]) as m:
+        proc, lignes = verifier(ws, m.url, "finess")
+    assert proc.returncode == 0, proc.stdout
+    assert lignes["finess"] == (f"finess : nouveau millésime disponible : {debut}{suivant}{fin} du 01/10/2999 "
+                                f"(registre : {debut}{mois}{fin}) (flux FINESS+ v1.0.0 du 2026-08-13)")

@@ -11,7 +11,7 @@ from ..config import DiagnosticError, Workspace
 from ..fetch import FetchError
 from ..registry import Source
 from .constats import Constat, Resultat
-from .controles import CONTROLES, opendatasoft, vivant
+from .controles import CONTROLES, datagouv_recent, opendatasoft, vivant
 from .distant import FormatInattendu, UrlMorte
 
 __all__ = ["Constat", "Resultat", "verifier"]
@@ -60,6 +60,10 @@ def verifier_source(ws: Workspace, source: Source) -> Resultat:
             _erreur(res, exc, name if len(urls) > 1 else "")
     if len(urls) > 1:
         res.notes.append(f"{len(urls)} fichiers lus")
+    try:
+        datagouv_recent(res, source, urls)
+    except FetchError as exc:
+        res.notes.append(f"ressources du jeu data.gouv non lues ({exc.cause})")
     return res
 
 

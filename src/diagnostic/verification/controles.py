@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import zlib
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ..registry import Source
@@ -74,19 +75,62 @@ def csv_entete(res: Resultat, source: Source, urls: dict[str, str]) -> None:
 
 
 def finess(res: Resultat, source: Source, urls: dict[str, str]) -> None:
-    """The FINESS extraction: first line `finess;etalab;<n>;<date>`; a later date is a newer extraction."""
+    """FINESS: the FINESS+ flux (gzipped JSON: `schemaVersion`, `generatedAt` at its start), or the older
+    `;` extraction (first line `finess;etalab;<n>;<date>`; a later date is a newer extraction)."""
     module = parser_module(source)
     entete = getattr(module, "ENTETE", None)
     for name, url in urls.items():
-        p = _lire_tete(res, url, 4096)
+        p = _lire_tete(res, url, 16_384)
+        if p.data[:2] == b"\x1f\x8b":  # gzip: its first decompressed bytes
+            try:
+                debut = distant.texte(zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(p.data))
+            except zlib.error as exc:
+                res.ajoute("format_inattendu", f"fichier gzip illisible ({exc})")
+                continue
+            cles = dict(re.findall(r'"(schemaVersion|generatedAt)"\s*:\s*"([^"]*)"', debut))
+            if not debut.lstrip().startswith("{"):
+                res.ajoute("format_inattendu", "le fichier décompressé n'est pas un objet JSON")
+                continue
+            for cle in ("schemaVersion", "generatedAt"):
+                if cle not in cles:
+                    res.ajoute("champ_absent", cle)
+            if cles.get("schemaVersion"):
+                res.notes.append(f"flux FINESS+ {cles['schemaVersion']} du {cles.get('generatedAt', '?')[:10]}")
+            continue
         premiere = (distant.premieres_lignes(p.data, 1) or [""])[0]
         m = entete.match(premiere) if entete is not None else None
         if m is None:
-            res.ajoute("format_inattendu", f"première ligne « {premiere[:60]} » (attendu : « finess;etalab;… »)")
+            res.ajoute("format_inattendu", f"première ligne « {premiere[:60]} » (attendu : « finess;etalab;… » ou flux gzip)")
             continue
         date = m.groupdict().get("date")
         if date and date > source.latest:
             res.ajoute("nouveau_millesime", f"extraction du {date} (registre : {source.latest})")
+
+
+DATAGOUV_STATIC = re.compile(r"^https://static\.data\.gouv\.fr/resources/(?P<jeu>[^/]+)/(?P<date>\d{8})-\d{6}/(?P<nom>[^/?]+)$")
+
+
+def datagouv_recent(res: Resultat, source: Source, urls: dict[str, str]) -> None:
+    """A file at a dated data.gouv address (`static.data.gouv.fr/resources/<jeu>/<date>-<heure>/<nom>`): the
+    dataset's resources (`/api/1/datasets/<jeu>/`) holding a later file of the same name (digits aside)."""
+    for url in urls.values():
+        m = DATAGOUV_STATIC.match(url)
+        if not m:
+            continue
+        try:
+            data = _json(f"https://www.data.gouv.fr/api/1/datasets/{m['jeu']}/")
+        except (distant.UrlMorte, distant.FormatInattendu):
+            res.notes.append("ressources du jeu data.gouv non lues")
+            continue
+        forme = re.sub(r"\d+", r"\\d+", re.escape(m["nom"]))
+        recentes = []
+        for r in data.get("resources", []) if isinstance(data, dict) else []:
+            autre = DATAGOUV_STATIC.match(str(r.get("url") or "")) if isinstance(r, dict) else None
+            if autre and re.fullmatch(forme, autre["nom"]) and (autre["date"], autre["nom"]) > (m["date"], m["nom"]):
+                recentes.append((autre["date"], autre["nom"]))
+        if recentes:
+            date, nom = max(recentes)
+            res.ajoute("nouveau_millesime", f"{nom} du {date[6:]}/{date[4:6]}/{date[:4]} (registre : {m['nom']})")
 
 
 # ---------------------------------------------------------------------------- zip holding a CSV
