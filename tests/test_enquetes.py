@@ -226,3 +226,32 @@ def test_truncated_row(tmp_path):
     # three header lines, respondent i = 0 on lines 4-5 (two-line remark), i = 1 (192.0.2.11) on line 6
     with pytest.raises(EnqueteError, match=r"Fichier framaforms\.csv, ligne 6 : 15 valeurs pour 16 colonnes"):
         lire_enquete(p, SEUIL)
+
+
+def test_patients_survey_numeric_scale_and_other_answers(tmp_path):
+    """A patients' survey (public « usagers » in the .toml), a 1-5 rating read as a scale from its text, a single
+    choice whose .toml options turn a typed-in answer into « Autre » (never shown as typed)."""
+    from types import SimpleNamespace
+
+    from diagnostic.report import enquete as rapport
+
+    notes = [5, 4, 4, 3, 5, 2, 4, 1, 4, 5]
+    moyens = ["Téléphone", "Internet", "Téléphone", "Sur place", "Internet", "Téléphone",
+              "Mon voisin Jean Martin m'appelle", "Internet", "Téléphone", "Internet"]
+    lignes = ["Horodateur,Quelle note donnez-vous à l'accès aux soins (de 1 à 5) ?,Comment prenez-vous rendez-vous ?"]
+    lignes += [f"0{k + 1}/04/2026 10:00:00,{n},{m}" for k, (n, m) in enumerate(zip(notes, moyens))]
+    p = tmp_path / "usagers.csv"
+    p.write_text("\n".join(lignes) + "\n", encoding="utf-8")
+    p.with_suffix(".toml").write_text('public = "usagers"\n[questions."Comment prenez-vous rendez-vous ?"]\n'
+                                      'options = ["Téléphone", "Internet", "Sur place"]\n', encoding="utf-8")
+    e = lire_enquete(p, SEUIL)
+    assert e.public == "usagers" and (e.debut, e.fin) == ("2026-04-01", "2026-04-10")
+    note = question(e, "echelle")
+    assert note.options == ["1", "2", "3", "4", "5"]
+    assert ensemble(e, note.code) == {str(k): notes.count(k) for k in range(1, 6)}
+    moyen = question(e, "choix_unique")
+    assert ensemble(e, moyen.code) == {"Téléphone": 4, "Internet": 4, "Sur place": 1, "Autre (réponse libre)": 1}
+    assert "Jean Martin" not in " ".join(map(str, e.resultats["reponse"]))
+    ctx = SimpleNamespace(nom="CPTS Test", enquetes=[e], indicateurs=pd.DataFrame(columns=["territoire_type"]))
+    (s,) = rapport.sections(ctx, 7)
+    assert s["titre"] == "Besoins et attentes des usagers" and s["numero"] == 7

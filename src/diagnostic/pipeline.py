@@ -236,7 +236,8 @@ def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True) ->
         ctx = report_context(ws, con, territoire, indicateurs, sources, result, locales, selection)
         ctx.enquetes = enquetes
         ctx.avertissements += result.enquetes_refusees
-        prov = provenance.files(ws, sources, vintages_used(con)) + locales.sources
+        ctx.sources = ctx.sources + [e.provenance for e in enquetes]
+        prov = provenance.files(ws, sources, vintages_used(con)) + locales.sources + [e.provenance for e in enquetes]
     result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result, pdf=pdf)
     return result
 

@@ -49,6 +49,7 @@ class Enquete:
     verbatims: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
     avertissements: list[str] = field(default_factory=list)
     figures: dict[str, object] = field(default_factory=dict)  # filled by the report (report/enquete.py)
+    provenance: dict = field(default_factory=dict)  # the export file: name, size, sha256 (sources annex)
 
     @property
     def cle(self) -> str:
@@ -284,7 +285,21 @@ def lire_enquete(path: Path, seuil: int, con=None, selection: pd.DataFrame | Non
         questions=qs, participation=part, communes=communes,
         resultats=pd.DataFrame(res, columns=["question", "texte", "libelle", "type", "theme", "reponse", "groupe",
                                              "effectif", "base", "part", "statut"]),
-        nombres=nombres, verbatims=verb, avertissements=avert)
+        nombres=nombres, verbatims=verb, avertissements=avert, provenance=_provenance(path, export.outil, config))
+
+
+def _provenance(path: Path, outil: str, config: Configuration) -> dict:
+    from datetime import datetime, timezone
+
+    from .lecture import OUTILS
+
+    data = path.read_bytes()
+    cle = re.sub(r"[^a-z0-9]+", "_", norm(path.stem)).strip("_")
+    return {"source": f"enquete_{cle}", "titre": config.titre or f"Enquête de la CPTS ({path.name})",
+            "producteur": f"CPTS, export {OUTILS.get(outil, outil)}", "licence": "Données de la CPTS, non publiées",
+            "url": "", "millesime": "", "fichier": path.name,
+            "recupere_le": datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "octets": len(data), "sha256": hashlib.sha256(data).hexdigest(), "disponible": True}
 
 
 def charger(con, selection: pd.DataFrame, folder: Path, seuil: int) -> tuple[list[Enquete], list[str]]:

@@ -43,6 +43,7 @@ ECHELLES = [
     ["Très difficile", "Difficile", "Facile", "Très facile"],
 ]
 OUI = {"oui", "y", "yes", "x", "1"}
+AUTRE = "Autre (réponse libre)"
 
 # Respondent's profession -> RPPS profession group (int_professionnel); None: no RPPS count for it.
 PROFESSIONS = [
@@ -296,10 +297,18 @@ def _simple(q: Question, index: int, export: Export, spec: dict, fichier_toml: s
             q.reponses.append(_decouper(v, sep, connues) if v else None)
         if not q.options:
             q.options = list(dict.fromkeys(o for r in q.reponses if r for o in r))
+        if spec.get("options"):  # an answer typed in « Autre » is never shown as such: counted as « Autre »
+            q.reponses = [[o if o in q.options else AUTRE for o in r] if r else r for r in q.reponses]
+            if any(r and AUTRE in r for r in q.reponses):
+                q.options.append(AUTRE)
     else:  # choix_unique, texte, profession, commune: the text itself
         q.reponses = [v or None for v in brut]
         if t == "choix_unique" and not q.options:
             q.options = list(dict.fromkeys(remplies))
+        elif t == "choix_unique":
+            q.reponses = [r if r is None or r in q.options else AUTRE for r in q.reponses]
+            if AUTRE in q.reponses:
+                q.options.append(AUTRE)
 
 
 def _choix_ou_texte(remplies: list[str], sep: str, options: list[str], outil: str) -> str:

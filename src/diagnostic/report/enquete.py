@@ -185,7 +185,10 @@ def _participation(ctx: ReportContext, e) -> tuple[list[str], list[dict], list[d
              f"{_periode(e)} ({OUTILS.get(e.outil, e.outil)}) : {fmt.nombre(e.n_completes)} complète"
              f"{'s' if e.n_completes > 1 else ''} et {fmt.nombre(e.n_partielles)} partielle{'s' if e.n_partielles > 1 else ''}. "
              "Les résultats par question portent sur les réponses complètes ; les réponses partielles sont comptées "
-             "dans la participation."]
+             "dans la participation.",
+             f"Confidentialité : les colonnes d'identité de l'export (nom, adresse électronique, adresse IP, identifiant "
+             f"du répondant) ne sont pas lues ; un effectif de 1 à {s - 1} répondants d'une profession ou d'une commune "
+             "est masqué (« s »), avec un masquage secondaire pour qu'il ne puisse pas être déduit du total."]
     listes, figures = [], []
     p = e.participation
     if len(p):
