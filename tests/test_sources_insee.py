@@ -10,7 +10,7 @@ import zipfile
 import duckdb
 import pytest
 
-from diagnostic.sources import SourceFormatError, poplegale, rp_pop
+from diagnostic.sources import SelectionVide, SourceFormatError, poplegale, rp_pop
 
 from conftest import DECOUPAGE, FIXTURES, PROJECT, one as value
 
@@ -186,3 +186,82 @@ def test_poplegale_pmun_equals_the_cog_population_of_every_commune(pl_reel):
     # what the COG file holds beyond the populations légales: Mayotte (17 communes) and the collectivités d'outre-mer
     absentes = {k[:3] for k in actuelles if k not in sommes}
     assert absentes == {"976", "975", "977", "978", "984", "986", "987", "988", "989"}
+
+
+# ------------------------------------------------------------------------------- RP, Melodi (2023 onwards)
+MELODI_CSV = FIXTURES / "rp_pop" / "melodi"
+MELODI_PARQUET = FIXTURES / "rp_pop" / "melodi_parquet"
+MELODI_MEMBER = "DS_RP_POPULATION_PRINC_2023_data.csv"
+
+
+@pytest.fixture(scope="module")
+def melodi():
+    return rp_pop.parse(MELODI_CSV, {})
+
+
+def test_melodi_long_csv_gives_the_staging_tables(melodi):
+    age, commune = melodi["stg_rp_pop_age_sexe"], melodi["stg_rp_pop_commune"]
+    assert sorted(commune["annee"].unique()) == ["2017", "2023"]
+    assert set(commune["code"]) == {"75056", "75101", "75102", "2A004", "71134", "71153"}  # the DEP row left out
+    row = value(commune, annee="2023", code="71153")
+    assert (row.population, row.pop_0019, row.pop_65p) == (347.0, 77.0, 67.0)  # 170.5 + 176.5
+    assert value(commune, annee="2017", code="71153").population == 352.0
+    assert sorted(age["tranche_age"].unique()) == ["00-14", "15-24", "25-39", "40-54", "55-64", "65-79", "80+"]
+    assert value(age, annee="2023", code="71153", sexe="H", tranche_age="00-14").population == 30.5
+    assert value(age, annee="2023", code="75101", sexe="F", tranche_age="80+").population == 2.0
+    assert set(age["sexe"]) == {"H", "F"} and len(age) == 6 * 2 * 2 * 7
+
+
+def test_melodi_bands_add_up_to_the_population(melodi):
+    sums = melodi["stg_rp_pop_age_sexe"].groupby(["annee", "code"])["population"].sum().sort_index()
+    pops = melodi["stg_rp_pop_commune"].set_index(["annee", "code"])["population"].sort_index()
+    assert (sums == pops).all()
+
+
+def test_melodi_parquet_member_gives_the_same_tables_and_drops_status_k(melodi):
+    out = rp_pop.parse(MELODI_PARQUET, {})
+    for name, df in melodi.items():
+        keys = [c for c in df.columns if c != "population" and df[c].dtype == "string"]
+        a = df.sort_values(keys).reset_index(drop=True)
+        b = out[name].sort_values(keys).reset_index(drop=True)
+        assert a.equals(b), name
+    assert "71304" not in set(out["stg_rp_pop_commune"]["code"])  # OBS_STATUS K: included in another commune
+
+
+def test_melodi_missing_age_class_is_an_error_listing_the_classes(tmp_path):
+    (tmp_path / "raw").mkdir()
+    rewrite_zip(MELODI_CSV / "DS_RP_POPULATION_PRINC_2023_CSV_FR", tmp_path / "raw" / "melodi.zip", MELODI_MEMBER,
+                lambda t: t.replace("Y_GE80;", "Y80T89;"))
+    with pytest.raises(SelectionVide) as err:
+        rp_pop.parse(tmp_path / "raw", {})
+    message = str(err.value)
+    assert "« Y_GE80 »" in message and "Y80T89" in message and "classes d'âge présentes" in message
+
+
+def test_melodi_malformed_value_names_file_line_and_column(tmp_path):
+    (tmp_path / "raw").mkdir()
+    rewrite_zip(MELODI_CSV / "DS_RP_POPULATION_PRINC_2023_CSV_FR", tmp_path / "raw" / "melodi.zip", MELODI_MEMBER,
+                lambda t: t.replace("Y_LT15;71153;COM;POP;M;2023;30.5", "Y_LT15;71153;COM;POP;M;2023;trente"))
+    lines = zipfile.ZipFile(MELODI_CSV / "DS_RP_POPULATION_PRINC_2023_CSV_FR").read(MELODI_MEMBER).decode().split("\n")
+    ligne = lines.index("Y_LT15;71153;COM;POP;M;2023;30.5") + 1
+    with pytest.raises(SourceFormatError, match=rf"{MELODI_MEMBER}, ligne {ligne}, colonne 'OBS_VALUE' : valeur non numérique 'trente'"):
+        rp_pop.parse(tmp_path / "raw", {})
+
+
+def test_melodi_missing_column_is_a_french_error(tmp_path):
+    (tmp_path / "raw").mkdir()
+    rewrite_zip(MELODI_CSV / "DS_RP_POPULATION_PRINC_2023_CSV_FR", tmp_path / "raw" / "melodi.zip", MELODI_MEMBER,
+                lambda t: t.replace("RP_MEASURE", "MESURE", 1))
+    with pytest.raises(SourceFormatError, match=r"colonne\(s\) attendue\(s\) absente\(s\) : RP_MEASURE"):
+        rp_pop.parse(tmp_path / "raw", {})
+
+
+def test_registry_2023_vintage_is_the_melodi_file_and_2022_stays_in_use():
+    import tomllib
+
+    registre = tomllib.loads((PROJECT / "pipelines" / "sources.toml").read_text(encoding="utf-8"))["rp_pop"]
+    assert registre["latest"] == "2022"  # the 2023 classes do not give the 15-year bands the models use
+    url = registre["vintages"]["2023"]["files"]["archive"]
+    assert url.rsplit("/", 1)[-1] == "DS_RP_POPULATION_PRINC_2023_CSV_FR"
+    assert (MELODI_CSV / url.rsplit("/", 1)[-1]).is_file()
+    assert registre["vintages"]["2023"]["millesimes"] == {"rp_pop_prec": "2017"}
