@@ -106,6 +106,13 @@ def test_effectifs_label_matching_no_group_total_is_an_error_listing_the_groups(
                               {"pathologies": {"cardio": {"patho_niv1": "Maladies cardio-neurovasculaires"}}})
 
 
+def test_effectifs_all_ages_and_both_sexes_totals_are_required(tmp_path):
+    raw = copy_with(tmp_path, FIXTURES / "ameli_effectifs" / "effectifs.csv", lambda t: t.replace(";tsage;", ";tous;"))
+    with pytest.raises(SelectionVide, match="aucune ligne de classe d'âge « tsage » \\(tous âges\\) .* valeurs de cla_age_5 "
+                                            "présentes : 00-04 ; 05-09"):
+        ameli_effectifs.parse(raw, PATHOLOGIES)
+
+
 def test_effectifs_registry_selector_of_another_shape_is_refused():
     with pytest.raises(SourceFormatError, match="pathologie « cardio » : un code « top » ou"):
         ameli_effectifs.parse(FIXTURES / "ameli_effectifs", {"pathologies": {"cardio": {"niv1": "Cancers"}}})
@@ -164,6 +171,23 @@ def test_demographie_row_repeated_per_vision_flag_is_refused_never_double_counte
         ameli_demographie.parse(raw, {})
 
 
+def test_demographie_totals_and_age_cut_the_models_select_on_are_required(tmp_path):
+    src = FIXTURES / "ameli_demographie" / "demographie-effectifs-et-les-densites.csv"
+    raw = copy_with(tmp_path, src, lambda t: t.replace(";tout sexe;", ";ensemble;"))
+    with pytest.raises(SelectionVide, match="aucune ligne « tout sexe » pour les généralistes ; sexes présents : ensemble ; "
+                                            "femmes ; hommes"):
+        ameli_demographie.parse(raw, {})
+    (tmp_path / "b").mkdir()
+    raw = copy_with(tmp_path / "b", src, lambda t: t.replace(";60-64;de 60 à 64 ans;", ";60-69;de 60 à 69 ans;")
+                    .replace(";65-69;de 65 à 69 ans;", ";65-99;de 65 à 99 ans;").replace(";60-69;", ";61-69;"))
+    with pytest.raises(SelectionVide, match="aucune classe d'âge ne commence à 60 ans .* classes d'âge présentes : 25-29 "):
+        ameli_demographie.parse(raw, {})
+    (tmp_path / "c").mkdir()
+    raw = copy_with(tmp_path / "c", src, lambda t: t.replace(";tout_age;Tout âge;", ";ensemble;Ensemble;"))
+    with pytest.raises(SelectionVide, match="aucune classe d'âge « Tout âge » \\(tout_age\\)"):
+        ameli_demographie.parse(raw, {})
+
+
 def test_demographie_malformed_value_names_file_row_and_column(tmp_path):
     # line 12 of the file: hors MEP, département 71, « de 35 à 39 ans », femmes
     raw = copy_with(tmp_path, FIXTURES / "ameli_demographie" / "demographie-effectifs-et-les-densites.csv",
@@ -181,6 +205,14 @@ def test_ald_sans_mt_levels_masks_and_decimal_comma():
     assert one(df, annee="2023", region="99", departement="999").taux == 4.6
     paris = one(df, annee="2024", departement="75")
     assert paris.taux != paris.taux and paris.statut == "non_disponible"  # NC, not the _integer twin's 0
+
+
+def test_ald_sans_mt_without_france_level_is_an_error(tmp_path):
+    raw = copy_with(tmp_path, FIXTURES / "ameli_ald_mt" / "patients-longueduree-annuelle.csv",
+                    lambda t: t.replace("\n2023;99;", "\n2023;FR;").replace("\n2024;99;", "\n2024;FR;"))
+    with pytest.raises(SelectionVide, match="aucune ligne de niveau France \\(region = 99\\) ; codes de région présents : "
+                                            "11 ; 27 ; FR"):
+        ameli_ald_mt.parse(raw, {})
 
 
 def test_ald_sans_mt_malformed_value(tmp_path):

@@ -172,6 +172,12 @@ def test_patientele_profession_matching_no_row_is_an_error_listing_the_professio
         ameli_acces.parse(FIXTURES / "ameli_patientele_mt", spec("ameli_patientele_mt") | {"profession": "(?i)infirmi"})
 
 
+def test_sas_without_france_level_is_an_error(tmp_path):
+    raw = copy_with(tmp_path, FIXTURES / "ameli_sas" / "csv", lambda t: t.replace(";99;France;", ";00;France;"))
+    with pytest.raises(SelectionVide, match=r"aucune ligne de niveau France \(region = 99\)"):
+        ameli_acces.parse(raw, spec("ameli_sas"))
+
+
 def test_sas_missing_measure_is_a_french_error(tmp_path):
     raw = copy_with(tmp_path, FIXTURES / "ameli_sas" / "csv", lambda t: t.replace(";taux_population_couverte;", ";taux;"))
     with pytest.raises(SourceFormatError, match=r"absente\(s\) : taux_population_couverte"):

@@ -7,11 +7,12 @@
   departement, libelle_departement, nombre_patients_medecin_traitant (mean médecin-traitant patientèle per GP),
   taux_evolution_annuel[_integer].
 
-The registry's vintage table names the value field (`champ`), the staging table (`table`) and, when the
-file has a `profession_sante` column, a regex the kept profession must match (`profession`). The `_integer`
-twins (masks turned into 0) are never read. Levels are mixed in one table: France (`region = '99'`),
-région (`departement = '999'`), département; rows with `region = 'inconnu'` are left out. `NS` / `NC` stay a
-status.
+The registry's vintage table names the value field (`champ`), the staging table (`table`) and, for a file with
+a `profession_sante` column, a regex the one kept profession must match (`profession`; no match is a
+SelectionVide). `couvert` is never read (documented as numeric, values never seen). The `_integer` twins
+(empty where masked) are never read. Levels are mixed in one table: France (`region = '99'`), région
+(`departement = '999'`), département; rows with `region = 'inconnu'` are left out; a file without the France
+rows is refused (`exiger_france`). `NS` / `NC` stay a status.
 
 Grain: `<table>` one row per (annee, territoire_type, territoire_code).
 """
@@ -25,7 +26,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import SourceFormatError, exiger_selection, require_columns, validate
-from .lecture import annee, empty_frame, numbers, pad, read_ods_export, strings
+from .lecture import annee, empty_frame, exiger_france, numbers, pad, read_ods_export, strings
 
 STG = pa.DataFrameSchema(
     {
@@ -57,6 +58,7 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
             raise SourceFormatError(f"Fichier {fichier} : {len(keep)} professions correspondent à « {spec['profession']} » "
                                     f"au lieu d'une : {' ; '.join(keep)}.")
         df = df[df["profession_sante"].str.strip().isin(keep)]
+    exiger_france(df["region"], fichier)
     valeur, statut = numbers(df, champ, fichier, row_offset=2, masks=True)
     region, dep = pad(df["region"]), pad(df["departement"])
     ttype = pd.Series("departement", index=df.index).mask(dep.eq("999"), "region").mask(region.eq("99"), "france")

@@ -5,7 +5,8 @@
 taux_patients_ald_sans_mt (a French-formatted string, decimal comma, in %), taux_patients_ald_sans_mt_integer
 (numeric twin that turns masks into 0: never used). Levels: France (`region = '99'`), région
 (`departement = '999'`), département. `NC` (masked) is kept as a status. Rows with `region = 'inconnu'`
-(patients whose residence is unknown) belong to no territory and are left out.
+(patients whose residence is unknown) belong to no territory and are left out. A file without the France rows is
+refused (`exiger_france`).
 
 Grain: `stg_ameli_ald_sans_mt` one row per (annee, region, departement).
 """
@@ -18,7 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import validate
-from .lecture import annee, empty_frame, pad, numbers, read_ods_export, strings
+from .lecture import annee, empty_frame, exiger_france, pad, numbers, read_ods_export, strings
 
 REQUIRED = ["annee", "region", "departement", "taux_patients_ald_sans_mt"]
 
@@ -39,6 +40,7 @@ ALD_SANS_MT = pa.DataFrameSchema(
 def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
     df, fichier = read_ods_export(folder, "d'export des patients en ALD sans médecin traitant", REQUIRED)
     df = df[~df["region"].str.strip().str.lower().eq("inconnu")]
+    exiger_france(df["region"], fichier)
     taux, statut = numbers(df, "taux_patients_ald_sans_mt", fichier, row_offset=2, masks=True)
     departement = df["departement"].str.strip()
     out = pd.DataFrame({

@@ -99,6 +99,17 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
         "densite": densite,
         "densite_statut": densite_statut,
     })
+    # what the models select on (08_int_sante.sql, int_ameli_mg_age): the both-sexes rows, the all-ages total
+    # and an age class starting at 60
+    classes = sorted(set(zip(out["classe_age"], out["libelle_classe_age"].fillna(""))))
+    exiger_selection(out["libelle_sexe"].eq("tout sexe").any(), fichier, "aucune ligne « tout sexe » pour les généralistes",
+                     out["libelle_sexe"], "sexes présents")
+    total = out["age_min"].isna() & (out["classe_age"].str.lower().str.startswith("tout")
+                                     | out["libelle_classe_age"].fillna("").str.lower().str.startswith("tout"))
+    exiger_selection(total.any(), fichier, "aucune classe d'âge « Tout âge » (tout_age) pour les généralistes",
+                     [f"{c} ({l})" for c, l in classes], "classes d'âge présentes")
+    exiger_selection(out["age_min"].eq(60).any(), fichier, "aucune classe d'âge ne commence à 60 ans (part des 60 ans et plus)",
+                     [f"{c} ({l})" for c, l in classes], "classes d'âge présentes")
     return {"stg_ameli_demographie": strings(validate(out, DEMOGRAPHIE, fichier, row_offset=2))}
 
 

@@ -92,6 +92,11 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
                                         f"désigne {len(tops)} codes « top » au lieu d'un : {', '.join(tops)}.")
         parts.append(df[mask].assign(pathologie=key))
     keep = pd.concat(parts)
+    # the built-in totals the models select on (08_int_sante.sql): all ages, both sexes
+    for column, code, quoi in (("cla_age_5", "tsage", "classe d'âge « tsage » (tous âges)"), ("sexe", "9", "sexe « 9 » (tous sexes)")):
+        values = keep[column].str.strip()
+        exiger_selection(values.eq(code).any(), fichier, f"aucune ligne de {quoi} pour les pathologies retenues",
+                         values, f"valeurs de {column} présentes")
     ntop, statut_ntop = numbers(keep, "ntop", fichier, row_offset=2, masks=True)
     npop, _ = numbers(keep, "npop", fichier, row_offset=2, masks=True)
     prev, _ = numbers(keep, "prev", fichier, row_offset=2, masks=True)

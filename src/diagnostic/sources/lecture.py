@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import SourceFormatError, require_columns
+from . import SourceFormatError, exiger_selection, require_columns
 
 ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # UTF-8 first; then the Windows / ISO variants of latin-1
 
@@ -179,3 +179,10 @@ def pad(codes: pd.Series) -> pd.Series:
     lose the leading zero."""
     codes = codes.astype(str).str.strip()
     return codes.where(~codes.str.fullmatch(r"\d"), codes.str.zfill(2))
+
+
+def exiger_france(region: pd.Series, fichier: str) -> None:
+    """The ameli tables mix their levels; the France comparator is the row set with `region = '99'`: a file
+    without it is a format change (SelectionVide listing the region codes it holds), never a silent gap."""
+    exiger_selection(pad(region).eq("99").any(), fichier, "aucune ligne de niveau France (region = 99)", region,
+                     "codes de région présents")
