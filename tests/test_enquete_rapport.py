@@ -40,7 +40,8 @@ def rapport(tmp_path_factory, built_workspace, mirror_url):
         shutil.copytree(built_workspace / "data" / part, ws / "data" / part, copy_function=os.link)
     d = ws / "data" / "territoires" / SLUG / "enquetes"
     d.mkdir(parents=True)
-    for nom in ("limesurvey_reponses_completes.csv", "google_forms.csv", "google_forms.toml"):
+    for nom in ("limesurvey_reponses_completes.csv", "google_forms.csv", "google_forms.toml", "microsoft_forms.xlsx",
+                "framaforms.csv"):  # names (MS Forms « Nom », Framaforms « Username »), e-mails, IP addresses
         shutil.copy(FIXTURES / "enquetes" / nom, d / nom)
     shutil.copy(FIXTURES / "local" / "indicateurs_locaux.csv", d / "pas_une_enquete.csv")  # refused
     proc = run_cli(ws, "run", SLUG, mirror=mirror_url)

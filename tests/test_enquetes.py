@@ -255,3 +255,20 @@ def test_patients_survey_numeric_scale_and_other_answers(tmp_path):
     ctx = SimpleNamespace(nom="CPTS Test", enquetes=[e], indicateurs=pd.DataFrame(columns=["territoire_type"]))
     (s,) = rapport.sections(ctx, 7)
     assert s["titre"] == "Besoins et attentes des usagers" and s["numero"] == 7
+
+
+def test_limesurvey_array_gives_one_scale_per_sub_question(tmp_path):
+    """A LimeSurvey « Tableau » (one agreement scale per sub-question, full answers in the cells) is not a
+    multiple choice: each sub-question becomes a scale question of its own."""
+    niveaux = ["Pas du tout d'accord", "Plutôt pas d'accord", "Plutôt d'accord", "Tout à fait d'accord"]
+    sq1 = [niveaux[k % 4] for k in range(8)]
+    sq2 = [niveaux[(k * 3) % 4] for k in range(8)]
+    rows = ['"id";"submitdate";"lastpage";"startlanguage";"ACC[SQ001]";"ACC[SQ002]"']
+    rows += [f'"{k + 1}";"2026-05-0{k + 1} 10:00:00";"2";"fr";"{a}";"{b}"' for k, (a, b) in enumerate(zip(sq1, sq2))]
+    p = tmp_path / "tableau.csv"
+    p.write_bytes(("\ufeff" + "\r\n".join(rows) + "\r\n").encode("utf-8"))
+    e = lire_enquete(p, SEUIL)
+    qs = [q for q in e.questions if q.type == "echelle"]
+    assert [q.texte for q in qs] == ["ACC[SQ001]", "ACC[SQ002]"]
+    assert ensemble(e, qs[0].code) == {n: sq1.count(n) for n in niveaux}
+    assert ensemble(e, qs[1].code) == {n: sq2.count(n) for n in niveaux}

@@ -25,7 +25,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .lecture import EnqueteError, Export, norm
+from .lecture import Colonne, EnqueteError, Export, norm
 
 TYPES = ("choix_unique", "choix_multiple", "echelle", "nombre", "texte", "profession", "commune", "ignorer")
 
@@ -170,7 +170,26 @@ def _regrouper(export: Export) -> list[tuple[str, str | None, list]]:
         cle = c.question if c.option is not None else f"\x00{c.index}"
         groupes.setdefault(cle, []).append(c)
         codes.setdefault(cle, c.code)
-    return [(cols[0].question, codes[k], cols) for k, cols in groupes.items()]
+    out = []
+    for k, cols in groupes.items():
+        if cols[0].option is not None and not _coches(cols, export):
+            # an array (LimeSurvey « Tableau »: one scale or choice per sub-question), not a multiple choice:
+            # each sub-question is a question of its own, titled « question [sous-question] »
+            for c in cols:
+                out.append((c.entete, c.code and f"{c.code}_{c.option}", [Colonne(c.index, c.entete, c.entete)]))
+        else:
+            out.append((cols[0].question, codes[k], cols))
+    return out
+
+
+AUTRE_COLONNE = ("other", "autre", "other...", "autre...", "autres", "autre (precisez)")
+
+
+def _coches(cols, export: Export) -> bool:
+    """The option columns hold ticks (Y, Oui, X…) or nothing: a multiple choice."""
+    valeurs = {norm(ligne.get(c.index, "")) for c in cols if norm(c.option or "") not in AUTRE_COLONNE
+               for ligne in export.lignes}
+    return valeurs <= OUI | {"", "non", "n", "no"}
 
 
 def typer(export: Export, config: Configuration, fichier_toml: str) -> list[Question]:
@@ -227,7 +246,7 @@ def _multiple_colonnes(q: Question, cols, export: Export) -> None:
                 continue
             if norm(v) in OUI:
                 choix.append(c.option)
-            elif norm(c.option) in ("other", "autre", "other...", "autre...", "autres", "autre (precisez)"):
+            elif norm(c.option) in AUTRE_COLONNE:
                 choix.append(c.option)  # the « other » column holds the text typed in
             elif norm(v) in ("non", "n", "no"):
                 continue
