@@ -156,6 +156,9 @@ def zip_csv(res: Resultat, source: Source, urls: dict[str, str]) -> None:
             else:
                 res.notes.append(f"fichier « {lisible} » non vu dans le début de l'archive (liste incomplète sans requêtes partielles)")
             continue
+        if not trouves[0].lower().endswith((".csv", ".txt")):
+            res.notes.append(f"{trouves[0]} présent (en-tête non lu : pas un fichier texte)")
+            continue
         debut = archive.debut(trouves[0])
         if debut is None:
             res.notes.append(f"en-tête de {trouves[0]} hors de la partie lue")
@@ -170,6 +173,8 @@ def zip_csv(res: Resultat, source: Source, urls: dict[str, str]) -> None:
             m = ANNEE.search(trouves[0])
             if m and m.group(1) > source.latest:
                 res.ajoute("nouveau_millesime", f"{trouves[0]} (registre : {source.latest})")
+            elif m and m.group(1) < source.latest:
+                res.ajoute("millesime_absent", f"{source.latest} (l'archive contient {trouves[0]})")
         list_ok = [c for c in attendues if c in colonnes]
         _colonnes_manquantes(res, colonnes, attendues, trouves[0])
         res.notes.append(f"{trouves[0]} : {len(list_ok)}/{len(attendues)} colonnes attendues")
