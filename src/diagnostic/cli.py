@@ -20,6 +20,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 err = Console(stderr=True, soft_wrap=True)
 
 MirrorOpt = typer.Option(None, "--mirror", help="Miroir hors ligne : dossier ou base http://127.0.0.1:PORT (sinon DIAGNOSTIC_MIRROR).")
+PerteOpt = typer.Option(False, "--accepter-perte", help="Reconstruire même si l'entrepôt perd les chiffres d'une source "
+                        "qu'il contient (fichier altéré irréparable, illisible) ; --force ne le fait pas.")
 
 
 def _setup(mirror: Optional[str]) -> Workspace:
@@ -39,6 +41,8 @@ def _setup(mirror: Optional[str]) -> Workspace:
 
 def _print_outcome(result) -> None:
     """Warnings, unavailable sources and failed updates of a run, in French."""
+    for e in result.integrite:  # raw files found altered (integrite.py), healed or not
+        err.print(f"[{'green' if e['repare'] else 'yellow'}]Intégrité ({e['source']}) :[/] {e['message']}", highlight=False)
     for w in result.warnings:
         err.print(f"[yellow]Avertissement :[/] {w}", highlight=False)
     for sid, reason in result.unavailable.items():
@@ -61,6 +65,7 @@ def run(
     strict: bool = typer.Option(False, "--strict", help="Échouer si une source est indisponible."),
     sans_pdf: bool = typer.Option(False, "--sans-pdf", help="Ne pas produire diagnostic.pdf (plus rapide)."),
     mirror: Optional[str] = MirrorOpt,
+    accepter_perte: bool = PerteOpt,
 ) -> None:
     """Produire le diagnostic d'un territoire dans reports/<territoire>/."""
     from .pipeline import run as run_pipeline
@@ -68,14 +73,15 @@ def run(
     start = time.perf_counter()
     try:
         ws = _setup(mirror)
-        result = run_pipeline(ws, territoire, refresh=refresh, pdf=not sans_pdf)
+        result = run_pipeline(ws, territoire, refresh=refresh, pdf=not sans_pdf, accepter_perte=accepter_perte)
     except DiagnosticError as exc:
         _fail(exc)
     _print_outcome(result)
     err.print(f"Rapport écrit dans [bold]{result.out_dir}[/] en {time.perf_counter() - start:.1f} s.", highlight=False)
     if strict and result.degraded:
         err.print("[bold red]Mode strict :[/] au moins une source est indisponible"
-                  + (" ou un fichier d'enquête est refusé." if result.enquetes_refusees else "."))
+                  + (" ou un fichier d'enquête est refusé" if result.enquetes_refusees else "")
+                  + (" ou un fichier brut est altéré" if any(not e["repare"] for e in result.integrite) else "") + ".")
         raise typer.Exit(1)
 
 
@@ -98,12 +104,16 @@ def ingest_cmd(
             raise DiagnosticError(f"Source(s) inconnue(s) : {', '.join(unknown)} (registre : {', '.join(registry)}).")
         failed = False
         for sid in sources or list(registry):
+            journal: list[dict] = []
             try:
-                got = ingest(ws, registry[sid], refresh=refresh)
+                got = ingest(ws, registry[sid], refresh=refresh, journal=journal)
                 err.print(f"{sid} : {len(got)} fichier(s), {sum(f.downloaded for f in got)} téléchargé(s).")
             except FetchError as exc:
                 failed = True
                 err.print(f"[red]{sid} :[/] {exc}", highlight=False)
+            for e in journal:
+                failed = failed or not e["repare"]
+                err.print(f"[{'green' if e['repare'] else 'yellow'}]Intégrité ({sid}) :[/] {e['message']}", highlight=False)
     except DiagnosticError as exc:
         _fail(exc)
     if failed:
@@ -111,13 +121,14 @@ def ingest_cmd(
 
 
 @app.command()
-def build(force: bool = typer.Option(False, "--force", help="Reconstruire même si rien n'a changé."), mirror: Optional[str] = MirrorOpt) -> None:
+def build(force: bool = typer.Option(False, "--force", help="Reconstruire même si rien n'a changé."), mirror: Optional[str] = MirrorOpt,
+          accepter_perte: bool = PerteOpt) -> None:
     """Construire l'entrepôt data/processed/diagnostic.duckdb à partir des fichiers bruts."""
     from .pipeline import prepare
 
     try:
         ws = _setup(mirror)
-        result = prepare(ws, force_build=force)
+        result = prepare(ws, force_build=force, accepter_perte=accepter_perte)
     except DiagnosticError as exc:
         _fail(exc)
     _print_outcome(result)
@@ -191,10 +202,13 @@ def verifier_cmd(
 
 
 @app.command()
-def status(mirror: Optional[str] = MirrorOpt) -> None:
+def status(mirror: Optional[str] = MirrorOpt,
+           verifier: bool = typer.Option(False, "--verifier", help="Recalculer l'empreinte sha256 de chaque fichier brut "
+                                         "et lister les fichiers altérés, absents et orphelins (code de sortie 1 s'il y en a).")) -> None:
     """État des sources : millésime détenu, date de récupération, taille, empreinte, millésime plus récent, preuve du format."""
     from rich.table import Table
 
+    from . import integrite
     from .fetch import read_manifest
     from .registry import load_registry, preuve_courte
 
@@ -203,6 +217,11 @@ def status(mirror: Optional[str] = MirrorOpt) -> None:
         registry = load_registry(ws.registry)
     except DiagnosticError as exc:
         _fail(exc)
+    if verifier:
+        constats = integrite.inventaire(ws.raw)
+        for ligne in integrite.rapport(constats):
+            Console(soft_wrap=True).print(ligne, highlight=False)
+        raise typer.Exit(1 if any(c.etat != integrite.OK for c in constats) else 0)
     table = Table(title="Sources du diagnostic", show_lines=False)
     for col in ("source", "millésime détenu", "fichiers", "récupéré le", "taille", "sha256", "registre", "preuve"):
         table.add_column(col)
@@ -224,6 +243,8 @@ def status(mirror: Optional[str] = MirrorOpt) -> None:
             preuve_courte(source),
         )
     Console().print(table)
+    for ecart in integrite.ecarts_rapides(ws.raw):
+        Console(soft_wrap=True).print(f"Attention : {ecart} ; vérifiez avec « diagnostic status --verifier ».", highlight=False)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -14,6 +14,7 @@ import json
 import os
 import random
 import re
+import socket
 import sys
 import tempfile
 import threading
@@ -90,11 +91,12 @@ class Fetched:
 class _Retryable(Exception):
     """Transient failure: the attempt may be repeated."""
 
-    def __init__(self, cause: str, retry_after: float | None = None, unreachable: bool = False):
+    def __init__(self, cause: str, retry_after: float | None = None, unreachable: bool = False, final: bool = False):
         super().__init__(cause)
         self.cause = cause
         self.retry_after = retry_after
         self.unreachable = unreachable
+        self.final = final  # not worth another attempt (a host name that does not resolve)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -108,10 +110,6 @@ def _user_agent() -> str:
     except Exception:
         v = "dev"
     return f"diagnostic/{v} (+https://github.com/)"
-
-
-def _utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _utc_from_timestamp(ts: float) -> str:
@@ -417,6 +415,9 @@ def _http_once(
     except (httpx.UnsupportedProtocol, httpx.LocalProtocolError) as e:
         raise FetchError(url, f"requête impossible : {e}") from None
     except (httpx.ConnectError, httpx.ConnectTimeout) as e:
+        if _unresolved(e):
+            host = urlsplit(source).hostname or source
+            raise _Retryable(f"nom d'hôte introuvable ({host} : {e})", unreachable=True, final=True) from None
         raise _Retryable(f"connexion impossible ({e})", unreachable=True) from None
     except httpx.ReadTimeout:
         raise _Retryable("délai de lecture dépassé") from None
@@ -437,6 +438,24 @@ def _http_once(
         raise FetchError(url, "trop de redirections") from None
     except OSError as e:
         raise FetchError(url, f"écriture impossible sur le disque : {e}") from None
+
+
+# Host name -> (monotonic time, cause) of a failed name resolution: the other files of that host, in this
+# process, fail at once instead of asking the resolver again (without network each lookup may take seconds).
+_unresolved_hosts: dict[str, tuple[float, str]] = {}
+UNRESOLVED_TTL = 120.0
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """True when a connection error comes from a failed name resolution (socket.gaierror in its chain):
+    not a transient error, retrying cannot help."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, socket.gaierror):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 @functools.cache
@@ -472,12 +491,20 @@ def _http_download(
         headers = {"User-Agent": _user_agent()}
     slept = 0.0
     attempt = 0
+    host = urlsplit(source).hostname or ""
     try:
         while True:
+            known = _unresolved_hosts.get(host)
+            if known and time.monotonic() - known[0] < UNRESOLVED_TTL:
+                failure = _Retryable(known[1] + " (déjà constaté, pas de nouvel essai)", unreachable=True, final=True)
+                break
             try:
                 return _http_once(client, source, tmp, url, max_bytes, max_wait, progress, headers)
             except _Retryable as e:
                 failure = e
+            if failure.final:
+                _unresolved_hosts[host] = (time.monotonic(), failure.cause)
+                break
             remaining = max_wait - slept
             if attempt >= retries or remaining <= 0:
                 break
@@ -548,16 +575,13 @@ def fetch(
 
     if dest.is_file() and not refresh:
         rec = read_manifest(folder).get(dest.name)
-        size = dest.stat().st_size
-        if isinstance(rec, dict) and _record_ok(rec) and int(rec["bytes"]) == size:
+        if isinstance(rec, dict) and _record_ok(rec):
+            # The record says what the file must be: a file that no longer matches it is altered, and is
+            # never recorded as it is now (`integrite` checks it and heals it before it is parsed).
             return _from_record(dest, rec, downloaded=False)
         size, sha = _sha256_file(dest)
         mtime = _utc_from_timestamp(dest.stat().st_mtime)
-        if isinstance(rec, dict) and _record_ok(rec):
-            # File changed on disk since it was recorded: keep the origin, refresh the checksum.
-            rec = _record(rec["url"], rec["fetched_from"], mtime, size, sha)
-        else:
-            rec = _record(url, UNKNOWN_SOURCE, mtime, size, sha)
+        rec = _record(url, UNKNOWN_SOURCE, mtime, size, sha)
         update_manifest(folder, dest.name, rec)
         return _from_record(dest, rec, downloaded=False)
 
@@ -590,7 +614,9 @@ def fetch(
                 check(tmp)
             except Exception as exc:  # the parser's own French message names what is wrong
                 raise FetchError(url, f"contenu refusé, le fichier précédent est conservé : {exc}") from exc
-        retrieved_at = _utc_now()
+        now = int(time.time())
+        retrieved_at = _utc_from_timestamp(now)
+        os.utime(tmp, (now, now))  # the file's mtime is its retrieval time, as the manifest says
         os.replace(tmp, dest)
     finally:
         _remove_quietly(tmp)

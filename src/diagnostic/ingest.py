@@ -144,16 +144,28 @@ def _odisse_urls(ws: Workspace, source: Source, vintage: str | None = None) -> d
     return {name: url.replace(registre, dataset_id) for name, url in urls.items()}
 
 
-def ingest(ws: Workspace, source: Source, vintage: str | None = None, *, refresh: bool = False) -> list[Fetched]:
+def ingest(ws: Workspace, source: Source, vintage: str | None = None, *, refresh: bool = False,
+           journal: list | None = None) -> list[Fetched]:
     """Download every file of `source` for `vintage` (latest by default) that is not already there.
 
-    Raises `FetchError` on the first file that cannot be obtained; files already fetched stay in place.
+    Files already there are first checked against their manifest and healed when altered (`integrite`); the
+    events are appended to `journal`. Raises `FetchError` on the first file that cannot be obtained; files
+    already fetched stay in place.
     """
+    from . import integrite
+
     folder = raw_folder(ws, source, vintage)
     tmp = tmp_folder(ws)
     clean_stale_parts(tmp)
     with source_lock(ws, source):
         folder.mkdir(parents=True, exist_ok=True)
+        if not refresh:  # with --refresh every file is downloaded again anyway
+            events = integrite.controler_avant_ingestion(
+                folder, source.files(vintage), source_id=source.id, vintage=vintage or source.latest,
+                expect=source.format, tmp=tmp, reprises=retry_settings(), root=ws.root,
+                check_for=lambda name: functools.partial(_check_download, source, vintage, name=name))
+            if journal is not None:
+                journal.extend(events)
         missing = refresh or any(not (folder / name).is_file() for name in source.files(vintage))
         urls, origines = _resolved(ws, source, vintage) if missing else (source.files(vintage), {})
         got = []

@@ -34,12 +34,14 @@ class RunReport:
     not_updated: dict[str, str] = field(default_factory=dict)  # source id -> why the refresh failed (old files kept)
     warnings: list[str] = field(default_factory=list)
     enquetes_refusees: list[str] = field(default_factory=list)  # survey exports refused (French, file/row/column)
+    integrite: list[dict] = field(default_factory=list)  # raw files found altered, healed or not (integrite.py)
 
     @property
     def degraded(self) -> bool:
-        """True when a source is missing or could not be brought up to date, or a survey export was refused
-        (`--strict` fails then)."""
-        return bool(self.unavailable or self.not_updated or self.enquetes_refusees)
+        """True when a source is missing or could not be brought up to date, a survey export was refused, or a
+        raw file is altered and could not be healed (`--strict` fails then)."""
+        return bool(self.unavailable or self.not_updated or self.enquetes_refusees
+                    or any(not e["repare"] for e in self.integrite))
 
 
 def ingest_all(ws: Workspace, sources: dict[str, Source], run: RunReport, *, refresh: bool = False) -> None:
@@ -47,7 +49,7 @@ def ingest_all(ws: Workspace, sources: dict[str, Source], run: RunReport, *, ref
     A failed download keeps the previous good file; a required source with no file at all stops the run."""
     for sid, source in sources.items():
         try:
-            ingest(ws, source, refresh=refresh)
+            ingest(ws, source, refresh=refresh, journal=run.integrite)
         except FetchError as exc:
             held = warehouse.complete(ws, source, source.latest)
             if sid in warehouse.REQUIRED and not held:
@@ -59,12 +61,13 @@ def ingest_all(ws: Workspace, sources: dict[str, Source], run: RunReport, *, ref
 
 
 def prepare(ws: Workspace, *, refresh: bool = False, force_build: bool = False,
-            sources: dict[str, Source] | None = None) -> RunReport:
-    """Ingest what is missing and build the warehouse if its inputs changed."""
+            sources: dict[str, Source] | None = None, accepter_perte: bool = False) -> RunReport:
+    """Ingest what is missing and build the warehouse if its inputs changed (`accepter_perte`: even if the
+    build loses the figures of a source the current warehouse holds)."""
     sources = sources or load_registry(ws.registry)
     run = RunReport()
     ingest_all(ws, sources, run, refresh=refresh)
-    built = warehouse.build(ws, sources, force=force_build)
+    built = warehouse.build(ws, sources, force=force_build, accepter_perte=accepter_perte)
     for sid, why in built.unavailable.items():  # a failed download explains more than "files missing"
         run.unavailable.setdefault(sid, why)
     run.warnings.extend(built.warnings)
@@ -220,10 +223,10 @@ def contexte(territoire: Territoire, indicateurs: pd.DataFrame, fond: Fond, seri
     )
 
 
-def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True) -> RunReport:
+def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True, accepter_perte: bool = False) -> RunReport:
     """Run the whole job for one territory and return what was written and what was missing."""
     sources = load_registry(ws.registry)
-    result = prepare(ws, refresh=refresh, sources=sources)
+    result = prepare(ws, refresh=refresh, sources=sources, accepter_perte=accepter_perte)
     with warehouse.connect(ws) as con:
         territoire = resolve(spec, con, ws.territoires)
         result.warnings.extend(territoire.avertissements)
@@ -263,7 +266,7 @@ def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: Ru
             json.dumps(
                 {"territoire": slug, "produit_le": ctx.produit_le.isoformat(), "sources": prov,
                  "sources_indisponibles": result.unavailable, "sources_non_mises_a_jour": result.not_updated,
-                 "avertissements": result.warnings},
+                 "avertissements": result.warnings, "integrite": result.integrite},
                 ensure_ascii=False, indent=2,
             ),
             encoding="utf-8",

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import geo, secret
+from . import geo, integrite, secret
 from .config import DiagnosticError, Workspace
 from .fetch import read_manifest
 from .ingest import raw_folder
@@ -112,7 +112,10 @@ def stored_build(path: Path) -> dict[str, str]:
         return {}
 
 
-def build(ws: Workspace, sources: dict[str, Source], *, force: bool = False) -> BuildReport:
+def build(ws: Workspace, sources: dict[str, Source], *, force: bool = False, accepter_perte: bool = False) -> BuildReport:
+    """Build the warehouse if its inputs changed (or `force`). Raw files are checked against their manifest
+    before they are parsed; a build that would lose the figures of a source the current warehouse holds is
+    refused, the warehouse kept, unless `accepter_perte` (`integrite.garder_les_chiffres`)."""
     with build_lock(ws):
         fp = fingerprint(ws, sources)
         stored = stored_build(ws.warehouse)
@@ -123,7 +126,7 @@ def build(ws: Workspace, sources: dict[str, Source], *, force: bool = False) -> 
             stale.unlink(missing_ok=True)  # safe: we hold the build lock
         tmp = ws.warehouse.with_name(f".{ws.warehouse.name}.{os.getpid()}.tmp")
         try:
-            report = _build_into(tmp, ws, sources, fp, secret.thresholds(ws.settings))
+            report = _build_into(tmp, ws, sources, fp, secret.thresholds(ws.settings), accepter_perte)
             os.replace(tmp, ws.warehouse)
         finally:
             tmp.unlink(missing_ok=True)
@@ -151,10 +154,14 @@ def meta_rows(sources: dict[str, Source], used: dict[str, str]) -> list[tuple]:
     return rows
 
 
-def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str, seuils: dict[str, int]) -> BuildReport:
+def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str, seuils: dict[str, int],
+                accepter_perte: bool = False) -> BuildReport:
     report = BuildReport(rebuilt=True)
     staged: dict = {}
     used: dict[str, str] = {}
+    integrite.refuser_avant_lecture(ws.warehouse, {sid: [(raw_folder(ws, s, v), list(s.files(v))) for v in candidate_vintages(ws, s)
+                                                         if complete(ws, s, v)] for sid, s in sources.items()},
+                                    accepter_perte=accepter_perte)
     for sid, source in sources.items():
         problems = []
         for vintage in candidate_vintages(ws, source):
@@ -162,6 +169,7 @@ def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str, 
             try:
                 if not complete(ws, source, vintage):
                     raise SourceFormatError(f"fichiers bruts absents ou incomplets dans {folder}")
+                integrite.verifier_avant_lecture(folder, source.files(vintage))  # sha256 against the manifest
                 staged[sid] = parser_module(source).parse(folder, source.vintage(vintage))
                 used[sid] = vintage
                 break
@@ -174,6 +182,8 @@ def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str, 
             staged[sid] = parser_module(source).empty()
         elif problems:
             report.warnings.append(f"Source {sid} : " + " ; ".join(problems) + f" ; millésime {used[sid]} utilisé.")
+    for sid in integrite.garder_les_chiffres(ws.warehouse, report.unavailable, accepter_perte=accepter_perte):
+        report.warnings.append(f"Source {sid} : ses chiffres, présents dans l'entrepôt précédent, sont abandonnés (--accepter-perte).")
     meta = meta_rows(sources, used)
     con = duckdb.connect(str(path))
     try:
