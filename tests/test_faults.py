@@ -143,14 +143,23 @@ def test_failures_keep_previous_file(ws, script, cause):
 
 
 def test_run_with_failed_refresh_keeps_figures_and_strict_fails(ws, built_workspace):
-    """A failed refresh: the run still writes the report from the previous good file; --strict exits 1."""
+    """A raw file lost that cannot be obtained again: the run does not rebuild without its figures, it stops and
+    keeps the warehouse (issue 17); only --accepter-perte builds without the source: the report is written from
+    the other files, the APL said unavailable, and --strict exits 1."""
     good = (built_workspace / "reports" / "cpts-centre-saone-et-loire" / "indicateurs.csv").read_text()
     warehouse = ws / "data" / "processed" / "diagnostic.duckdb"
+    before = sha(warehouse)
     with FaultyMirror(OPENDATA) as m:
-        m.faults[APL_PATH] = [status(200, HTML)]
+        m.faults[APL_PATH] = [status(200, HTML), status(200, HTML)]
         # Only the APL file is asked for again: the others are already held and unchanged.
         apl_file(ws).unlink()
-        proc = run_cli(ws, "run", "cpts-centre-saone-et-loire", "--strict", mirror=m.url, env=FAST, check=False)
+        refused = run_cli(ws, "run", "cpts-centre-saone-et-loire", "--strict", mirror=m.url, env=FAST, check=False)
+        assert refused.returncode == 2
+        assert "Reconstruction de l'entrepôt refusée" in refused.stderr and "apl_mg" in refused.stderr
+        assert "--accepter-perte" in refused.stderr
+        assert sha(warehouse) == before
+        proc = run_cli(ws, "run", "cpts-centre-saone-et-loire", "--strict", "--accepter-perte", mirror=m.url, env=FAST,
+                       check=False)
     assert proc.returncode == 1
     assert "Source indisponible (apl_mg)" in proc.stderr and APL_URL in proc.stderr and "page HTML" in proc.stderr
     report = ws / "reports" / "cpts-centre-saone-et-loire"

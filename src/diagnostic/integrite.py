@@ -319,6 +319,26 @@ def refuser_avant_lecture(warehouse: Path, candidats: dict[str, list[tuple[Path,
     garder_les_chiffres(warehouse, perdues, accepter_perte=False)
 
 
+def reconstruire_apres_reparation(warehouse: Path, dossiers: dict[str, list[tuple[Path, list[str]]]]) -> bool:
+    """True when the warehouse lacks a source because its file was altered (a build with --accepter-perte)
+    and that source's files now match their manifest (healed, or restored by hand): its inputs look unchanged
+    (same manifest), yet it must be built again. `dossiers`: source id -> [(folder, file names)]."""
+    from .warehouse import stored_build
+
+    try:
+        indisponibles = json.loads(stored_build(warehouse).get("indisponibles") or "{}")
+    except ValueError:
+        return False
+    for sid, raison in indisponibles.items():
+        if "fichier altéré : " not in raison:
+            continue
+        for folder, names in dossiers.get(sid, []):
+            constats = verifier(folder, names, complet=False)
+            if len(constats) == len(names) and all(c.etat == OK for c in constats):
+                return True
+    return False
+
+
 # --------------------------------------------------------------------------- the whole store
 
 

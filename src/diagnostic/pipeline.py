@@ -15,12 +15,13 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from . import geo, local, provenance, secret, warehouse
+from . import geo, integrite, local, provenance, secret, warehouse
 from .config import DiagnosticError, Workspace
 from .enquetes import charger as charger_enquetes
 from .enquetes import dossier as dossier_enquetes
 from .fetch import FetchError
 from .ingest import ingest
+from .ingest import raw_folder as ingest_folder
 from .registry import Source, load_registry
 from .territoire import Territoire, resolve
 
@@ -67,6 +68,8 @@ def prepare(ws: Workspace, *, refresh: bool = False, force_build: bool = False,
     sources = sources or load_registry(ws.registry)
     run = RunReport()
     ingest_all(ws, sources, run, refresh=refresh)
+    force_build = force_build or integrite.reconstruire_apres_reparation(
+        ws.warehouse, {sid: [(ingest_folder(ws, s), list(s.files()))] for sid, s in sources.items()})
     built = warehouse.build(ws, sources, force=force_build, accepter_perte=accepter_perte)
     for sid, why in built.unavailable.items():  # a failed download explains more than "files missing"
         run.unavailable.setdefault(sid, why)
