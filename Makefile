@@ -10,8 +10,8 @@ STAMP := $(VENV)/.installed
 TERRITOIRE ?= cpts-centre-saone-et-loire
 MIRROR ?=
 # Optional flags of `diagnostic run`: STRICT=1 fails when a source is unavailable, REFRESH=1 re-downloads,
-# SANS_PDF=1 skips the PDF.
-RUN_FLAGS := $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(STRICT),--strict) $(if $(REFRESH),--refresh) $(if $(SANS_PDF),--sans-pdf)
+# SANS_PDF=1 skips the PDF, ACCEPTER_PERTE=1 lets a rebuild drop a source the warehouse holds (altered raw file).
+RUN_FLAGS := $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(STRICT),--strict) $(if $(REFRESH),--refresh) $(if $(SANS_PDF),--sans-pdf) $(if $(ACCEPTER_PERTE),--accepter-perte)
 
 # Debian packages: WeasyPrint's libraries and fonts (PDF), poppler and Chromium (rendering checks in the tests).
 SYSTEM_DEPS := poppler-utils chromium fonts-liberation fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
@@ -50,7 +50,7 @@ ingest: $(STAMP)
 	$(BIN)/diagnostic ingest $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(REFRESH),--refresh)
 
 build: $(STAMP)
-	$(BIN)/diagnostic build $(if $(MIRROR),--mirror "$(MIRROR)")
+	$(BIN)/diagnostic build $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(ACCEPTER_PERTE),--accepter-perte)
 
 verifier: $(STAMP)
 	$(BIN)/diagnostic verifier $(if $(SOURCE),--source "$(SOURCE)") $(if $(JSON),--json) $(if $(MIRROR),--mirror "$(MIRROR)")
