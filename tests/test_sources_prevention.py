@@ -318,3 +318,18 @@ def test_staging_guards_match_the_parsers_output():
             got = db.sql("SELECT column_name, column_type FROM (DESCRIBE _e)").fetchall()
             db.unregister("_e")
             assert db.sql(f"SELECT column_name, column_type FROM (DESCRIBE {name})").fetchall() == got, name
+
+
+def test_depistage_measure_matching_no_field_is_an_error_never_a_gap(tmp_path):
+    """Screening field names were never seen: a record whose labels match no registry pattern stops the reading
+    and names the fields the file holds."""
+    sid = "odisse_depistage_sein"
+    record = "cancer-participation-au-depistage-organise-du-cancer-du-sein_dep"
+    folder = copy_dir(tmp_path, sid, lambda t: t.replace("tx_part_sein", "indice_sein"))
+    (folder / record).write_text((FIXTURES / sid / record).read_text(encoding="utf-8")
+                                 .replace('"tx_part_sein"', '"indice_sein"').replace("Taux de participation (%)", "Indice (%)"),
+                                 encoding="utf-8")
+    with pytest.raises(SelectionVide) as err:
+        odisse.parse(folder, spec(sid))
+    message = str(err.value)
+    assert "depistage_sein" in message and "indice_sein (Indice (%))" in message
