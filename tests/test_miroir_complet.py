@@ -48,8 +48,8 @@ def test_every_section_is_filled_with_a_full_mirror(tmp_path):
     assert "Source indisponible" not in proc.stderr
     html = (ws / "reports" / SLUG / "diagnostic.html").read_text(encoding="utf-8")
     assert "Source non disponible" not in html and "Sources non disponibles" not in html
-    # the fixture of the Cartographie des pathologies holds diabetes only: the others are said to be absent
-    # from the file received, not from an unavailable source
+    # the fixture of the Cartographie des pathologies holds département values for diabetes and ALD only: the
+    # others are said to be absent from the file received, not from an unavailable source
     blocs = [b[:b.index("</ul>")] for b in html.split("Valeurs absentes des fichiers reçus")[1:]]
     assert any("Cartographie des pathologies" in b for b in blocs)
     assert "Section à compléter" not in html
