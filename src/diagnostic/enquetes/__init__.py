@@ -219,6 +219,7 @@ def lire_enquete(path: Path, seuil: int, con=None, selection: pd.DataFrame | Non
             if lib:
                 compte[(code, lib)] = compte.get((code, lib), 0) + 1
         rows = [{"profession": c or "", "libelle": lib, "repondants": n} for (c, lib), n in compte.items()]
+    if prof_q is not None and rows:
         part = pd.DataFrame(rows).sort_values(["repondants", "libelle"], ascending=[False, True], kind="stable")
         m = masquer(part.set_index("libelle")[["repondants"]].T, seuil).T["repondants"]
         part["statut"] = np.where(m.reindex(part["libelle"]).to_numpy(), "secret", "ok")

@@ -117,7 +117,11 @@ def _texte(path: Path) -> str:
     if not raw.strip():
         raise EnqueteError(f"Fichier {path.name} : fichier vide, aucune réponse à lire.")
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict")
+        try:
+            return raw[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EnqueteError(f"Fichier {path.name} : marque UTF-8 en tête mais octets invalides à la position "
+                               f"{exc.start + 3} ; enregistrez à nouveau l'export en UTF-8.") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

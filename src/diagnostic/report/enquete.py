@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..enquetes.lecture import OUTILS
 from . import fmt
 from .context import ReportContext
 
 PREFIXE = "enquete_"
-CHOIX = ("choix_unique", "choix_multiple", "profession")
-OUTILS = {"google": "Google Forms", "microsoft": "Microsoft Forms", "limesurvey": "LimeSurvey", "framaforms": "Framaforms"}
 
 
 def _enquetes(ctx: ReportContext) -> list:
@@ -140,12 +139,22 @@ def _carte_communes(ctx: ReportContext, e, path: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(7.5, 6.5), dpi=150)
     perim.plot(ax=ax, color="#f0f0f0", edgecolor="#bbbbbb", linewidth=0.4)
     montre = perim[perim["n"].notna() & (perim["n"] > 0)]
-    if len(montre):
-        montre.plot(ax=ax, column="n", cmap="Blues", edgecolor="#777777", linewidth=0.4, legend=True,
-                    legend_kwds={"label": "Répondants", "shrink": 0.6})
+    if len(montre):  # shade by count, and write the count on the commune
+        montre.plot(ax=ax, column="n", cmap="Blues", vmin=0, vmax=float(montre["n"].max()) * 1.3, edgecolor="#777777",
+                    linewidth=0.4)
+        for pt, n in zip(montre.geometry.representative_point(), montre["n"]):
+            ax.annotate(fmt.nombre(n), (pt.x, pt.y), ha="center", va="center", fontsize=8, fontweight="bold",
+                        color="#08306b")
     sec = perim[perim["secret"]]
     if len(sec):
         sec.plot(ax=ax, color="white", edgecolor="#777777", hatch="///", linewidth=0.4)
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(facecolor="#6baed6", edgecolor="#777777", label="Répondants (effectif inscrit)"),
+                       Patch(facecolor="white", edgecolor="#777777", hatch="///",
+                             label=f"Effectif masqué (moins de {e.seuil} ou masquage secondaire)"),
+                       Patch(facecolor="#f0f0f0", edgecolor="#bbbbbb", label="Aucun répondant")],
+              loc="lower left", fontsize=7, frameon=False)
     ax.set_axis_off()
     fig.tight_layout()
     fig.savefig(path, format="png")
