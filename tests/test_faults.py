@@ -157,6 +157,7 @@ def test_run_with_failed_refresh_keeps_figures_and_strict_fails(ws, built_worksp
         assert refused.returncode == 2
         assert "Reconstruction de l'entrepôt refusée" in refused.stderr and "apl_mg" in refused.stderr
         assert "--accepter-perte" in refused.stderr
+        assert APL_URL in refused.stderr and "page HTML" in refused.stderr  # why it could not be fetched again
         assert sha(warehouse) == before
         proc = run_cli(ws, "run", "cpts-centre-saone-et-loire", "--strict", "--accepter-perte", mirror=m.url, env=FAST,
                        check=False)

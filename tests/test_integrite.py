@@ -250,6 +250,7 @@ def test_fichier_absent_n_efface_pas_les_chiffres(copied_workspace):
     refus = run_cli(ws, "build", "--force", mirror=INJOIGNABLE, check=False)
     assert refus.returncode == 2 and "Reconstruction de l'entrepôt refusée" in refus.stderr
     assert f"apl_mg : millésime 2023 : fichiers bruts absents ou incomplets dans {path.parent}" in refus.stderr
+    assert f"apl_mg, téléchargement : Échec du téléchargement de {APL_URL} : miroir injoignable" in refus.stderr
     assert sha(entrepot(ws).read_bytes()) == avant
 
 

@@ -70,7 +70,10 @@ def prepare(ws: Workspace, *, refresh: bool = False, force_build: bool = False,
     ingest_all(ws, sources, run, refresh=refresh)
     force_build = force_build or integrite.reconstruire_apres_reparation(
         ws.warehouse, {sid: [(ingest_folder(ws, s), list(s.files()))] for sid, s in sources.items()})
-    built = warehouse.build(ws, sources, force=force_build, accepter_perte=accepter_perte)
+    try:
+        built = warehouse.build(ws, sources, force=force_build, accepter_perte=accepter_perte)
+    except integrite.PerteRefusee as exc:  # say why the missing files could not be fetched again
+        raise exc.avec_telechargements(run.unavailable) from None
     for sid, why in built.unavailable.items():  # a failed download explains more than "files missing"
         run.unavailable.setdefault(sid, why)
     run.warnings.extend(built.warnings)
