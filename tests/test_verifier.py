@@ -359,3 +359,22 @@ def test_finess_flux_and_a_newer_monthly_file_on_data_gouv(bac):
     assert proc.returncode == 0, proc.stdout
     assert lignes["finess"] == (f"finess : nouveau millésime disponible : {debut}{suivant}{fin} du 01/10/2999 "
                                 f"(registre : {debut}{mois}{fin}) (flux FINESS+ v1.0.0 du 2026-08-13)")
+
+
+def test_census_archive_in_the_melodi_long_format(bac):
+    """INSEE now publishes the census as Melodi long files: an archive holding `DS_RP_POPULATION_PRINC_2023_data.csv`
+    is read by its header (the one quoted in the registry's evidence for rp_pop, hand-made file), not reported as a
+    missing legacy member; without `OBS_VALUE` the field is missing."""
+    import zipfile
+
+    ws, root = bac
+    source = load_registry(ws / "pipelines" / "sources.toml")["rp_pop"]
+    cible = root / source.files()[next(iter(source.files()))].split("://", 1)[1]
+    cible.parent.mkdir(parents=True)
+    for entete, attendu, code in (("AGE;GEO;GEO_OBJECT;RP_MEASURE;SEX;TIME_PERIOD;OBS_VALUE", "rp_pop : conforme (DS_RP_POPULATION_PRINC_2023_data.csv (format long Melodi))", 0),
+                                  ("AGE;GEO;GEO_OBJECT;RP_MEASURE;SEX;TIME_PERIOD", "rp_pop : champ absent : OBS_VALUE (DS_RP_POPULATION_PRINC_2023_data.csv) (DS_RP_POPULATION_PRINC_2023_data.csv (format long Melodi))", 1)):
+        with zipfile.ZipFile(cible, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("DS_RP_POPULATION_PRINC_2023_data.csv", entete + "\n")
+        with RangeMirror([root, OPENDATA]) as m:
+            proc, lignes = verifier(ws, m.url, "rp_pop")
+        assert (proc.returncode, lignes["rp_pop"]) == (code, attendu)

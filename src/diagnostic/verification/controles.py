@@ -149,6 +149,14 @@ def zip_csv(res: Resultat, source: Source, urls: dict[str, str]) -> None:
             res.notes.append(f"{len(noms)} fichiers dans l'archive")
             continue
         trouves = [n for n in noms if re.fullmatch(motif, n.rsplit("/", 1)[-1], flags=re.IGNORECASE)]
+        melodi = getattr(module, "MEMBRE_MELODI", None)  # census: the Melodi long file read beside the legacy one
+        en_long = [n for n in noms if melodi and re.fullmatch(melodi, n.rsplit("/", 1)[-1], flags=re.IGNORECASE)]
+        if not trouves and en_long:
+            membre = sorted(en_long, key=lambda n: not n.lower().endswith(".csv"))[0]
+            if membre.lower().endswith(".csv") and (debut := archive.debut(membre)) is not None:
+                _colonnes_manquantes(res, _entete(debut, ";"), list(getattr(module, "COLONNES_MELODI", [])), membre)
+            res.notes.append(f"{membre} (format long Melodi)")
+            continue
         lisible = motif.replace("\\.", ".")
         if not trouves:
             if archive.complete:
