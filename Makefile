@@ -16,10 +16,11 @@ RUN_FLAGS := $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(STRICT),--strict) $(if 
 # Debian packages: WeasyPrint's libraries and fonts (PDF), poppler and Chromium (rendering checks in the tests).
 SYSTEM_DEPS := poppler-utils chromium fonts-liberation fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
-.PHONY: install system-deps diagnostic ingest build verifier test bench batch rapports clean help
+.PHONY: install system-deps diagnostic evolution ingest build verifier test bench batch rapports clean help
 
 help:
 	@echo "make diagnostic TERRITOIRE=<territoire> [MIRROR=<dossier|http://127.0.0.1:PORT>] [STRICT=1] [REFRESH=1]"
+	@echo "make evolution TERRITOIRE=<territoire> [DEPUIS=<AAAA-MM-JJ|dossier>]   ce qui a changé depuis un diagnostic antérieur, et pourquoi"
 	@echo "make test        lance la suite de tests (hors ligne, miroir ../shared/opendata servi en local)"
 	@echo "make ingest      télécharge les sources ; make build construit l'entrepôt DuckDB"
 	@echo "make verifier [SOURCE=<id>] [JSON=1]   compare en ligne le format publié par chaque producteur à celui que lit le diagnostic"
@@ -45,6 +46,9 @@ $(STAMP): pyproject.toml
 
 diagnostic: $(STAMP) system-deps
 	$(BIN)/diagnostic run "$(TERRITOIRE)" $(RUN_FLAGS)
+
+evolution: $(STAMP)
+	$(BIN)/diagnostic evolution "$(TERRITOIRE)" $(if $(DEPUIS),--depuis "$(DEPUIS)")
 
 ingest: $(STAMP)
 	$(BIN)/diagnostic ingest $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(REFRESH),--refresh)

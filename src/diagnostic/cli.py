@@ -202,6 +202,23 @@ def verifier_cmd(
 
 
 @app.command()
+def evolution(
+    territoire: str = typer.Argument(..., help="cpts-centre-saone-et-loire, epci:<SIREN>, dep:<code> ou communes:<code>,<code>"),
+    depuis: Optional[str] = typer.Option(None, "--depuis", help="Référence : une date AAAA-MM-JJ de l'historique, ou le dossier d'un rapport antérieur (par défaut : l'exécution précédente)."),
+    mirror: Optional[str] = MirrorOpt,
+) -> None:
+    """Ce qui a changé depuis un diagnostic antérieur, indicateur par indicateur, et pourquoi (evolution.csv)."""
+    from .suivi.commande import afficher, evolution as comparer
+
+    try:
+        ws = _setup(mirror)
+        resultat = comparer(ws, territoire, depuis)
+    except DiagnosticError as exc:
+        _fail(exc)
+    afficher(Console(), resultat)
+
+
+@app.command()
 def status(mirror: Optional[str] = MirrorOpt,
            verifier: bool = typer.Option(False, "--verifier", help="Recalculer l'empreinte sha256 de chaque fichier brut "
                                          "et lister les fichiers altérés, absents et orphelins (code de sortie 1 s'il y en a).")) -> None:

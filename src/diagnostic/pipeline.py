@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from . import geo, integrite, local, provenance, secret, warehouse
+from . import geo, integrite, local, provenance, secret, suivi, warehouse
 from .config import DiagnosticError, Workspace
 from .enquetes import charger as charger_enquetes
 from .enquetes import dossier as dossier_enquetes
@@ -247,15 +247,20 @@ def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True, ac
         ctx.avertissements += result.enquetes_refusees
         ctx.sources = ctx.sources + [e.provenance for e in enquetes]
         prov = provenance.files(ws, sources, vintages_used(con)) + locales.sources + [e.provenance for e in enquetes]
-    result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result, pdf=pdf)
+        ctx.suivi = suivi.preparer(ws, con, territoire, ctx, prov)
+        result.warnings.extend(ctx.suivi.avertissements)
+        ctx.avertissements.extend(ctx.suivi.avertissements)
+    result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result, pdf=pdf, historique=True)
     return result
 
 
 def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: RunReport, *,
-                     dossier: Path | None = None, **options) -> Path:
+                     dossier: Path | None = None, historique: bool = False, **options) -> Path:
     """Write the report in a temporary folder beside its target (``dossier``/<slug>, ``reports/<slug>`` by
-    default), then swap it into place, so that a reader never sees half a report. ``options``: those of
+    default), then swap it into place, so that a reader never sees half a report. The target's history
+    (``historique/``) is carried across the swap; ``historique=True`` adds this run to it. ``options``: those of
     ``report.write_report`` (pdf, word, ecran)."""
+    from .suivi import historique as hist
     from .report import write_report
 
     parent = dossier or ws.reports
@@ -277,6 +282,10 @@ def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: Ru
             ),
             encoding="utf-8",
         )
+        ctx.suivi = suivi.preparer(ws, con, territoire, ctx, prov)
+        result.warnings.extend(ctx.suivi.avertissements)
+        ctx.avertissements.extend(ctx.suivi.avertissements)
+    result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result, pdf=pdf, historique=True)
         old = parent / f".{slug}.{os.getpid()}.old"
         if target.exists():
             os.replace(target, old)

@@ -19,7 +19,8 @@ from .config import DiagnosticError
 from .warehouse import model_sql
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
-TOML_KEYS = {"nom": str, "communes": list, "cog": int, "description": str}
+TOML_KEYS = {"nom": str, "communes": list, "cog": int, "description": str,
+             "objectifs": object}  # objectifs: checked by suivi.objectifs (a faulty one never stops the run)
 
 
 class TerritoireError(DiagnosticError):
@@ -33,6 +34,8 @@ class Territoire:
     description: str
     communes: list[str]
     avertissements: list[str] = field(default_factory=list)
+    fichier: Path | None = None  # the perimeter file of a named territory
+    objectifs: object = None  # its `objectifs` key as read (see suivi.objectifs)
 
     def selection(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """Rows (territoire_type, territoire_code, territoire_nom, commune) for the perimeter and its
@@ -102,7 +105,9 @@ def _named(slug: str, con, territoires_dir: Path) -> Territoire:
         problems.append("« communes » doit être une liste de codes INSEE entre guillemets (ex. \"71076\")")
     if problems:
         raise TerritoireError(f"Fichier de périmètre {path} invalide : " + " ; ".join(problems) + ".")
-    return _communes(data["communes"], con, slug=slug, nom=data["nom"], description=data.get("description", ""))
+    t = _communes(data["communes"], con, slug=slug, nom=data["nom"], description=data.get("description", ""))
+    t.fichier, t.objectifs = path, data.get("objectifs")
+    return t
 
 
 def _epci(siren: str, con) -> Territoire:

@@ -12,7 +12,9 @@ Files written into ``out_dir``:
 - ``graphiques/<indicateur>.png|svg``: yearly series (département, région, France), when ``ctx.series`` has some;
 - ``diagnostic.html``        the self-contained French document (maps embedded);
 - ``diagnostic.pdf``         the same document printed (WeasyPrint);
-- ``diagnostic.docx``        the same content for Word (python-docx).
+- ``diagnostic.docx``        the same content for Word (python-docx);
+- ``evolution.csv`` and ``graphiques/objectif_<indicateur>.png|svg``: the follow-up, when ``ctx.suivi`` has an
+  earlier run or objectives (``evolution.py``).
 
 ``provenance.json`` is written by the caller (pipeline), which knows the unavailable sources.
 """
@@ -24,6 +26,7 @@ from pathlib import Path
 from . import document as modele
 from .context import CONTRACT_COLUMNS, ReportContext, check_context
 from .enquete import dessiner as dessiner_enquetes
+from .evolution import graphiques_objectifs, write_evolution_csv
 from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
 from .maps import Carte, carte_apl, carte_etablissements, carte_medecins, carte_situation
@@ -54,7 +57,8 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
                    travaux.avec_contexte(pyramide, out_dir / "graphiques")]
         written = [write_csv(ctx, out_dir / "indicateurs.csv"), write_csv_excel(ctx, out_dir / "indicateurs_excel.csv"),
                    write_xlsx(ctx, out_dir / "indicateurs.xlsx")]
-        maps = []
+        written += [p for p in [write_evolution_csv(ctx, out_dir / "evolution.csv")] if p]
+        maps = graphiques_objectifs(ctx, out_dir / "graphiques")
         for f in figures:
             r = f.result()
             maps += [r] if isinstance(r, Carte) else (r or [])

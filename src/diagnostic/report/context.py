@@ -66,6 +66,8 @@ class ReportContext:
       nom_commune, lon, lat); None or empty: no list and no map of establishments.
     - ``enquetes`` (optional): the CPTS's surveys read from ``data/territoires/<slug>/enquetes/``
       (``diagnostic.enquetes.Enquete``, already masked); empty: no survey section.
+    - ``suivi`` (optional): the follow-up of the run (``diagnostic.suivi.Suivi``: evolution since the last run,
+      objectives); None: no such section, no ``evolution.csv``.
     """
 
     slug: str
@@ -83,6 +85,7 @@ class ReportContext:
     pyramide: pd.DataFrame | None = None
     etablissements: pd.DataFrame | None = None
     enquetes: list = field(default_factory=list)  # diagnostic.enquetes.Enquete: the CPTS's own surveys
+    suivi: object | None = None
 
 
 def check_context(ctx: ReportContext) -> None:

@@ -497,10 +497,15 @@ def _intro(ctx: ReportContext) -> dict:
 
 
 def document(ctx: ReportContext, cartes: list[Carte]) -> dict:
+    from .evolution import est_figure_suivi, phrase_synthese, sections_suivi
+
     terr = territoires(ctx.indicateurs)
-    secs = sections(ctx, cartes)
+    secs = sections(ctx, [c for c in cartes if not est_figure_suivi(c)])
     secs += enquete.sections(ctx, len(secs) + 1)  # the CPTS's own surveys (report/enquete.py)
-    syn = _synthese(ctx, len(secs) + 1, secs)
+    suivis = sections_suivi(ctx, cartes, len(secs))  # « Suivi des objectifs », « Évolution depuis … »
+    syn = _synthese(ctx, len(secs) + len(suivis) + 1, secs)
+    syn["evolution"] = phrase_synthese(ctx)
+    secs += suivis
     n_fig = 0
     for s in secs:
         for fig in s["figures"]:

@@ -14,6 +14,7 @@ from . import fmt
 from .context import SOURCE_KEYS, ReportContext
 from .document import ids_par_section
 from .enquete import feuille as feuille_enquete
+from .evolution import sheet_evolution
 from .tables import (
     THEME_AUTRE,
     catalogue_trie,
@@ -265,6 +266,7 @@ def write_xlsx(ctx: ReportContext, path: Path) -> Path:
     for n, (plan, ids) in enumerate(ids_par_section(ctx), start=1):
         _sheet_indicateurs(wb, F, ctx, nom_onglet(n, plan.titre), ids, plan.vide)
     feuille_enquete(wb, ctx)  # the CPTS's surveys (report/enquete.py), when there are some
+    sheet_evolution(wb, F, ctx)
     _sheet_communes(wb, F, ctx)
     _sheet_sources(wb, F, ctx)
     _sheet_definitions(wb, F, ctx)

@@ -228,6 +228,8 @@ def write_docx(doc_model: dict, path: Path) -> Path:
             from .enquete_word import blocs
 
             blocs(doc, s["blocs"])
+        for p in s.get("introduction") or []:
+            doc.add_paragraph(p)
         if s["lignes"]:
             _table_comparaison(doc, d["colonnes"], s["lignes"], d["marque_petit"])
             if s["notes"]:
@@ -259,7 +261,9 @@ def write_docx(doc_model: dict, path: Path) -> Path:
             _para(doc, m, size=9, color=RGBColor(0xA0, 0x30, 0x2D))
         for li in s.get("listes", []):
             doc.add_heading(li["titre"], level=2)
-            _table_simple(doc, li["entetes"], li["lignes"], [38, 70, 42, 30], [False] * 4)
+            largeurs = li.get("largeurs") or [38, 70, 42, 30]
+            largeurs = [180 * x / sum(largeurs) for x in largeurs]
+            _table_simple(doc, li["entetes"], li["lignes"], largeurs, [False] * len(largeurs))
             if li["note"]:
                 _petit(doc.add_paragraph(), li["note"])
             _petit(doc.add_paragraph(), li["source"])
@@ -272,6 +276,8 @@ def write_docx(doc_model: dict, path: Path) -> Path:
     doc.add_section(WD_SECTION.NEW_PAGE)
     doc.add_heading(f"{y['numero']}. {y['titre']}", level=1)
     doc.add_paragraph(y["intro"])
+    if y.get("evolution"):
+        doc.add_paragraph(y["evolution"])
     if y["sans_departement"]:
         doc.add_paragraph("Aucun département de comparaison n'est disponible : la synthèse n'a pas pu être calculée.")
     else:
