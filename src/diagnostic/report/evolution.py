@@ -65,11 +65,16 @@ def _lignes_perimetre(ctx: ReportContext) -> pd.DataFrame:
 
 
 def _ligne(ctx: ReportContext, r) -> list[str]:
-    avant = _v(ctx, r.indicateur, r.valeur_avant, r.unite) if r.statut_avant in ("ok", "estimation") else r.statut_avant.replace("_", " ")
-    apres = _v(ctx, r.indicateur, r.valeur_apres, r.unite) if r.statut_apres in ("ok", "estimation") else r.statut_apres.replace("_", " ")
-    m = lambda x: f" ({x})" if x else ""  # noqa: E731
-    return [r.libelle + (f" ({r.unite})" if r.unite and r.unite != "%" else ""), avant + m(r.millesime_avant),
-            apres + m(r.millesime_apres), _variation(r), r.explication]
+    from ..suivi.evolution import STATUTS_FR
+
+    def cellule(v, statut, millesime):
+        if statut not in ("ok", "estimation") or fmt.est_manquant(v):
+            return STATUTS_FR.get(statut, statut)
+        return _v(ctx, r.indicateur, v, r.unite) + (f" ({millesime})" if millesime else "")
+
+    return [r.libelle + (f" ({r.unite})" if r.unite and r.unite != "%" else ""),
+            cellule(r.valeur_avant, r.statut_avant, r.millesime_avant),
+            cellule(r.valeur_apres, r.statut_apres, r.millesime_apres), _variation(r), r.explication]
 
 
 def titre_evolution(ctx: ReportContext) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import comparer, historique
-from .evolution import ChangementPerimetre, significatifs_d_abord
+from .evolution import STATUTS_FR, ChangementPerimetre, significatifs_d_abord
 from .historique import Releve
 
 
@@ -55,10 +55,14 @@ def afficher(console, r: Resultat) -> None:
                         f"({r.reference.chemin.name}) → {fmt.date_fr(r.courant.date)} ({r.courant.chemin.name})")
     for col in ("indicateur", "avant", "maintenant", "variation", "significatif", "cause"):
         table.add_column(col)
-    v = lambda x: "—" if x is None or fmt.est_manquant(x) else fmt.nombre(float(x), 2)  # noqa: E731
+    def v(x, statut, millesime, unite):
+        if statut not in ("ok", "estimation") or fmt.est_manquant(x):
+            return STATUTS_FR.get(statut, statut)
+        return fmt.nombre(float(x), fmt.decimales(unite)) + (f" ({millesime})" if millesime else "")
+
     for row in p.itertuples():
-        table.add_row(row.libelle, f"{v(row.valeur_avant)} ({row.millesime_avant})",
-                      f"{v(row.valeur_apres)} ({row.millesime_apres})", _variation(row),
+        table.add_row(row.libelle, v(row.valeur_avant, row.statut_avant, row.millesime_avant, row.unite),
+                      v(row.valeur_apres, row.statut_apres, row.millesime_apres, row.unite), _variation(row),
                       "oui" if row.significatif else "non", row.explication)
     console.print(table)
     if r.perimetre.change or r.perimetre.inconnu:

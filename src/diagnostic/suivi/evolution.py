@@ -75,6 +75,7 @@ class ChangementPerimetre:
     retirees: list[str] = field(default_factory=list)
     noms: dict[str, str] = field(default_factory=dict)
     inconnu: bool = False  # the earlier run did not record its communes
+    avant_apres: tuple | None = None  # (communes before, after) when only the count is known
 
     @property
     def change(self) -> bool:
@@ -82,7 +83,10 @@ class ChangementPerimetre:
 
     def texte(self) -> str:
         if self.inconnu:
-            return "communes du périmètre de la référence non enregistrées (rapport d'une version antérieure)"
+            n = ""
+            if self.avant_apres and None not in self.avant_apres:
+                n = f"{int(self.avant_apres[0])} communes avant, {int(self.avant_apres[1])} maintenant ; "
+            return n + "communes du périmètre de la référence non enregistrées (rapport d'une version antérieure)"
         nomme = lambda cs: ", ".join(f"{c} {self.noms[c]}" if c in self.noms else c for c in cs)  # noqa: E731
         parts = []
         if self.ajoutees:
@@ -144,6 +148,15 @@ def comparer(avant: Releve, apres: Releve, *, recalcul: pd.DataFrame | None = No
     keys = list(dict.fromkeys([*b.index, *a.index]))
     sha_a, sha_b = _sha_sources(avant), _sha_sources(apres)
     rec = recalcul.set_index("indicateur") if recalcul is not None and len(recalcul) else None
+    taille = {}  # the earlier run recorded no communes: its size says whether the perimeter changed
+    for ind in ("nb_communes", "population"):
+        va_ = a[(a.index.get_level_values(0) == "perimetre") & (a.index.get_level_values(2) == ind)]["valeur"]
+        vb_ = b[(b.index.get_level_values(0) == "perimetre") & (b.index.get_level_values(2) == ind)]["valeur"]
+        if len(va_) and len(vb_):
+            taille[ind] = (_num(va_.iloc[0]), _num(vb_.iloc[0]))
+    perimetre_inconnu_change = chg.inconnu and any(_differe(x, y) for x, y in taille.values())
+    if perimetre_inconnu_change and "nb_communes" in taille:
+        chg.avant_apres = taille["nb_communes"]
     rows = []
     for k in keys:
         ra = a.loc[k] if k in a.index else None
@@ -180,9 +193,9 @@ def comparer(avant: Releve, apres: Releve, *, recalcul: pd.DataFrame | None = No
                             + (f", effet du périmètre à données d'aujourd'hui : {_signe(effet)} "
                                f"{'points' if en_points(unite) else '%'}" if effet is not None else ""))
                 base = None if v_ancien is None or va is None else va + (v_nouveau - v_ancien)
-        elif k[0] == "perimetre" and chg.inconnu and k[2] == "nb_communes" and _differe(va, vb):
+        elif k[0] == "perimetre" and perimetre_inconnu_change and _differe(va, vb):
             causes.append("perimetre")
-            expl.append("nombre de communes modifié (" + chg.texte() + ")")
+            expl.append("périmètre modifié (" + chg.texte() + ") : effet du périmètre non séparable de celui des données")
             base = vb
         donnees = _differe(base, vb) if base is not None else _differe(va, vb)
         if ma != mb and ra is not None and rb is not None:

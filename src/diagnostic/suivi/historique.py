@@ -168,11 +168,11 @@ def lire_releve(chemin: Path, *, historique: bool = True) -> Releve:
         raise HistoriqueError(f"{chemin} : dossier introuvable.")
     prov = lire_provenance(chemin / "provenance.json", requise=historique)
     csv = chemin / "indicateurs.csv"
-    df = lire_indicateurs(csv)
     attendue = prov.get("empreinte_indicateurs")
-    if attendue is not None and empreinte(csv) != attendue:
-        raise HistoriqueError(f"{csv} : modifié depuis son enregistrement (son empreinte SHA-256 ne correspond plus "
-                              f"au champ empreinte_indicateurs de {chemin / 'provenance.json'}).")
+    if attendue is not None and csv.is_file() and empreinte(csv) != attendue:
+        raise HistoriqueError(f"{csv} : modifié ou tronqué depuis son enregistrement (son empreinte SHA-256 ne "
+                              f"correspond plus au champ empreinte_indicateurs de {chemin / 'provenance.json'}).")
+    df = lire_indicateurs(csv)
     moment = lire_horodatage(chemin.name) if historique else None
     if moment is None and isinstance(prov.get("produit_a"), str):
         try:
