@@ -75,10 +75,19 @@ def comparer(ws, con, territoire, avant: Releve, apres: Releve, actuelles: pd.Da
                               seuils_unite=evolution.seuils(ws.settings))
 
 
-def preparer(ws, con, territoire, indicateurs: pd.DataFrame, catalogue: pd.DataFrame, sources: list[dict]) -> Suivi:
-    """The follow-up of the run being written: the current figures, the last readable history entry as the
-    reference, the evolution since it, the objectives. Never fails on a faulty history or objective: the
-    problem becomes a French warning and the diagnostic is still produced."""
+def contrat(ctx) -> pd.DataFrame:
+    """The rows the run's indicateurs.csv holds: the indicators, then the CPTS's surveys (report/enquete.py)."""
+    from ..report.enquete import lignes_contrat
+
+    enq = lignes_contrat(ctx)
+    return pd.concat([ctx.indicateurs, enq], ignore_index=True) if len(enq) else ctx.indicateurs
+
+
+def preparer(ws, con, territoire, ctx, sources: list[dict]) -> Suivi:
+    """The follow-up of the run being written (report context `ctx`): the current figures, the last readable
+    history entry as the reference, the evolution since it, the objectives. Never fails on a faulty history or
+    objective: the problem becomes a French warning and the diagnostic is still produced."""
+    indicateurs, catalogue = contrat(ctx), ctx.catalogue
     rapport = ws.reports / territoire.slug
     courant = Releve(rapport, indicateurs, {
         "sources": sources,
@@ -94,7 +103,7 @@ def preparer(ws, con, territoire, indicateurs: pd.DataFrame, catalogue: pd.DataF
             suivi.avertissements.append(f"Historique : entrée ignorée — {exc}")
     if passe:
         suivi.reference = passe[-1]
-        suivi.evolution, suivi.perimetre = comparer(ws, con, territoire, passe[-1], courant, indicateurs)
+        suivi.evolution, suivi.perimetre = comparer(ws, con, territoire, passe[-1], courant, ctx.indicateurs)
     connus = set(indicateurs["indicateur"])
     objs, avert = objectifs.lire(getattr(territoire, "objectifs", None), getattr(territoire, "fichier", None), connus)
     suivi.avertissements += avert

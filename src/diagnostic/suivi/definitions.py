@@ -54,15 +54,16 @@ def formules(ids: list[str], dossier: Path | None = None) -> dict[str, str]:
 
 def empreintes(catalogue: pd.DataFrame, indicateurs: pd.DataFrame) -> dict[str, dict[str, str]]:
     """id -> {field: fingerprint} for every indicator of `indicateurs` (the catalogue gives label, unit and
-    definition; the rows give the source)."""
+    definition, else the rows' label and unit; the rows give the source)."""
     cat = catalogue.drop_duplicates("indicateur", keep="last").set_index("indicateur") if len(catalogue) else None
     ids = list(dict.fromkeys(str(i) for i in indicateurs["indicateur"]))
-    sources = indicateurs.drop_duplicates("indicateur").set_index("indicateur")["source"]
+    premieres = indicateurs.drop_duplicates("indicateur").set_index("indicateur")
+    sources = premieres["source"]
     sql = formules(ids)
     out = {}
     for i in ids:
-        row = cat.loc[i] if cat is not None and i in cat.index else None
-        champs = {c: _h(_texte(row.get(c) if row is not None else "")) for c in CHAMPS}
+        row = cat.loc[i] if cat is not None and i in cat.index else premieres.loc[i]
+        champs = {c: _h(_texte(row.get(c, ""))) for c in CHAMPS}
         champs["source"] = _h(_texte(sources.get(i)))
         champs["formule"] = _h(sql.get(i, ""))
         out[i] = champs
