@@ -273,19 +273,15 @@ def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: Ru
     tmp.mkdir()
     try:
         write_report(ctx, tmp, **options)
-        (tmp / "provenance.json").write_text(
-            json.dumps(
-                {"territoire": slug, "produit_le": ctx.produit_le.isoformat(), "sources": prov,
-                 "sources_indisponibles": result.unavailable, "sources_non_mises_a_jour": result.not_updated,
-                 "avertissements": result.warnings, "integrite": result.integrite},
-                ensure_ascii=False, indent=2,
-            ),
-            encoding="utf-8",
-        )
-        ctx.suivi = suivi.preparer(ws, con, territoire, ctx, prov)
-        result.warnings.extend(ctx.suivi.avertissements)
-        ctx.avertissements.extend(ctx.suivi.avertissements)
-    result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result, pdf=pdf, historique=True)
+        doc = {"territoire": slug, "produit_le": ctx.produit_le.isoformat(), "sources": prov,
+               "sources_indisponibles": result.unavailable, "sources_non_mises_a_jour": result.not_updated,
+               "avertissements": result.warnings, "integrite": result.integrite}
+        if getattr(ctx, "suivi", None) is not None:  # what the next run's evolution needs (suivi/)
+            doc |= ctx.suivi.provenance() | {"empreinte_indicateurs": hist.empreinte(tmp / "indicateurs.csv")}
+        (tmp / "provenance.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+        hist.reporter(target, tmp)
+        if historique:
+            hist.ajouter(tmp, getattr(getattr(ctx, "suivi", None), "produit_a", None))
         old = parent / f".{slug}.{os.getpid()}.old"
         if target.exists():
             os.replace(target, old)
