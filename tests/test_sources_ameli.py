@@ -143,6 +143,13 @@ def test_demographie_keeps_both_gp_labels_and_never_their_aggregate(demographie)
     assert (total.effectif, total.densite) == (200.0, 95.3)  # decimal comma
 
 
+def test_demographie_unknown_age_never_counted_in_an_age_band():
+    # the code of « âge inconnu » was not seen: even a numeric one gives no lower bound
+    assert ameli_demographie.age_min("99", "âge inconnu") is None
+    assert ameli_demographie.age_min("60-64", "de 60 à 64 ans") == 60
+    assert ameli_demographie.age_min("<25", "moins de 25 ans") == 0
+
+
 def test_demographie_ns_is_a_status_never_zero(demographie):
     row = one(demographie, profession_sante=HORS_MEP, departement="75", classe_age="60-64", libelle_sexe="tout sexe")
     assert row.effectif != row.effectif and row.effectif_statut == "secret"

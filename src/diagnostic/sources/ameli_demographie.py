@@ -62,7 +62,7 @@ def age_min(classe: str, libelle: str) -> int | None:
     """Lower bound of an age class: '60-64' / 'de 60 à 64 ans' -> 60, '70 ans et plus' -> 70,
     'moins de 25 ans' / '<25' -> 0, 'tout_age' / 'Tout âge' / 'âge inconnu' -> None."""
     text = f"{classe} {libelle}".lower()
-    if "tout" in text:
+    if "tout" in text or "inconnu" in text:  # whatever its code, « âge inconnu » has no lower bound
         return None
     if re.search(r"moins|<|inf", text):
         return 0
