@@ -6,7 +6,8 @@ missing, code missing, dead URL, newer vintage, server without Range; exit codes
 Hand-made inputs (never data): the Opendatasoft answers for `ameli_effectifs` (catalogue record, one record,
 facets) are built from what the parser itself reads (its `REQUIRED` fields, the registry's `pathologies` codes
 and vintage), in the shapes of the Opendatasoft Explore API (v2.0 record `{"dataset": {"fields": […]}}`, v2.1
-`{"results": […]}` and `{"facets": [{"name", "facets": [{"name", "value", "count"}]}]}`); the DREES urgences
+`{"results": […]}` and `{"facets": [{"name", "facets": [{"name", "value", "count"}]}]}`), and likewise for
+`ameli_demographie` (its REQUIRED fields, the GP labels of the registry, « Infirmiers »); the DREES urgences
 header is the parser's documented one (`date;dep;libelle_dep;nb_passages`), with a column dropped."""
 
 from __future__ import annotations
@@ -183,6 +184,42 @@ def test_level_1_label_missing_blocks(bac):
     assert proc.returncode == 1
     assert lignes["ameli_effectifs"].startswith("ameli_effectifs : code introuvable : libellé « Maladies psychiatriques » "
                                                 "(pathologie psychiatrie ; groupes de niveau 1 : Maladies cardioneurovasculaires")
+
+
+DEMOGRAPHIE = "data.ameli.fr/api/explore/v2.1/catalog/datasets/demographie-effectifs-et-les-densites"
+
+
+def portail_demographie(root: Path, professions: list[str]) -> None:
+    """The answers of data.ameli.fr for `demographie-effectifs-et-les-densites` (hand-made, from what the parser
+    reads: its REQUIRED fields, the year of the registry, the professions given)."""
+    from diagnostic.sources import ameli_demographie
+
+    champs = list(ameli_demographie.REQUIRED)
+    ecrire(root, "data.ameli.fr/api/v2/catalog/datasets/demographie-effectifs-et-les-densites",
+           {"dataset": {"dataset_id": "demographie-effectifs-et-les-densites",
+                        "fields": [{"name": c, "label": c, "type": "date" if c == "annee" else "text"} for c in champs]}})
+    ecrire(root, f"{DEMOGRAPHIE}/records", {"total_count": 1, "results": [{c: ("2024-01-01" if c == "annee" else "")
+                                                                           for c in champs}]})
+    ecrire(root, f"{DEMOGRAPHIE}/facets", {"facets": [
+        {"name": "annee", "facets": [{"name": "2024", "value": "2024", "count": 1, "state": "displayed"}]},
+        {"name": "profession_sante", "facets": [{"name": p, "value": p, "count": 1, "state": "displayed"}
+                                                for p in professions]}]})
+
+
+def test_gp_labels_of_the_demographie_checked(bac):
+    ws, root = bac
+    hors_mep = "Médecins généralistes (hors médecins à expertise particulière - MEP)"
+    mep = "Médecins généralistes à expertise particulière (MEP)"
+    portail_demographie(root, [hors_mep, mep, "Infirmiers"])
+    with RangeMirror([root, OPENDATA]) as m:
+        proc, lignes = verifier(ws, m.url, "ameli_demographie")
+    assert proc.returncode == 0 and lignes["ameli_demographie"].startswith("ameli_demographie : conforme"), proc.stdout
+    portail_demographie(root, [hors_mep, "Infirmiers"])  # the MEP label gone: the GP count would be wrong
+    with RangeMirror([root, OPENDATA]) as m:
+        proc, lignes = verifier(ws, m.url, "ameli_demographie")
+    assert proc.returncode == 1
+    assert lignes["ameli_demographie"].startswith(f"ameli_demographie : code introuvable : profession « {mep} » "
+                                                  f"(professions : Infirmiers, {hors_mep})"), lignes["ameli_demographie"]
 
 
 def test_dead_url_blocks(bac):
