@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import zipfile
 
 import duckdb
@@ -256,12 +257,62 @@ def test_melodi_missing_column_is_a_french_error(tmp_path):
         rp_pop.parse(tmp_path / "raw", {})
 
 
-def test_registry_2023_vintage_is_the_melodi_file_and_2022_stays_in_use():
+# the 2023 vintage as the registry lists it: single years of age (latest census) + PRINC (earlier censuses)
+PAIRE = FIXTURES / "rp_pop" / "melodi_paire"
+TD_ZIP, TD_MEMBER = PAIRE / "DS_RP_TD_POPULATION_AGESEX_PRINC_2023_CSV_FR", "DS_RP_TD_POPULATION_AGESEX_PRINC_2023_data.csv"
+
+
+def td_values() -> dict:
+    """(code, SEX, age in years) -> value, read from the fixture with the csv module (independent of the parser)."""
+    import io
+
+    text = zipfile.ZipFile(TD_ZIP).read(TD_MEMBER).decode("utf-8")
+    out = {}
+    for r in csv.DictReader(io.StringIO(text), delimiter=";"):
+        if r["GEO_OBJECT"] in ("COM", "ARM") and r["SEX"] in ("M", "F") and r["AGE"] != "_T":
+            out[(r["GEO"], r["SEX"], 100 if r["AGE"] == "Y_GE100" else int(r["AGE"][1:]))] = float(r["OBS_VALUE"])
+    return out
+
+
+def test_melodi_pair_gives_the_legacy_bands_from_single_years():
+    out = rp_pop.parse(PAIRE, {})
+    age, commune = out["stg_rp_pop_age_sexe"], out["stg_rp_pop_commune"]
+    assert sorted(age["tranche_age"].unique()) == sorted(rp_pop.BANDES.values())  # the models' 15-year bands
+    assert set(age["annee"]) == {"2023"} and set(commune["annee"]) == {"2023", "2017"}
+    v = td_values()
+    attendu = sum(v[("71153", "F", a)] for a in range(75, 90))
+    assert round(value(age, annee="2023", code="71153", sexe="F", tranche_age="75-89").population, 9) == round(attendu, 9)
+    attendu = v[("75101", "M", 90)] + sum(v[("75101", "M", a)] for a in range(91, 101))
+    assert round(value(age, annee="2023", code="75101", sexe="H", tranche_age="90+").population, 9) == round(attendu, 9)
+    row = value(commune, annee="2023", code="2A004")
+    assert round(row.pop_0019, 9) == round(sum(v[("2A004", s, a)] for s in "MF" for a in range(20)), 9)
+    assert round(row.pop_65p, 9) == round(sum(v[("2A004", s, a)] for s in "MF" for a in range(65, 101)), 9)
+    assert round(row.population, 9) == round(sum(x for (c, _, _), x in v.items() if c == "2A004"), 9)
+    # the earlier census from PRINC (same figures as the PRINC file read alone)
+    assert value(commune, annee="2017", code="71153").population == 352.0
+    assert "71" not in set(commune["code"])  # the DEP rows left out
+
+
+def test_melodi_pair_missing_single_year_is_an_error(tmp_path):
+    (tmp_path / "raw").mkdir()
+    rewrite_zip(TD_ZIP, tmp_path / "raw" / TD_ZIP.name, TD_MEMBER, lambda t: t.replace('"Y37"', '"Y37T38"'))
+    shutil.copy(PAIRE / "DS_RP_POPULATION_PRINC_2023_CSV_FR", tmp_path / "raw")
+    with pytest.raises(SelectionVide, match="aucun âge ne correspond à « Y37 »"):
+        rp_pop.parse(tmp_path / "raw", {})
+
+
+def test_melodi_pair_needs_both_files(tmp_path):
+    (tmp_path / "raw").mkdir()
+    shutil.copy(TD_ZIP, tmp_path / "raw")
+    shutil.copy(RP_ZIP, tmp_path / "raw")
+    with pytest.raises(SourceFormatError, match="une archive DS_RP_TD_POPULATION_AGESEX_PRINC et une archive"):
+        rp_pop.parse(tmp_path / "raw", {})
+
+
+def test_registry_2023_vintage_is_the_melodi_pair():
     import tomllib
 
     registre = tomllib.loads((PROJECT / "pipelines" / "sources.toml").read_text(encoding="utf-8"))["rp_pop"]
-    assert registre["latest"] == "2022"  # the 2023 classes do not give the 15-year bands the models use
-    url = registre["vintages"]["2023"]["files"]["archive"]
-    assert url.rsplit("/", 1)[-1] == "DS_RP_POPULATION_PRINC_2023_CSV_FR"
-    assert (MELODI_CSV / url.rsplit("/", 1)[-1]).is_file()
+    urls = registre["vintages"]["2023"]["files"]
+    assert {u.rsplit("/", 1)[-1] for u in urls.values()} == {p.name for p in PAIRE.iterdir()}
     assert registre["vintages"]["2023"]["millesimes"] == {"rp_pop_prec": "2017"}

@@ -33,7 +33,7 @@ import pandera.pandas as pa
 
 from . import SourceFormatError, exiger_selection, require_columns, validate
 from .cog import CODE_COMMUNE
-from .lecture import empty_frame, header, numbers, read_table, single_file, strings, zip_member
+from .lecture import data_files, empty_frame, header, numbers, read_table, single_file, strings, zip_member
 
 MEMBER = r"base-cc-evol-struct-pop-\d{4}\.csv"
 BANDES = {"0014": "00-14", "1529": "15-29", "3044": "30-44", "4559": "45-59", "6074": "60-74", "7589": "75-89", "90P": "90+"}
@@ -128,7 +128,13 @@ def parse_csv(data: bytes, fichier: str) -> dict[str, pd.DataFrame]:
 
 
 def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
-    """The legacy zip (`base-cc-evol-struct-pop-YYYY.CSV`) or a Melodi zip (CSV or parquet member), by its content."""
+    """The legacy zip (`base-cc-evol-struct-pop-YYYY.CSV`), a Melodi zip (CSV or parquet member), or the Melodi pair
+    (single years of the latest census + earlier censuses: `rp_melodi.parse_paire`), by their content."""
+    files = data_files(folder)
+    if len(files) > 1:
+        from .rp_melodi import parse_paire
+
+        return parse_paire(files)
     path = single_file(folder, "zip du recensement")
     import zipfile
 
