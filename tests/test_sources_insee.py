@@ -316,3 +316,26 @@ def test_registry_2023_vintage_is_the_melodi_pair():
     urls = registre["vintages"]["2023"]["files"]
     assert {u.rsplit("/", 1)[-1] for u in urls.values()} == {p.name for p in PAIRE.iterdir()}
     assert registre["vintages"]["2023"]["millesimes"] == {"rp_pop_prec": "2017"}
+
+
+def test_melodi_pair_feeds_the_models_as_the_legacy_file_does():
+    """The 2023 vintage staged in a tiny warehouse (fixture COG) with rp_pop = 2023 and rp_pop_prec = 2017: the age
+    indicators and the change between censuses come out of the same models, from the single years."""
+    import duckdb as ddb
+
+    from diagnostic import warehouse
+    from test_indicateurs_sante import EPCI, META, base_staging, mart
+
+    meta = [m for m in META if m[0] not in ("rp_pop", "rp_pop_prec")] + [("rp_pop", "rp_pop", "2023"),
+                                                                          ("rp_pop_prec", "rp_pop", "2017")]
+    db = ddb.connect()
+    warehouse.run_models(db, base_staging() | {"rp_pop": rp_pop.parse(PAIRE, {})}, meta,
+                         warehouse.BuildReport(rebuilt=True), {"professionnels": 1, "patients": 1})
+    v = td_values()
+    communes = ("71134", "71153")  # the CC of the fixture COG
+    p75 = sum(x for (c, _, a), x in v.items() if c in communes and a >= 75)
+    pop = sum(x for (c, _, _), x in v.items() if c in communes)
+    r = mart(db, "epci", EPCI, "part_75_ans_et_plus")
+    assert (round(r["numerateur"], 9), round(r["denominateur"], 9), r["millesime"]) == (round(p75, 9), round(pop, 9), "2023")
+    evol = mart(db, "epci", EPCI, "evol_population_rp")
+    assert evol["millesime"] == "2017-2023" and round(evol["denominateur"], 9) == 32.5 + 352.0  # PRINC 2017 totals
