@@ -93,8 +93,9 @@ def test_effectifs_malformed_value_after_rows_not_kept_names_its_file_line(tmp_p
 
 
 def test_effectifs_code_matching_no_row_is_an_error_listing_the_codes(tmp_path):
-    with pytest.raises(SelectionVide, match="aucun code « top » ne correspond à « MCV_CAT_CAX » .*codes « top » présents : "
-                                            "ALD_CAT_CAT ; CAN_CAT_CAT ; DIA_CAT_CAT ; INF_CAT_CAT ; MCV_CAT_CAT"):
+    with pytest.raises(SelectionVide, match="aucun code « top » ne correspond à « MCV_CAT_CAX » .*codes « top » de niveau 1 "
+                                            "présents : ALD_CAT_CAT ; CAN_CAT_CAT ; DIA_CAT_CAT ; INF_CAT_CAT ; MCV_CAT_CAT ; "
+                                            "PSY_CAT_CAT ; RES_CAT_EXC. Le format"):
         ameli_effectifs.parse(FIXTURES / "ameli_effectifs", {"pathologies": {"diabete": "DIA_CAT_CAT",
                                                                              "cardio": "MCV_CAT_CAX"}})
 
