@@ -71,7 +71,10 @@ def _lecture(con: duckdb.DuckDBPyConnection, chemin: Path, fichier: str, requise
 
 
 def _presents(con, colonne: str, filtre: str = "true") -> list[str]:
-    return [r[0] for r in con.sql(f"SELECT DISTINCT {colonne} FROM obs WHERE {filtre} AND {colonne} IS NOT NULL").fetchall()]
+    """Distinct values of a column of `obs`, from `resume` (one scan of the file for every check)."""
+    if not con.sql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'resume'").fetchone()[0]:
+        con.execute("CREATE TEMP TABLE resume AS SELECT DISTINCT niveau, mesure, age, sexe FROM obs")
+    return [r[0] for r in con.sql(f"SELECT DISTINCT {colonne} FROM resume WHERE {filtre} AND {colonne} IS NOT NULL").fetchall()]
 
 
 def lire(con: duckdb.DuckDBPyConnection, chemin: Path, fichier: str) -> dict[str, pd.DataFrame]:
