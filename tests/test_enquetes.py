@@ -272,3 +272,22 @@ def test_limesurvey_array_gives_one_scale_per_sub_question(tmp_path):
     assert [q.texte for q in qs] == ["ACC[SQ001]", "ACC[SQ002]"]
     assert ensemble(e, qs[0].code) == {n: sq1.count(n) for n in niveaux}
     assert ensemble(e, qs[1].code) == {n: sq2.count(n) for n in niveaux}
+
+
+def test_google_grid_rows_and_name_column(tmp_path):
+    """Google Forms writes a grid question as one « Question [ligne] » column per row (header quoted as a real
+    export's by third-party code) and may hold a « Prénom et Nom » question: the rows are scales of their own,
+    the name is never read."""
+    q = "Sur une échelle de 1 (le plus faible) à 10 (le plus élevé), comment estimez-vous [Délais de rendez-vous]"
+    notes = [3, 7, 7, 10, 2, 5]
+    lignes = [f'Horodateur,Adresse e-mail,Prénom et Nom,"{q}"']
+    lignes += [f"0{k + 1}/06/2026 09:00:00,p{k}@exemple-sante.fr,Patient Numéro{k},{n}" for k, n in enumerate(notes)]
+    p = tmp_path / "grille.csv"
+    p.write_text("\n".join(lignes) + "\n", encoding="utf-8")
+    export = lire(p)
+    assert export.identite_ignoree == ["Adresse e-mail", "Prénom et Nom"]
+    assert not any("Numéro" in v for ligne in export.lignes for v in ligne.values())
+    e = lire_enquete(p, SEUIL)
+    (echelle,) = e.questions
+    assert echelle.type == "echelle" and echelle.options == [str(k) for k in range(1, 11)]
+    assert ensemble(e, echelle.code) == {str(k): notes.count(k) for k in range(1, 11)}

@@ -70,7 +70,8 @@ IDENTITE = re.compile(
     r"^(id|sid|uid|serial|response id|id de la reponse|respondent id|token|jeton|ipaddr|ip address|adresse ip|"
     r"refurl|referrer url|url de provenance|username|nom d'utilisateur|email|e-mail|adresse e-mail|"
     r"adresse de messagerie|adresse mail|adresse electronique|email address|courriel|name|nom|prenom|nom et prenom|"
-    r"nom prenom|prenom nom|nom, prenom|telephone|tel|numero de telephone|n° rpps|numero rpps|rpps|adeli|n° adeli|"
+    r"nom prenom|prenom nom|nom, prenom|prenom et nom|nom - prenom|prenom - nom|votre nom|votre prenom|"
+    r"nom de famille|votre nom et prenom|adresse de courriel|votre adresse e-mail|votre e-mail|telephone|tel|numero de telephone|n° rpps|numero rpps|rpps|adeli|n° adeli|"
     r"numero adeli|webform_serial|webform_sid|webform_ip_address|webform_uid|webform_username|seed|tete de serie)$"
 )
 # Technical columns of the tools, not questions (read where they tell completion or time).
