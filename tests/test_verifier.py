@@ -415,3 +415,21 @@ def test_census_archive_in_the_melodi_long_format(bac):
         with RangeMirror([root, OPENDATA]) as m:
             proc, lignes = verifier(ws, m.url, "rp_pop")
         assert (proc.returncode, lignes["rp_pop"]) == (code, attendu)
+
+
+def test_codes_read_by_group_by_when_not_a_facet(bac):
+    """A field the portal does not offer as a facet: its values come from `/exports/json?select=…&group_by=…`
+    (hand-made answer, a JSON list of one-key rows as the export gives); a missing code is still found."""
+    ws, root = bac
+    pathologies = load_registry(ws / "pipelines" / "sources.toml")["ameli_effectifs"].vintage()["pathologies"]
+    codes = [v for v in pathologies.values() if isinstance(v, str)]
+    assert codes, "the registry selects some pathology by a `top` code"
+    portail_ameli(root)
+    facettes = json.loads((root / f"{EFFECTIFS}/facets").read_text(encoding="utf-8"))
+    facettes["facets"] = [f for f in facettes["facets"] if f["name"] == "annee"]
+    ecrire(root, f"{EFFECTIFS}/facets", facettes)
+    ecrire(root, f"{EFFECTIFS}/exports/json", [{"top": c} for c in codes[1:]])
+    with RangeMirror([root, OPENDATA]) as m:
+        proc, lignes = verifier(ws, m.url, "ameli_effectifs")
+    assert proc.returncode == 1
+    assert lignes["ameli_effectifs"].startswith(f"ameli_effectifs : code introuvable : {codes[0]} (pathologie ")

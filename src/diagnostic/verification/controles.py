@@ -336,6 +336,19 @@ def _json(url: str) -> dict:
     return data if isinstance(data, dict) else {"results": data}
 
 
+def _valeurs_groupees(base: str, champ: str) -> dict[str, list[str]]:
+    """The distinct values of a field that is not a facet: `/exports/json?select=<f>&group_by=<f>` (one small row
+    per value). {} when the portal does not answer it."""
+    try:
+        data = _json(f"{base}/exports/json?select={quote(champ)}&group_by={quote(champ)}")
+    except (distant.UrlMorte, distant.FormatInattendu):
+        return {}
+    rows = data.get("results") if isinstance(data.get("results"), list) else None
+    if rows is None:
+        return {}
+    return {champ: [str(r[champ]) for r in rows if isinstance(r, dict) and r.get(champ) is not None]}
+
+
 def opendatasoft(res: Resultat, source: Source, urls: dict[str, str]) -> None:
     """An Opendatasoft export (data.ameli.fr, Odissé): the dataset's catalogue record (fields and labels), one
     record (`/records?limit=1`, latest year first), and the values of the fields the parser selects on
@@ -425,6 +438,8 @@ def opendatasoft(res: Resultat, source: Source, urls: dict[str, str]) -> None:
             valeurs = _facettes(_json(f"{base}/facets?" + "&".join(f"facet={quote(f)}" for f in facettes_voulues)))
         except distant.UrlMorte:
             res.notes.append("valeurs des champs non lues (/facets)")
+    for champ in [c for c, role in facettes_voulues.items() if c not in valeurs]:
+        valeurs.update(_valeurs_groupees(base, champ))  # a field the portal does not offer as a facet
     for champ, role in facettes_voulues.items():
         vals = valeurs.get(champ)
         if vals is None:
