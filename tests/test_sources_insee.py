@@ -1,5 +1,6 @@
-"""Parsers of the INSEE census by age and sex (base-cc-evol-struct-pop) and of the populations légales
-(ensemble.zip), on hand-made fixtures in the official format (tests/fixtures, invented figures)."""
+"""Parsers of the INSEE census by age and sex (legacy base-cc-evol-struct-pop file; Melodi DS_RP_POPULATION_PRINC and
+DS_RP_TD_POPULATION_AGESEX_PRINC) and of the populations légales (ensemble.zip), on hand-made fixtures in the
+official format (tests/fixtures, invented figures), and on the genuine PL 2023 files of ../shared/realdata."""
 
 from __future__ import annotations
 
