@@ -241,3 +241,31 @@ def ecrire_csv(a: Annuaire, path: Path) -> Path:
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         df.to_csv(fh, sep=";", index=False, lineterminator="\n")
     return path
+
+
+def produire(ws, spec: str):
+    """`diagnostic annuaire <territoire>`: ingest what is missing, build, write annuaire.xlsx and annuaire.csv into
+    reports/<slug>/ (each file written beside its target, then renamed: a reader never sees half a file).
+    Returns (RunReport, [paths])."""
+    import os
+    import tempfile
+
+    from . import pipeline
+    from .registry import load_registry
+    from .territoire import resolve
+    from .warehouse import connect
+
+    sources = load_registry(ws.registry)
+    result = pipeline.prepare(ws, sources=sources)
+    with connect(ws) as con:
+        territoire = resolve(spec, con, ws.territoires)
+        result.warnings.extend(territoire.avertissements)
+        a = charger(con, territoire.selection(con), territoire.nom)
+    out = ws.reports / territoire.slug
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".annuaire.") as tmp:
+        ecrits = [out / p.name for p in ecrire(a, Path(tmp))]
+        for p in ecrits:
+            os.replace(Path(tmp) / p.name, p)
+    result.out_dir = out
+    return result, ecrits, a

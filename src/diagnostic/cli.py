@@ -184,6 +184,25 @@ def rapports(
               highlight=False)
 
 
+@app.command("annuaire")
+def annuaire_cmd(
+    territoire: str = typer.Argument(..., help="cpts-centre-saone-et-loire, epci:<SIREN>, dep:<code> ou communes:<code>,<code>"),
+    mirror: Optional[str] = MirrorOpt,
+) -> None:
+    """Écrire l'annuaire des acteurs du territoire (annuaire.xlsx, annuaire.csv) dans reports/<territoire>/."""
+    from .annuaire import produire
+
+    try:
+        ws = _setup(mirror)
+        result, ecrits, a = produire(ws, territoire)
+    except DiagnosticError as exc:
+        _fail(exc)
+    _print_outcome(result)
+    n_pro, n_struct = a.professionnels["identifiant"].nunique(), len(a.structures)
+    err.print(f"Annuaire écrit dans [bold]{result.out_dir}[/] : {n_pro} professionnel(s) de santé, "
+              f"{n_struct} établissement(s) et service(s) ({', '.join(p.name for p in ecrits)}).", highlight=False)
+
+
 @app.command("verifier")
 def verifier_cmd(
     source: Optional[list[str]] = typer.Option(None, "--source", help="Seulement cette source (option répétable)."),

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from . import geo, integrite, local, provenance, secret, suivi, warehouse
+from . import annuaire, geo, integrite, local, provenance, secret, suivi, warehouse
 from .config import DiagnosticError, Workspace
 from .enquetes import charger as charger_enquetes
 from .enquetes import dossier as dossier_enquetes
@@ -247,6 +247,7 @@ def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True, ac
         ctx.avertissements += result.enquetes_refusees
         ctx.sources = ctx.sources + [e.provenance for e in enquetes]
         prov = provenance.files(ws, sources, vintages_used(con)) + locales.sources + [e.provenance for e in enquetes]
+        ctx.annuaire = annuaire.charger(con, selection, territoire.nom)  # directory of actors (issue 18)
         ctx.suivi = suivi.preparer(ws, con, territoire, ctx, prov)
         result.warnings.extend(ctx.suivi.avertissements)
         ctx.avertissements.extend(ctx.suivi.avertissements)

@@ -29,6 +29,7 @@ from .enquete import dessiner as dessiner_enquetes
 from .evolution import graphiques_objectifs, write_evolution_csv
 from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
+from .annuaire import carte as carte_acteurs
 from .maps import Carte, carte_apl, carte_etablissements, carte_medecins, carte_situation
 from .parallele import Travaux
 from .tables import une_fois_par_table
@@ -54,10 +55,15 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
                    travaux.avec_contexte(carte_medecins, out_dir / "cartes", ecran),
                    travaux.avec_contexte(carte_etablissements, out_dir / "cartes", ecran),
                    travaux.avec_contexte(graphiques, out_dir / "graphiques"),
-                   travaux.avec_contexte(pyramide, out_dir / "graphiques")]
+                   travaux.avec_contexte(pyramide, out_dir / "graphiques"),
+                   travaux.avec_contexte(carte_acteurs, out_dir / "cartes", ecran)]
         written = [write_csv(ctx, out_dir / "indicateurs.csv"), write_csv_excel(ctx, out_dir / "indicateurs_excel.csv"),
                    write_xlsx(ctx, out_dir / "indicateurs.xlsx")]
         written += [p for p in [write_evolution_csv(ctx, out_dir / "evolution.csv")] if p]
+        if ctx.annuaire is not None:  # annuaire.xlsx, annuaire.csv (issue 18)
+            from ..annuaire import ecrire as ecrire_annuaire
+
+            written += ecrire_annuaire(ctx.annuaire, out_dir)
         maps = graphiques_objectifs(ctx, out_dir / "graphiques")
         for f in figures:
             r = f.result()

@@ -68,6 +68,8 @@ class ReportContext:
       (``diagnostic.enquetes.Enquete``, already masked); empty: no survey section.
     - ``suivi`` (optional): the follow-up of the run (``diagnostic.suivi.Suivi``: evolution since the last run,
       objectives); None: no such section, no ``evolution.csv``.
+    - ``annuaire`` (optional): the directory of actors (``diagnostic.annuaire.Annuaire``); None: no
+      « Acteurs du territoire » section, no annuaire.xlsx (batch reports).
     """
 
     slug: str
@@ -86,6 +88,7 @@ class ReportContext:
     etablissements: pd.DataFrame | None = None
     enquetes: list = field(default_factory=list)  # diagnostic.enquetes.Enquete: the CPTS's own surveys
     suivi: object | None = None
+    annuaire: object | None = None
 
 
 def check_context(ctx: ReportContext) -> None:

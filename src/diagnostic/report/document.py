@@ -310,7 +310,7 @@ def sections(ctx: ReportContext, cartes: list[Carte]) -> list[dict]:
     for plan, ids in ids_par_section(ctx):
         out.append(_section(ctx, len(out) + 1, plan, ids, terr, by_key))
     placed = {fig["alt"] for s in out for fig in s["figures"]}
-    rest = [_figure(c, None) for c in cartes if c.titre not in placed]
+    rest = [_figure(c, None) for c in cartes if c.titre not in placed and c.cle != "acteurs"]  # acteurs: its own section
     if rest:  # no section to attach them to
         out[0]["figures"] += rest
     return out
@@ -502,8 +502,11 @@ def document(ctx: ReportContext, cartes: list[Carte]) -> dict:
     terr = territoires(ctx.indicateurs)
     secs = sections(ctx, [c for c in cartes if not est_figure_suivi(c)])
     secs += enquete.sections(ctx, len(secs) + 1)  # the CPTS's own surveys (report/enquete.py)
+    from .annuaire import section as acteurs  # the directory of actors (issue 18), after the other sections
+
+    secs += [s for s in [acteurs(ctx, len(secs) + 1, cartes)] if s is not None]
     suivis = sections_suivi(ctx, cartes, len(secs))  # « Suivi des objectifs », « Évolution depuis … »
-    syn = _synthese(ctx, len(secs) + len(suivis) + 1, secs)
+    syn = _synthese(ctx, len(secs) + len(suivis) + 1, [s for s in secs if s.get("cle") != "acteurs"])
     syn["evolution"] = phrase_synthese(ctx)
     secs += suivis
     n_fig = 0
