@@ -148,6 +148,10 @@ def test_an_empty_perimeter_gives_a_clear_sentence(tmp_path, con):
     ctx = type("Ctx", (), {"annuaire": vide})()
     s = section_acteurs.section(ctx, 7, [])
     assert s["vide"].startswith("Aucun professionnel de santé") and not s["listes"]
+    sans = annuaire.Annuaire(**{**vide.__dict__, "rpps_disponible": False, "finess_disponible": False})
+    assert section_acteurs.section(type("Ctx", (), {"annuaire": sans})(), 7, [])["vide"] == (
+        "L'Annuaire santé (RPPS) et FINESS n'étaient pas disponibles lors de cette édition : l'annuaire des acteurs "
+        "du territoire n'a pas pu être établi.")
 
 
 def test_the_report_section_prints_counts_with_the_secret_threshold(a):

@@ -69,7 +69,13 @@ def section(ctx: ReportContext, numero: int, cartes: list[Carte]) -> dict | None
         return None
     listes, notes = [], []
     seuil = a.seuil
-    if a.vide:
+    manquent = [n for n, ok in (("l'Annuaire santé (RPPS)", a.rpps_disponible), ("FINESS", a.finess_disponible)) if not ok]
+    if a.vide and manquent:
+        phrase = " et ".join(manquent)
+        vide = (f"{phrase[0].upper() + phrase[1:]} n'{'étaient' if len(manquent) > 1 else 'était'} pas "
+                "disponible" + ("s" if len(manquent) > 1 else "") + " lors de cette édition : l'annuaire des acteurs "
+                "du territoire n'a pas pu être établi.")
+    elif a.vide:
         vide = (f"Aucun professionnel de santé des professions suivies ni aucun établissement ou service ouvert n'est "
                 f"situé dans les communes du territoire d'après les extractions ouvertes. {_sources(a)}")
     else:

@@ -31,7 +31,7 @@ def liste(ctx: ReportContext) -> dict | None:
         "entetes": ["Type", "Établissement", "Catégorie FINESS", "Commune"],
         "lignes": lignes,
         "note": note,
-        "source": "Source : FINESS, extraction géolocalisée"
-                  + (f" du {millesime}" if millesime else "") + " (DREES, ministère chargé de la santé), "
-                  "établissements dont la commune d'implantation est dans le territoire.",
+        "source": "Source : FINESS, extraction"
+                  + (f" du {millesime}" if millesime else "") + " (flux FINESS+ de l'ANS ; jusqu'en mai 2026, extraction "
+                  "géolocalisée de la DREES), établissements ouverts dont l'adresse géographique est dans le territoire.",
     }
