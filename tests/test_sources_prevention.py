@@ -173,7 +173,7 @@ def test_patientele_profession_matching_no_row_is_an_error_listing_the_professio
 
 
 def test_sas_without_france_level_is_an_error(tmp_path):
-    raw = copy_with(tmp_path, FIXTURES / "ameli_sas" / "csv", lambda t: t.replace(";99;France;", ";00;France;"))
+    raw = copy_with(tmp_path, FIXTURES / "ameli_sas" / "csv", lambda t: t.replace(";99;FRANCE;", ";00;FRANCE;"))
     with pytest.raises(SelectionVide, match=r"aucune ligne de niveau France \(region = 99\)"):
         ameli_acces.parse(raw, spec("ameli_sas"))
 
