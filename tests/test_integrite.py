@@ -285,3 +285,27 @@ def test_hote_introuvable_sans_nouvel_essai(tmp_path):
     assert "déjà constaté" in str(ei.value)
     assert time.monotonic() - debut < 5
     assert not list(tmp_path.iterdir())
+
+
+def test_alteration_qui_garde_taille_et_date(tmp_path):
+    """The trade-off of the warm check, stated: an alteration that keeps size and mtime escapes the check by
+    `stat` (a run that does not rebuild), never the full hash done before each file is parsed (a build)."""
+    from diagnostic import integrite
+
+    dossier = tmp_path / "raw" / "source" / "2026"
+    dossier.mkdir(parents=True)
+    donnees = b'{"a": 1}'
+    fichier = dossier / "f.json"
+    fichier.write_bytes(donnees)
+    (dossier / "manifest.json").write_text(json.dumps({"f.json": {"bytes": len(donnees), "sha256": sha(donnees)}}))
+    [constat] = integrite.verifier(dossier, ["f.json"], complet=True)
+    assert constat.etat == integrite.OK
+    st = fichier.stat()
+    altere = b'{"a": 2}'
+    fichier.write_bytes(altere)
+    os.utime(fichier, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert [c.etat for c in integrite.verifier(dossier, ["f.json"], complet=False)] == [integrite.OK]
+    with pytest.raises(integrite.FichierAltere) as ei:
+        integrite.verifier_avant_lecture(dossier, ["f.json"])
+    assert f"sha256 attendu {sha(donnees)}, trouvé {sha(altere)}" in str(ei.value) and str(fichier) in str(ei.value)
+    assert [c.etat for c in integrite.inventaire(tmp_path / "raw")] == [integrite.ALTERE]

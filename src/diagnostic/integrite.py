@@ -316,14 +316,15 @@ def refuser_avant_lecture(warehouse: Path, candidats: dict[str, list[tuple[Path,
                           accepter_perte: bool) -> None:
     """Before any file is parsed (hashing is cheap, parsing is not): a source whose every complete candidate
     vintage (`candidats`: source id -> [(folder, file names)]) holds an altered file would be lost; refuse the
-    build now if the current warehouse holds it (`garder_les_chiffres`). Unreadable files are caught after."""
+    build now if the current warehouse holds it (`garder_les_chiffres`). Unreadable files are caught after, and
+    so is an alteration that kept size and mtime: each file is hashed in full just before it is parsed."""
     if accepter_perte:
         return
     perdues = {}
     for sid, dossiers in candidats.items():
         raisons = []
         for folder, names in dossiers:
-            mauvais = [c for c in verifier(folder, names, complet=True) if c.etat != OK]
+            mauvais = [c for c in verifier(folder, names, complet=False) if c.etat != OK]
             if not mauvais:
                 break
             raisons.append(f"millésime {Path(folder).name} : {FichierAltere(mauvais)}")
