@@ -93,9 +93,10 @@ def test_evidence_in_provenance_and_in_the_sources_annex(built_workspace):
 
     html = (out / "diagnostic.html").read_text(encoding="utf-8")
     annexe = html[html.index('id="preuves"'):]
-    annexe = annexe[:annexe.index("</table>")]
-    assert annexe.count("<tr>") == len(sources) + 1  # header + one row per registry source
-    assert "fichier réel" in annexe and "code tiers" in annexe and "01/12/2026" in annexe
+    annexe = annexe[:annexe.index("</div>")]
+    assert annexe.count("<p>") == len(sources)  # one paragraph per registry source
+    assert "<code>cog</code> — <strong>fichier réel</strong>, vérifié le 01/12/2026" in annexe
+    assert "code tiers" in annexe and "<em>Appuis :</em> npm @etalab/decoupage-administratif 6.0.0" in annexe
     assert "Reste à vérifier :</em> Contours au COG 2018" in annexe
 
     import docx
@@ -110,4 +111,5 @@ def test_evidence_in_provenance_and_in_the_sources_annex(built_workspace):
     assert rangs["rpps"].cells[1].text.startswith(sources["rpps"].preuve.niveau if sources["rpps"].preuve else "non renseigné")
 
     texte = subprocess.run(["pdftotext", str(out / "diagnostic.pdf"), "-"], capture_output=True, text=True, check=True).stdout
-    assert "Vérification du format de chaque source" in texte and "Niveau de preuve" in texte
+    assert "Vérification du format de chaque source" in texte and "Reste à vérifier :" in texte
+    assert texte.count("Appuis :") >= sum(1 for s in sources.values() if s.preuve and s.preuve.appuis)
