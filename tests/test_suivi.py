@@ -224,7 +224,11 @@ def test_report_sections_sheet_and_objectives(suivi_ws):
     assert p.reference.valeur == somme("v1", "patients_sans_mt", [c for c in COMMUNES if c != TORCY])
     assert [v.millesime for v in p.valeurs] == ["2024", "2025"]
     assert p.courant.valeur == somme("v2", "patients_sans_mt", COMMUNES)
-    assert p.distance == 1000 - p.courant.valeur and p.atteint is False
+    assert p.distance == 1000 - p.courant.valeur
+    assert p.courant.valeur == 1581 and p.distance == -581  # 30..63 over the 34 communes; baseline 1 848
+    assert p.atteint(-1) is False and p.atteint(1) is True and p.atteint(0) is False  # baseline above 1000: fall
+    a = e["apl_mg"]
+    assert a.distance == 3.0 - a.courant.valeur and a.atteint(1) is False
     assert [v.millesime for v in e["apl_mg"].valeurs] == ["2023"]  # same vintage: the last run's value only
     assert e["apl_mg"].courant.valeur == ev(lire_evol(out / "evolution.csv"), "apl_mg").valeur_apres
     assert "Reste à parcourir" in html and "3,0 en 2028" in html
@@ -385,3 +389,52 @@ def test_thresholds_by_unit(tmp_path):
     assert evolution.variation(50.0, 52.0, "%") == 2.0
     assert evolution.variation(200.0, 210.0, "patients") == 5.0
     assert evolution.seuil_de(s, "patients") == 10
+
+
+# --- a new vintage of a registry source: the DREES APL, 2022 then 2023 (real workbook of the mirror) -------
+
+APL_2022 = '''
+[apl_mg.vintages."2022"]
+sheets = ["APL 2022"]
+
+[apl_mg.vintages."2022".files]
+workbook = "{url}"
+
+'''
+
+
+def test_new_vintage_of_a_registry_source(copied_workspace, mirror_url):
+    """Run 1 with a registry whose APL vintage is 2022 (the sheet « APL 2022 » of the same DREES workbook), run 2
+    with the registry as it is (2023): the APL's change is attributed to the new vintage, both named, and the
+    values are those of the workbook read here with openpyxl."""
+    from test_pipeline import apl_rows
+
+    ws = copied_workspace
+    registre = ws / "pipelines" / "sources.toml"
+    texte = registre.read_text(encoding="utf-8")
+    bloc = texte[texte.index("[apl_mg]"):texte.index('[apl_mg.vintages."2023"]')]
+    url = texte[texte.index('[apl_mg.vintages."2023".files]'):].split('workbook = "')[1].split('"')[0]
+    ancien = texte.replace(bloc, bloc.replace('latest = "2023"', 'latest = "2022"') + APL_2022.format(url=url))
+    registre.write_text(ancien, encoding="utf-8")
+    run_cli(ws, "run", SLUG, "--sans-pdf", mirror=mirror_url)
+    time.sleep(1.1)
+    registre.write_text(texte, encoding="utf-8")
+    run_cli(ws, "run", SLUG, "--sans-pdf", mirror=mirror_url)
+    df = lire_evol(ws / "reports" / SLUG / "evolution.csv")
+
+    def apl(sheet):
+        rows = apl_rows(sheet)
+        rows = rows[rows.code.isin(COMMUNES)]
+        return (rows.apl * rows.popstd).sum() / rows.popstd.sum()
+
+    r = ev(df, "apl_mg")
+    assert (r.causes, r.millesime_avant, r.millesime_apres) == ("nouveau_millesime", "2022", "2023")
+    assert r.explication == "nouveau millésime : 2022 → 2023"
+    assert r.valeur_avant == pytest.approx(apl("APL 2022"), rel=1e-12)
+    assert r.valeur_apres == pytest.approx(apl("APL 2023"), rel=1e-12)
+    assert r.variation == pytest.approx(100 * (r.valeur_apres - r.valeur_avant) / r.valeur_avant)
+    assert bool(r.significatif)  # −10 % against a 5 % threshold
+    assert ev(df, "apl_mg", "departement").causes == "nouveau_millesime"
+    assert ev(df, "population").causes == "" and ev(df, "nb_communes").causes == ""
+    html = (ws / "reports" / SLUG / "diagnostic.html").read_text(encoding="utf-8")
+    assert "nouveau millésime : 2022 → 2023" in html

@@ -280,14 +280,15 @@ def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: Ru
         if getattr(ctx, "suivi", None) is not None:  # what the next run's evolution needs (suivi/)
             doc |= ctx.suivi.provenance() | {"empreinte_indicateurs": hist.empreinte(tmp / "indicateurs.csv")}
         (tmp / "provenance.json").write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
-        hist.reporter(target, tmp)
-        if historique:
-            hist.ajouter(tmp, getattr(getattr(ctx, "suivi", None), "produit_a", None))
-        old = parent / f".{slug}.{os.getpid()}.old"
-        if target.exists():
-            os.replace(target, old)
-        os.replace(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
+        with hist.verrou(ws.processed.parent / "tmp", target):  # the history carried, this run added, the swap
+            hist.reporter(target, tmp)
+            if historique:
+                hist.ajouter(tmp, getattr(getattr(ctx, "suivi", None), "produit_a", None))
+            old = parent / f".{slug}.{os.getpid()}.old"
+            if target.exists():
+                os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target

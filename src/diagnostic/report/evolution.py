@@ -237,6 +237,8 @@ def _graphique(ctx: ReportContext, e, out_dir: Path) -> Carte:
 
 
 def section_objectifs(ctx: ReportContext, numero: int, cartes: list[Carte]) -> dict | None:
+    from .synthese import sens
+
     s = _suivi(ctx)
     if s is None or not s.objectifs:
         return None
@@ -252,10 +254,12 @@ def section_objectifs(ctx: ReportContext, numero: int, cartes: list[Carte]) -> d
                  if e.objectif.cible is not None else "sans cible chiffrée")
         if e.distance is None:
             reste = "—"
-        elif e.atteint:
+        elif e.atteint(sens(ctx, ind)):
             reste = "atteinte"
         else:
-            reste = _v(ctx, ind, e.distance, "", signe=True) + (" point" if str(u).strip() == "%" else "")
+            reste = _v(ctx, ind, e.distance, "", signe=True)
+            if str(u).strip() == "%":
+                reste += " point" + ("s" if abs(e.distance) >= 2 else "")
         lignes.append([e.libelle, ref, suivantes, courant, cible, reste])
         if e.definition_modifiee:
             notes.append(f"« {e.libelle} » : la définition de l'indicateur a changé au cours du suivi ; les valeurs "

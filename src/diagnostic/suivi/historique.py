@@ -13,6 +13,8 @@ file and the field.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -195,10 +197,26 @@ def reporter(ancien: Path, nouveau: Path) -> None:
         cible.mkdir(parents=True, exist_ok=True)
         for f in entree.iterdir():
             if f.is_file():
+                if (cible / f.name).exists():
+                    continue
                 try:
                     os.link(f, cible / f.name)
                 except OSError:
                     shutil.copy2(f, cible / f.name)
+
+
+@contextlib.contextmanager
+def verrou(dossier_verrous: Path, cible: Path):
+    """Two runs of one territory take turns to carry the history and swap the report folder (a file lock kept
+    outside the reports, in `dossier_verrous`), so that neither loses the other's history entry."""
+    dossier_verrous.mkdir(parents=True, exist_ok=True)
+    nom = hashlib.sha1(str(Path(cible).resolve()).encode()).hexdigest()[:16]
+    with open(dossier_verrous / f"rapport-{nom}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def ajouter(dossier: Path, moment: datetime | None = None) -> Path:

@@ -59,16 +59,18 @@ class Etat:
             return None
         return self.objectif.cible - self.courant.valeur
 
-    @property
-    def atteint(self) -> bool | None:
-        """Whether the current value reached the target, in the direction the baseline set."""
+    def atteint(self, sens: int = 0) -> bool | None:
+        """Whether the current value reached the target: at or above it when a rise is favourable (``sens`` 1),
+        at or below when it is unfavourable (-1); without a direction (0), in the direction the baseline set."""
         if self.distance is None:
             return None
-        depart = self.reference.valeur if self.reference else self.courant.valeur
         cible = self.objectif.cible
         if math.isclose(self.distance, 0, abs_tol=1e-12):
             return True
-        return (self.courant.valeur >= cible) if depart <= cible else (self.courant.valeur <= cible)
+        if sens == 0:
+            depart = self.reference.valeur if self.reference else self.courant.valeur
+            sens = 1 if depart <= cible else -1
+        return self.courant.valeur >= cible if sens > 0 else self.courant.valeur <= cible
 
 
 def lire(brut, fichier: Path | None, connus: set[str]) -> tuple[list[Objectif], list[str]]:
