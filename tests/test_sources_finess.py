@@ -184,6 +184,20 @@ def test_registry_entry():
     assert source.preuve.niveau == "fichier réel" and source.preuve.verifie_le == "2026-12-01"
 
 
+def test_grouped_categories_are_those_of_the_model_and_required(tmp_path):
+    import re
+
+    sql = (PROJECT / "src" / "diagnostic" / "models" / "075_int_etablissements.sql").read_text(encoding="utf-8")
+    bloc = sql[sql.index("CREATE OR REPLACE TABLE int_categorie_etablissement"):]
+    bloc = bloc[:bloc.index(") t(categetab, groupe)")]
+    assert sorted(re.findall(r"\('(\d{3})', '\w+'\)", bloc)) == sorted(finess.CATEGORIES_GROUPEES)
+    lines = fixture_lines()  # every category replaced by one no group holds: refused, the codes present listed
+    autres = [";".join(f[:18] + ["999"] + f[19:]) if f[0] == "structureet" else line
+              for line, f in ((line, line.split(";")) for line in lines)]
+    msg = refused(tmp_path, "\n".join(autres))
+    assert "aucun établissement d'une catégorie que le rapport regroupe" in msg and "catégories présentes : 999" in msg
+
+
 def test_a_trailing_semicolon_on_every_row_of_a_section_is_accepted(tmp_path):
     """data.gouv's pipeline notes extracts with one more `;` per row (33 and 7 fields): same rows read."""
     lines = fixture_lines()

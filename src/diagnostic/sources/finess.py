@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from . import SourceFormatError, validate
+from . import SourceFormatError, exiger_selection, validate
 from .lecture import empty_frame, single_file, strings
 
 STRUCTUREET = ["type", "nofinesset", "nofinessej", "rs", "rslongue", "complrs", "compldistrib", "numvoie", "typvoie",
@@ -52,6 +52,11 @@ GEOLOCALISATION = ["type", "nofinesset", "coordxet", "coordyet", "sourcecoordet"
 LAYOUTS = {"structureet": STRUCTUREET, "geolocalisation": GEOLOCALISATION}
 # Overseas département codes of FINESS -> the first two digits of the INSEE commune code.
 OUTRE_MER = {"9A": "97", "9B": "97", "9C": "97", "9D": "97", "9E": "97", "9F": "97", "9J": "98"}
+# Categories the report groups (hospitals, clinics, CLCC, EHPAD, centres and maisons de santé, pharmacies,
+# laboratories): those of int_categorie_etablissement in models/075_int_etablissements.sql (a test keeps both equal).
+# A national file where none of them occurs has changed its category codes: an error, not zero establishments.
+CATEGORIES_GROUPEES = ("101", "106", "114", "292", "355", "109", "122", "128", "129", "365", "131", "500", "124", "603",
+                       "620", "610", "611", "612")
 ENTETE = re.compile(r"^finess;etalab;[^;]*;?(?P<date>\d{4}-\d{2}-\d{2})?", re.IGNORECASE)
 
 ETABLISSEMENT = pa.DataFrameSchema(
@@ -230,6 +235,13 @@ def is_flux(path: Path) -> bool:
     return start[:2] == b"\x1f\x8b" or start[:1] == b"{"
 
 
+def exiger_categories(df: pd.DataFrame, fichier: str) -> pd.DataFrame:
+    exiger_selection(df["categetab"].isin(CATEGORIES_GROUPEES).any(), fichier,
+                     "aucun établissement d'une catégorie que le rapport regroupe (" + ", ".join(CATEGORIES_GROUPEES) + ")",
+                     df["categetab"].dropna().unique(), "catégories présentes")
+    return df
+
+
 def parse_file(path: Path, fichier: str | None = None) -> pd.DataFrame:
     fichier = fichier or str(path)
     try:
@@ -239,7 +251,7 @@ def parse_file(path: Path, fichier: str | None = None) -> pd.DataFrame:
             df = finess_flux.parse_file(path, fichier, list(ETABLISSEMENT.columns))
             df = df.astype({c: object for c in df.columns if c not in ("x", "y", "epsg", "lon", "lat")})
             df["epsg"] = df["epsg"].astype("Int64")
-            return strings(validate(df, ETABLISSEMENT, fichier))
+            return exiger_categories(strings(validate(df, ETABLISSEMENT, fichier)), fichier)
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceFormatError(f"Fichier {fichier} illisible : {exc}") from exc
@@ -279,7 +291,7 @@ def parse_file(path: Path, fichier: str | None = None) -> pd.DataFrame:
     df["telephone"] = et["telephone"]
     df["nom_ej"] = None
     df = df.astype({c: object for c in df.columns if c not in ("x", "y", "epsg", "lon", "lat")})
-    return strings(validate(df, ETABLISSEMENT, fichier))  # index = line number in the file
+    return exiger_categories(strings(validate(df, ETABLISSEMENT, fichier)), fichier)  # index = line number in the file
 
 
 def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
