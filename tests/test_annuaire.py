@@ -149,8 +149,10 @@ def test_an_empty_perimeter_gives_a_clear_sentence(tmp_path, con):
     s = section_acteurs.section(ctx, 7, [])
     assert s["vide"].startswith("Aucun professionnel de santé") and not s["listes"]
     sans = annuaire.Annuaire(**{**vide.__dict__, "rpps_disponible": False, "finess_disponible": False})
-    assert section_acteurs.section(type("Ctx", (), {"annuaire": sans})(), 7, [])["vide"] == (
-        "L'Annuaire santé (RPPS) et FINESS n'étaient pas disponibles lors de cette édition : l'annuaire des acteurs "
+    assert section_acteurs.section(type("Ctx", (), {"annuaire": sans})(), 7, []) is None  # the sources annex says why
+    sans_rpps = annuaire.Annuaire(**{**vide.__dict__, "rpps_disponible": False})
+    assert section_acteurs.section(type("Ctx", (), {"annuaire": sans_rpps})(), 7, [])["vide"] == (
+        "L'Annuaire santé (RPPS) n'était pas disponible lors de cette édition : l'annuaire des acteurs "
         "du territoire n'a pas pu être établi.")
 
 

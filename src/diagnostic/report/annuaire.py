@@ -63,10 +63,11 @@ def par_commune(a) -> pd.DataFrame:
 
 
 def section(ctx: ReportContext, numero: int, cartes: list[Carte]) -> dict | None:
-    """The section dict of `document.py` (same keys as the thematic sections), or None without a directory."""
+    """The section dict of `document.py` (same keys as the thematic sections), or None without a directory or
+    when neither the RPPS nor FINESS was available (annuaire.xlsx then says so on each sheet)."""
     a = getattr(ctx, "annuaire", None)
-    if a is None:
-        return None
+    if a is None or not (a.rpps_disponible or a.finess_disponible):
+        return None  # neither source this run: the offer-of-care section and the sources annex say why
     listes, notes = [], []
     seuil = a.seuil
     manquent = [n for n, ok in (("l'Annuaire santé (RPPS)", a.rpps_disponible), ("FINESS", a.finess_disponible)) if not ok]
