@@ -295,7 +295,7 @@ def test_changed_catalogue_definition_in_process(suivi_ws, mirror_url, monkeypat
     assert r.valeur_avant == r.valeur_apres
     assert ev(df, "apl_mg", "france").causes == "definition"
     prov = json.loads((ws / "reports" / SLUG / "provenance.json").read_text(encoding="utf-8"))
-    assert prov["reference_evolution"] == str(dernier)
+    assert prov["reference_evolution"] == f"historique/{dernier.name}"
     # the default reference of `evolution` is now the truncated entry: refused, naming file and problem
     proc = run_cli(ws, "evolution", SLUG, check=False)
     assert proc.returncode == 2 and "indicateurs.csv" in proc.stderr and "tronqué" in proc.stderr
@@ -316,6 +316,13 @@ def test_killed_run_leaves_history(suivi_ws, mirror_url):
     assert (ws / "reports" / SLUG / "indicateurs.csv").read_bytes() == rapport
     for t in (ws / "reports").glob(f".{SLUG}.*.tmp"):  # the dead run's folder (the next run of that pid would clear it)
         shutil.rmtree(t)
+    # a run that fails (a malformed local file) adds nothing either
+    mauvais = ws / "data" / "territoires" / SLUG / "local" / "mauvais.csv"
+    mauvais.write_text("code_commune;indicateur;libelle;valeur;annee;source\n71153;x;X;beaucoup;2024;CPTS\n", encoding="utf-8")
+    proc = run_cli(ws, "run", SLUG, "--sans-pdf", mirror=mirror_url, check=False)
+    mauvais.unlink()
+    assert proc.returncode == 2 and "mauvais.csv" in proc.stderr
+    assert etat(ws) == avant
 
 
 # --- bad inputs, read directly -------------------------------------------------------------------------

@@ -34,7 +34,14 @@ class Suivi:
         return {"contrat_indicateurs": historique.VERSION_CONTRAT, "produit_a": self.produit_a.isoformat(timespec="seconds"),
                 "perimetre": self.courant.provenance.get("perimetre"),
                 "definitions": self.courant.definitions,
-                "reference_evolution": str(self.reference.chemin) if self.reference is not None else None}
+                "reference_evolution": self._reference()}
+
+    def _reference(self) -> str | None:
+        """The reference of the evolution: `historique/<date-heure>` for an entry of this report's history."""
+        if self.reference is None:
+            return None
+        ref, rapport = Path(self.reference.chemin), Path(self.courant.chemin)
+        return str(ref.relative_to(rapport)) if ref.is_relative_to(rapport) else str(ref)
 
 
 def _noms(con, codes: list[str]) -> dict[str, str]:
