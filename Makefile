@@ -71,5 +71,6 @@ rapports: $(STAMP)
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/run.py $(if $(OPENDATA),--opendata "$(OPENDATA)")
 
-clean:
-	rm -rf data/processed/*.duckdb reports/*/ reports/.*.tmp
+clean:  # the history of runs (reports/<territoire>/historique/) is kept: the follow-up rests on it
+	rm -rf data/processed/*.duckdb reports/.*.tmp
+	if [ -d reports ]; then find reports -mindepth 2 -maxdepth 2 ! -name historique -exec rm -rf {} +; fi
