@@ -45,7 +45,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import secret
+from . import contrat, secret
 from .config import DiagnosticError
 from .sources import SourceFormatError, validate
 from .sources.lecture import header, numbers, read_table
@@ -333,9 +333,8 @@ def _provenance(path: Path, sid: str, titre: str, producteur: str) -> dict:
             "octets": len(data), "sha256": hashlib.sha256(data).hexdigest(), "disponible": True}
 
 
-CONTRAT = ["territoire_type", "territoire_code", "territoire_nom", "indicateur", "libelle", "valeur", "unite",
-           "numerateur", "denominateur", "millesime", "source", "statut"]
-CATALOGUE = ["indicateur", "libelle", "unite", "theme", "definition", "niveau", "secret"]
+CONTRAT = contrat.COLONNES
+CATALOGUE = ["indicateur", "libelle", "unite", "theme", "definition", "niveau", "secret", "sujet", "produit_par"]
 
 
 def charger(con: duckdb.DuckDBPyConnection, selection: pd.DataFrame, folder: Path, nom_cpts: str = "la CPTS",
@@ -359,6 +358,7 @@ def charger(con: duckdb.DuckDBPyConnection, selection: pd.DataFrame, folder: Pat
             for z in ZONES_INDICATEURS:
                 cat.append({"indicateur": f"part_pop_zonage_{z.lower()}", "libelle": out.loc[out["indicateur"].eq(f"part_pop_zonage_{z.lower()}"), "libelle"].iloc[0],
                             "unite": "%", "theme": THEME_DEFAUT, "niveau": "commune", "secret": None,
+                            "sujet": "Zonage des médecins (ARS)", "produit_par": "local",
                             "definition": (f"Population municipale des communes classées en {LIBELLES_ZONES[z]} par l'arrêté "
                                            "de zonage des médecins de l'ARS, rapportée à la population des communes du "
                                            f"territoire. Donnée locale transmise par {nom_cpts} (fichier {path.name}), "
@@ -374,7 +374,7 @@ def charger(con: duckdb.DuckDBPyConnection, selection: pd.DataFrame, folder: Pat
                 first = g.iloc[0]
                 unite = str(first["unite"] or "")
                 cat.append({"indicateur": ind, "libelle": first["libelle"], "unite": unite,
-                            "theme": themes.get(ind) or THEME_DEFAUT, "niveau": "commune",
+                            "theme": themes.get(ind) or THEME_DEFAUT, "niveau": "commune", "produit_par": "local",
                             "secret": "patients" if (not first["taux"] and "patient" in unite.lower()) else None,
                             "definition": (("Taux : somme des valeurs communales rapportée à la somme des dénominateurs. "
                                             if first["taux"] else "Somme des valeurs communales. ")

@@ -14,7 +14,6 @@ import importlib
 import json
 import logging
 import os
-import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import geo, integrite, secret
+from . import catalogue as _catalogue
+from . import contrat, geo, integrite, secret, seuils as _seuils
 from .config import DiagnosticError, Workspace
 from .fetch import read_manifest
 from .ingest import raw_folder
@@ -46,13 +46,10 @@ def model_sql(name: str) -> str:
     return (MODELS / name).read_text(encoding="utf-8")
 
 
-def catalogue() -> pd.DataFrame:
-    """The indicator catalogue (`indicateurs.toml`), in report order."""
-    data = tomllib.loads((Path(__file__).parent / "indicateurs.toml").read_text(encoding="utf-8"))
-    rows = [{"indicateur": k, "ordre": i, **v} for i, (k, v) in enumerate(data.items())]
-    columns = ["indicateur", "ordre", "libelle", "unite", "theme", "definition", "secret", "groupe", "total", "secret_de",
-               "niveau", "decimales"]
-    return pd.DataFrame(rows, columns=columns).astype({c: object for c in columns[6:]})
+def catalogue(seuils: dict | None = None) -> pd.DataFrame:
+    """The indicator catalogue (`indicateurs.toml`, every key: see catalogue.py), in report order, with the
+    thresholds `seuils` (default: those of the configuration's defaults) written in its texts."""
+    return _catalogue.cadre(seuils)
 
 
 def complete(ws: Workspace, source: Source, vintage: str) -> bool:
@@ -77,7 +74,7 @@ def fingerprint(ws: Workspace, sources: dict[str, Source]) -> str:
             h.update(f"{sid}/{vintage}/{held}".encode() + json.dumps(manifest, sort_keys=True).encode())
     for path in sorted(MODELS.rglob("*.sql")):
         h.update(path.read_bytes())
-    h.update((Path(__file__).parent / "indicateurs.toml").read_bytes())
+    h.update(_catalogue.CHEMIN.read_bytes())
     if ws.settings.is_file():
         h.update(ws.settings.read_bytes())
     for path in sorted((Path(__file__).parent / "sources").glob("*.py")) + [Path(geo.__file__)]:
@@ -126,7 +123,7 @@ def build(ws: Workspace, sources: dict[str, Source], *, force: bool = False, acc
             stale.unlink(missing_ok=True)  # safe: we hold the build lock
         tmp = ws.warehouse.with_name(f".{ws.warehouse.name}.{os.getpid()}.tmp")
         try:
-            report = _build_into(tmp, ws, sources, fp, secret.thresholds(ws.settings), accepter_perte)
+            report = _build_into(tmp, ws, sources, fp, _seuils.lire(ws.settings), accepter_perte)
             os.replace(tmp, ws.warehouse)
         finally:
             tmp.unlink(missing_ok=True)
@@ -154,7 +151,7 @@ def meta_rows(sources: dict[str, Source], used: dict[str, str]) -> list[tuple]:
     return rows
 
 
-def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str, seuils: dict[str, int],
+def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str, seuils: dict[str, float],
                 accepter_perte: bool = False) -> BuildReport:
     report = BuildReport(rebuilt=True)
     staged: dict = {}
@@ -216,24 +213,34 @@ def _create(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> None
 
 
 def run_models(con: duckdb.DuckDBPyConnection, staged: dict[str, dict], meta: list[tuple], report: BuildReport,
-               seuils: dict[str, int] | None = None) -> None:
+               seuils: dict[str, float] | None = None) -> None:
     """Load the staging tables, then run the models in order and the data checks.
 
-    `staged`: source id -> {table name -> DataFrame} (contours: GeoDataFrames); `meta`: (cle, source, millesime)."""
+    `staged`: source id -> {table name -> DataFrame} (contours: GeoDataFrames); `meta`: (cle, source, millesime);
+    `seuils`: the thresholds of `pipelines/diagnostic.toml` (missing keys: defaults, see seuils.py)."""
+    seuils = _seuils.completer(seuils)
     for tables in staged.values():
         for name, df in tables.items():
             if name.startswith("stg_"):
                 _create(con, name, df)
     _create(con, "meta_source", pd.DataFrame(meta, columns=["cle", "source", "millesime"]))
-    _create(con, "ref_indicateur", catalogue())
-    _create(con, "meta_secret", pd.DataFrame(list((seuils or secret.DEFAULTS).items()), columns=["cle", "seuil"]))
+    _create(con, "ref_indicateur", catalogue(seuils))
+    _create(con, "meta_seuil", pd.DataFrame(list(seuils.items()), columns=["cle", "valeur"]).astype({"valeur": float}))
+    _create(con, "meta_secret", pd.DataFrame([(k, seuils[k]) for k in secret.DEFAULTS], columns=["cle", "seuil"]))
     for model in sorted(MODELS.glob("[0-8]*.sql")):  # staging -> int_*, in file-name order
         con.execute(model.read_text(encoding="utf-8"))
         if model.name.startswith("01_"):  # geometry needs the code passage, int_commune needs geometry
             _build_geo(con, staged["contours"], report)
     con.execute("CREATE TEMP VIEW selection_territoire AS SELECT * FROM int_territoire_commune")
-    _create(con, "mart_indicateurs", _masked(con, con.sql(indicateurs_sql()).df()))
+    mart = _masked(con, _contrat(con, con.sql(indicateurs_sql()).df()))
     con.execute("DROP VIEW selection_territoire")
+    jamais = contrat.jamais_produits(mart, con.sql("SELECT indicateur, produit_par FROM ref_indicateur").df())
+    if jamais:
+        raise DiagnosticError(
+            f"Catalogue {_catalogue.CHEMIN.name} : indicateur(s) {', '.join(f'« {i} »' for i in jamais)} produit(s) par aucun "
+            "modèle models/9*_mart_indicateurs*.sql. Ajoutez le modèle qui le calcule, ou retirez l'entrée du catalogue "
+            "(un indicateur ajouté à l'exécution par un autre module déclare produit_par = \"<module>\").")
+    _create(con, "mart_indicateurs", mart)
     _run_checks(con)
 
 
@@ -270,17 +277,33 @@ def _masked(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def indicateurs_sql() -> str:
-    """All indicator marts (`9x_mart_indicateurs*.sql`, each returning contract rows for
-    `selection_territoire`) as one query, ordered by territory then catalogue order."""
+    """All indicator marts (`9x_mart_indicateurs*.sql`, each returning the rows of `contrat.LIGNE` for
+    `selection_territoire`) as one query through the `contrat` macro (00_macros.sql: label and unit from the
+    catalogue, types, statut of a missing value), ordered by territory then catalogue order. A row whose id is
+    missing from the catalogue keeps its row (no label): `_contrat` stops on it."""
     parts = [p.read_text(encoding="utf-8").strip().rstrip(";") for p in sorted(MODELS.glob("9*_mart_indicateurs*.sql"))]
-    union = "\nUNION ALL BY NAME\n".join(f"SELECT * FROM ({part})" for part in parts)
+    union = "\nUNION ALL BY NAME\n".join(f"SELECT {', '.join(contrat.LIGNE)} FROM ({part})" for part in parts)
     return f"""
-        SELECT u.* FROM ({union}) u
-        JOIN ref_indicateur r USING (indicateur)
-        ORDER BY CASE u.territoire_type WHEN 'perimetre' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2
-                                        WHEN 'region' THEN 3 ELSE 4 END,
-                 u.territoire_code, r.ordre
+        WITH lignes AS ({union})
+        SELECT * EXCLUDE (ordre) FROM contrat('lignes')
+        ORDER BY CASE territoire_type WHEN 'perimetre' THEN 0 WHEN 'epci' THEN 1 WHEN 'departement' THEN 2
+                                      WHEN 'region' THEN 3 ELSE 4 END,
+                 territoire_code, ordre
     """
+
+
+def _contrat(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
+    """The marts' rows, checked against the contract: its columns in order, every id in the catalogue."""
+    inconnus = contrat.hors_catalogue(df, con.sql("SELECT indicateur FROM ref_indicateur").df())
+    if inconnus:
+        raise DiagnosticError(
+            f"Indicateur(s) {', '.join(f'« {i} » (source {s})' for i, s in inconnus)} produit(s) par les modèles "
+            f"models/9*_mart_indicateurs*.sql mais absent(s) du catalogue {_catalogue.CHEMIN.name} : ajoutez-y "
+            "leur entrée (libelle, unite, theme, definition).")
+    if list(df.columns) != contrat.COLONNES:
+        raise DiagnosticError(f"La macro contrat (models/00_macros.sql) donne les colonnes {list(df.columns)} ; "
+                              f"le contrat indicateurs.csv attend {contrat.COLONNES}.")
+    return df
 
 
 def indicateurs(con: duckdb.DuckDBPyConnection, selection: pd.DataFrame) -> pd.DataFrame:
@@ -288,6 +311,6 @@ def indicateurs(con: duckdb.DuckDBPyConnection, selection: pd.DataFrame) -> pd.D
     territoire_nom, commune), computed by the same SQL as the stored mart."""
     con.register("selection_territoire", selection)
     try:
-        return _masked(con, con.sql(indicateurs_sql()).df())
+        return _masked(con, _contrat(con, con.sql(indicateurs_sql()).df()))
     finally:
         con.unregister("selection_territoire")

@@ -41,7 +41,7 @@ WITH brut AS (
 )
 SELECT indicateur, territoire_type, territoire_code, territoire_nom, annee, valeur,
        NULL::DOUBLE AS numerateur, NULL::DOUBLE AS denominateur,
-       CASE WHEN statut IS NOT NULL THEN statut WHEN valeur IS NULL OR isnan(valeur) THEN 'non_disponible' ELSE 'ok' END AS statut,
+       statut_publie(statut, valeur) AS statut,
        source
 FROM brut
 QUALIFY row_number() OVER (PARTITION BY indicateur, territoire_type, territoire_code, annee ORDER BY priorite, source) = 1;

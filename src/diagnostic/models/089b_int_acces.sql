@@ -49,17 +49,17 @@ SELECT 'part_ald_sans_mt' AS indicateur,
        CASE WHEN region = '99' THEN 'france' WHEN departement = '999' THEN 'region' ELSE 'departement' END AS territoire_type,
        CASE WHEN region = '99' THEN 'FR' WHEN departement = '999' THEN region ELSE departement END AS territoire_code,
        NULL::VARCHAR AS territoire_nom, annee, taux AS valeur, NULL::DOUBLE AS numerateur, NULL::DOUBLE AS denominateur,
-       CASE WHEN statut IS NOT NULL THEN statut WHEN taux IS NULL OR isnan(taux) THEN 'non_disponible' ELSE 'ok' END AS statut,
+       statut_publie(statut, taux) AS statut,
        'ameli_ald_mt' AS source
 FROM stg_ameli_ald_sans_mt
 UNION ALL
 SELECT 'part_pop_couverte_sas', territoire_type, territoire_code, territoire_nom, annee, valeur, NULL, NULL,
-       CASE WHEN statut IS NOT NULL THEN statut WHEN valeur IS NULL OR isnan(valeur) THEN 'non_disponible' ELSE 'ok' END,
+       statut_publie(statut, valeur),
        'ameli_sas'
 FROM stg_ameli_sas
 UNION ALL
 SELECT 'patientele_mt_moyenne_mg', territoire_type, territoire_code, territoire_nom, annee, valeur, NULL, NULL,
-       CASE WHEN statut IS NOT NULL THEN statut WHEN valeur IS NULL OR isnan(valeur) THEN 'non_disponible' ELSE 'ok' END,
+       statut_publie(statut, valeur),
        'ameli_patientele_mt'
 FROM stg_ameli_patientele_mt
 UNION ALL

@@ -1,4 +1,6 @@
 -- mart_indicateurs: the indicateurs.csv contract, computed from commune grain for any set of territories.
+-- Every 9x_mart_indicateurs*.sql returns the rows of the contract without label and unit (contrat.LIGNE), which
+-- the `contrat` macro (00_macros.sql) takes from the catalogue; a missing value makes the statut non_disponible.
 -- Input: `selection_territoire` (territoire_type, territoire_code, territoire_nom, commune), one row per
 -- (territory, commune). The same query serves the perimeter and its comparators: counts are summed,
 -- then divided; rates are never summed. Sums of decimals are exact (somme_exacte, 00_macros.sql), so that a
@@ -50,8 +52,6 @@ long AS (
         ('part_pop_apl_mg_inf_2_5', 100 * apl_pop_inf / apl_pop_tot, apl_pop_inf, apl_pop_tot, m.apl, 'apl_mg', 'ok')
     ) AS i(indicateur, valeur, numerateur, denominateur, millesime, source, statut)
 )
-SELECT l.territoire_type, l.territoire_code, l.territoire_nom, l.indicateur,
-       r.libelle, l.valeur, r.unite, l.numerateur, l.denominateur, l.millesime, l.source,
-       CASE WHEN l.valeur IS NULL OR isnan(l.valeur) THEN 'non_disponible' ELSE l.statut END AS statut
-FROM long l
-JOIN ref_indicateur r ON r.indicateur = l.indicateur
+SELECT territoire_type, territoire_code, territoire_nom, indicateur, valeur, numerateur, denominateur, millesime,
+       source, statut
+FROM long

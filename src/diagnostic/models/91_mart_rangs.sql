@@ -10,31 +10,11 @@
 -- that is missing, NaN or masked (statut not ok/estimation) is neither ranked nor counted as a peer.
 -- rang: 1 = best in the direction of `sens` (plus_eleve_favorable: highest first; plus_faible_favorable:
 --   lowest first; descriptif: highest first, no judgement); ties share the lowest rank (1, 2, 2, 4).
+--   `sens` is the catalogue's (ref_indicateur.sens_rang: its `sens_rang`, else its `sens`; see catalogue.py);
+--   an id missing from the catalogue is descriptif.
 -- percentile: share of the other peers whose value is strictly lower (percent_rank on ascending values),
 --   in [0, 1], whatever the direction: 0 = smallest value, 1 = largest.
-WITH sens(indicateur, sens) AS (
-    -- plus_eleve_favorable: access and supply (APL, densities); plus_faible_favorable: shares that signal a
-    -- shortage; descriptif: everything else (counts, size, age structure, prevalences = needs, not results).
-    -- An id missing here is descriptif.
-    VALUES ('apl_mg', 'plus_eleve_favorable'),
-           ('apl_mg_prec', 'plus_eleve_favorable'),
-           ('evol_apl_mg', 'plus_eleve_favorable'),
-           ('apl_infirmiers', 'plus_eleve_favorable'),
-           ('apl_kines', 'plus_eleve_favorable'),
-           ('apl_sages_femmes', 'plus_eleve_favorable'),
-           ('apl_dentistes', 'plus_eleve_favorable'),
-           ('densite_mg_10000', 'plus_eleve_favorable'),
-           ('densite_specialistes_10000', 'plus_eleve_favorable'),
-           ('densite_infirmiers_10000', 'plus_eleve_favorable'),
-           ('densite_kines_10000', 'plus_eleve_favorable'),
-           ('densite_dentistes_10000', 'plus_eleve_favorable'),
-           ('densite_sages_femmes_10000', 'plus_eleve_favorable'),
-           ('densite_pharmaciens_10000', 'plus_eleve_favorable'),
-           ('part_pop_apl_mg_inf_2_5', 'plus_faible_favorable'),
-           ('part_mg_60_ans_et_plus', 'plus_faible_favorable'),
-           ('part_ald_sans_mt', 'plus_faible_favorable')
-),
-pop_region AS (
+WITH pop_region AS (
     SELECT s.territoire_type, s.territoire_code, c.region,
            sum(c.population) AS population, count(*) AS nb_communes
     FROM selection_territoire s
@@ -50,13 +30,12 @@ region AS (
 ),
 base AS (
     SELECT i.*,
-           coalesce(s.sens, 'descriptif') AS sens,
+           coalesce(ref.sens_rang, 'descriptif') AS sens,
            r.region_code, r.region_nom,
            -- ranked value; `+ 0.0` turns -0.0 into 0.0 so that equal values tie
            CASE WHEN i.statut IN ('ok', 'estimation') AND NOT isnan(i.valeur) THEN i.valeur + 0.0 END AS v,
            coalesce(ref.ordre, 999) AS ordre
     FROM batch_indicateurs i
-    LEFT JOIN sens s USING (indicateur)
     LEFT JOIN ref_indicateur ref USING (indicateur)
     LEFT JOIN region r USING (territoire_type, territoire_code)
 ),

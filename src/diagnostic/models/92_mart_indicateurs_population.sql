@@ -8,11 +8,7 @@ WITH millesime AS (
            max(millesime) FILTER (WHERE cle = 'rp_pop_prec') AS rp_prec
     FROM meta_source
 ),
-territoires AS (
-    SELECT territoire_type, territoire_code, any_value(territoire_nom) AS territoire_nom
-    FROM selection_territoire
-    GROUP BY ALL
-),
+territoires AS (SELECT * FROM territoires_de('selection_territoire')),
 age AS (
     SELECT s.territoire_type, s.territoire_code,
            somme_exacte(a.population) AS pop,
@@ -57,9 +53,5 @@ long AS (
         ('evol_population_rp', 100 * (pop_fin / nullif(pop_debut, 0) - 1), pop_fin, pop_debut, m.rp_prec || '-' || m.rp)
     ) AS i(indicateur, valeur, numerateur, denominateur, millesime)
 )
-SELECT l.territoire_type, l.territoire_code, l.territoire_nom, l.indicateur, r.libelle,
-       l.valeur::DOUBLE AS valeur, r.unite, l.numerateur::DOUBLE AS numerateur, l.denominateur::DOUBLE AS denominateur,
-       l.millesime::VARCHAR AS millesime, 'rp_pop' AS source,
-       CASE WHEN l.valeur IS NULL OR isnan(l.valeur) THEN 'non_disponible' ELSE 'ok' END AS statut
-FROM long l
-JOIN ref_indicateur r ON r.indicateur = l.indicateur
+SELECT *, 'rp_pop' AS source, 'ok' AS statut
+FROM long

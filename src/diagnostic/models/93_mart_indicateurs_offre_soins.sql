@@ -17,11 +17,7 @@ WITH millesime AS (
            max(millesime) FILTER (WHERE cle = 'ameli_demographie') AS demographie
     FROM meta_source
 ),
-territoires AS (
-    SELECT territoire_type, territoire_code, any_value(territoire_nom) AS territoire_nom
-    FROM selection_territoire
-    GROUP BY ALL
-),
+territoires AS (SELECT * FROM territoires_de('selection_territoire')),
 professions(profession, suffixe) AS (
     VALUES ('medecin_generaliste', 'mg'), ('specialiste', 'specialistes'), ('infirmier', 'infirmiers'),
            ('masseur_kinesitherapeute', 'kines'), ('chirurgien_dentiste', 'dentistes'),
@@ -87,11 +83,5 @@ long AS (
     CROSS JOIN millesime m
     LEFT JOIN int_ameli_mg_age g ON g.territoire_type = t.territoire_type AND g.territoire_code = t.territoire_code
 )
-SELECT l.territoire_type, l.territoire_code, l.territoire_nom, l.indicateur, r.libelle,
-       l.valeur::DOUBLE AS valeur, r.unite, l.numerateur::DOUBLE AS numerateur, l.denominateur::DOUBLE AS denominateur,
-       l.millesime::VARCHAR AS millesime, l.source,
-       CASE WHEN l.statut_source IS NOT NULL THEN l.statut_source
-            WHEN l.valeur IS NULL OR isnan(l.valeur) THEN 'non_disponible'
-            ELSE 'ok' END AS statut
-FROM long l
-JOIN ref_indicateur r ON r.indicateur = l.indicateur
+SELECT * EXCLUDE (statut_source), coalesce(statut_source, 'ok') AS statut
+FROM long

@@ -14,11 +14,7 @@ WITH millesime AS (
            max(millesime) FILTER (WHERE cle = 'rp_pop') AS rp
     FROM meta_source
 ),
-territoires AS (
-    SELECT territoire_type, territoire_code, any_value(territoire_nom) AS territoire_nom
-    FROM selection_territoire
-    GROUP BY ALL
-),
+territoires AS (SELECT * FROM territoires_de('selection_territoire')),
 pathologies(pathologie) AS (
     VALUES ('diabete'), ('cardioneurovasculaire'), ('cancers'), ('psychiatrie'), ('respiratoire'), ('ald')
 ),
@@ -45,7 +41,7 @@ long AS (
     SELECT t.territoire_type, t.territoire_code, t.territoire_nom, 'prevalence_' || pa.pathologie AS indicateur,
            o.prev AS valeur, o.ntop AS numerateur, o.npop AS denominateur,
            coalesce(o.annee, m.ameli) AS millesime, 'ameli_effectifs' AS source,
-           CASE WHEN o.statut IS NOT NULL THEN o.statut WHEN o.prev IS NULL THEN 'non_disponible' ELSE 'ok' END AS statut
+           statut_publie(o.statut, o.prev) AS statut
     FROM territoires t
     CROSS JOIN pathologies pa
     CROSS JOIN millesime m
@@ -65,10 +61,4 @@ long AS (
     LEFT JOIN attendu a ON a.territoire_type = t.territoire_type AND a.territoire_code = t.territoire_code
                        AND a.pathologie = pa.pathologie
 )
-SELECT l.territoire_type, l.territoire_code, l.territoire_nom, l.indicateur, r.libelle,
-       l.valeur::DOUBLE AS valeur, r.unite, l.numerateur::DOUBLE AS numerateur, l.denominateur::DOUBLE AS denominateur,
-       l.millesime::VARCHAR AS millesime, l.source,
-       CASE WHEN l.statut IN ('ok', 'estimation') AND (l.valeur IS NULL OR isnan(l.valeur)) THEN 'non_disponible'
-            ELSE l.statut END AS statut
-FROM long l
-JOIN ref_indicateur r ON r.indicateur = l.indicateur
+SELECT * FROM long

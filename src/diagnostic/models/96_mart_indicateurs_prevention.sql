@@ -4,11 +4,7 @@
 -- départements only): each territory gets the latest year published for its own level (int_prevention_serie);
 -- the perimeter (and an EPCI) gets non_disponible: the CPTS is not isolable in open data. A masked value
 -- (NC / NS) keeps its status with no value.
-WITH territoires AS (
-    SELECT territoire_type, territoire_code, any_value(territoire_nom) AS territoire_nom
-    FROM selection_territoire
-    GROUP BY ALL
-),
+WITH territoires AS (SELECT * FROM territoires_de('selection_territoire')),
 ids(indicateur, source) AS (
     VALUES ('couv_vacc_grippe_65_plus', 'odisse_vaccination_departement'),
            ('couv_vacc_grippe_65_74', 'odisse_vaccination_departement'),
@@ -27,15 +23,12 @@ dernier AS (
     SELECT * FROM int_prevention_serie
     QUALIFY row_number() OVER (PARTITION BY indicateur, territoire_type, territoire_code ORDER BY annee DESC) = 1
 )
-SELECT t.territoire_type, t.territoire_code, t.territoire_nom, i.indicateur, r.libelle,
-       d.valeur::DOUBLE AS valeur, r.unite, NULL::DOUBLE AS numerateur, NULL::DOUBLE AS denominateur,
-       coalesce(d.annee, m.millesime)::VARCHAR AS millesime, coalesce(d.source, i.source) AS source,
-       CASE WHEN d.statut IS NULL THEN 'non_disponible'
-            WHEN d.statut = 'ok' AND (d.valeur IS NULL OR isnan(d.valeur)) THEN 'non_disponible'
-            ELSE d.statut END AS statut
+SELECT t.territoire_type, t.territoire_code, t.territoire_nom, i.indicateur,
+       d.valeur, NULL AS numerateur, NULL AS denominateur,
+       coalesce(d.annee, m.millesime) AS millesime, coalesce(d.source, i.source) AS source,
+       coalesce(d.statut, 'non_disponible') AS statut
 FROM territoires t
 CROSS JOIN ids i
 LEFT JOIN dernier d ON d.indicateur = i.indicateur AND d.territoire_type = t.territoire_type
                    AND d.territoire_code = t.territoire_code
 LEFT JOIN meta_source m ON m.cle = i.source
-JOIN ref_indicateur r ON r.indicateur = i.indicateur

@@ -3,11 +3,7 @@
 -- row per (territoire_type, territoire_code, indicateur), for every territory of the selection. Each
 -- territory gets the latest year published (or computed, for the visits rate) for its own level
 -- (int_acces_serie); the perimeter (and an EPCI) gets non_disponible: these data stop at the département.
-WITH territoires AS (
-    SELECT territoire_type, territoire_code, any_value(territoire_nom) AS territoire_nom
-    FROM selection_territoire
-    GROUP BY ALL
-),
+WITH territoires AS (SELECT * FROM territoires_de('selection_territoire')),
 ids(indicateur, source) AS (
     VALUES ('part_pop_couverte_sas', 'ameli_sas'),
            ('patientele_mt_moyenne_mg', 'ameli_patientele_mt'),
@@ -20,18 +16,15 @@ dernier AS (
     QUALIFY row_number() OVER (PARTITION BY indicateur, territoire_type, territoire_code ORDER BY annee DESC) = 1
 ),
 cog AS (SELECT max(millesime) AS millesime FROM meta_source WHERE cle = 'cog')
-SELECT t.territoire_type, t.territoire_code, t.territoire_nom, i.indicateur, r.libelle,
-       d.valeur::DOUBLE AS valeur, r.unite, d.numerateur::DOUBLE AS numerateur, d.denominateur::DOUBLE AS denominateur,
+SELECT t.territoire_type, t.territoire_code, t.territoire_nom, i.indicateur,
+       d.valeur, d.numerateur, d.denominateur,
        CASE WHEN i.indicateur = 'passages_urgences_10000' AND d.annee IS NOT NULL
             THEN 'passages ' || d.annee || ', population ' || (SELECT millesime FROM cog)
-            ELSE coalesce(d.annee, m.millesime) END::VARCHAR AS millesime,
+            ELSE coalesce(d.annee, m.millesime) END AS millesime,
        coalesce(d.source, i.source) AS source,
-       CASE WHEN d.statut IS NULL THEN 'non_disponible'
-            WHEN d.statut = 'ok' AND (d.valeur IS NULL OR isnan(d.valeur)) THEN 'non_disponible'
-            ELSE d.statut END AS statut
+       coalesce(d.statut, 'non_disponible') AS statut
 FROM territoires t
 CROSS JOIN ids i
 LEFT JOIN dernier d ON d.indicateur = i.indicateur AND d.territoire_type = t.territoire_type
                    AND d.territoire_code = t.territoire_code
 LEFT JOIN meta_source m ON m.cle = i.source
-JOIN ref_indicateur r ON r.indicateur = i.indicateur

@@ -10,11 +10,7 @@ WITH millesime AS (
                     max(millesime) FILTER (WHERE cle = 'finess')) AS finess
     FROM meta_source
 ),
-territoires AS (
-    SELECT territoire_type, territoire_code, any_value(territoire_nom) AS territoire_nom
-    FROM selection_territoire
-    GROUP BY ALL
-),
+territoires AS (SELECT * FROM territoires_de('selection_territoire')),
 groupes AS (SELECT groupe FROM int_groupe_etablissement WHERE groupe <> 'autre'),
 finess_disponible AS (SELECT count(*) > 0 AS ok FROM stg_finess_etablissement),
 effectifs AS (
@@ -23,15 +19,13 @@ effectifs AS (
     JOIN int_commune_etablissements e ON e.code = s.commune
     GROUP BY ALL
 )
-SELECT t.territoire_type, t.territoire_code, t.territoire_nom, r.indicateur, r.libelle,
-       (CASE WHEN d.ok THEN coalesce(e.nb, 0) END)::DOUBLE AS valeur, r.unite,
-       NULL::DOUBLE AS numerateur, NULL::DOUBLE AS denominateur,
-       m.finess::VARCHAR AS millesime, 'finess' AS source,
+SELECT t.territoire_type, t.territoire_code, t.territoire_nom, 'nb_etab_' || g.groupe AS indicateur,
+       CASE WHEN d.ok THEN coalesce(e.nb, 0) END AS valeur, NULL AS numerateur, NULL AS denominateur,
+       m.finess AS millesime, 'finess' AS source,
        CASE WHEN d.ok THEN 'ok' ELSE 'non_disponible' END AS statut
 FROM territoires t
 CROSS JOIN groupes g
 CROSS JOIN finess_disponible d
 CROSS JOIN millesime m
-JOIN ref_indicateur r ON r.indicateur = 'nb_etab_' || g.groupe
 LEFT JOIN effectifs e ON e.territoire_type = t.territoire_type AND e.territoire_code = t.territoire_code
                      AND e.groupe = g.groupe

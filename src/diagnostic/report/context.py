@@ -11,23 +11,10 @@ from datetime import date
 import geopandas as gpd
 import pandas as pd
 
-# The ``indicateurs.csv`` contract (docs/DESIGN.md), in this column order.
-CONTRACT_COLUMNS: list[str] = [
-    "territoire_type",
-    "territoire_code",
-    "territoire_nom",
-    "indicateur",
-    "libelle",
-    "valeur",
-    "unite",
-    "numerateur",
-    "denominateur",
-    "millesime",
-    "source",
-    "statut",
-]
-TERRITOIRE_TYPES: tuple[str, ...] = ("perimetre", "departement", "region", "france")
-STATUTS: tuple[str, ...] = ("ok", "secret", "non_disponible", "estimation")
+from ..contrat import COLONNES, STATUTS, TERRITOIRE_TYPES
+
+# The ``indicateurs.csv`` contract (docs/DESIGN.md), written once in ``diagnostic.contrat``.
+CONTRACT_COLUMNS: list[str] = COLONNES
 
 COMMUNES_COLUMNS: tuple[str, ...] = (
     "code", "nom", "departement", "region", "population", "superficie_km2", "apl_mg", "perimetre", "geometry",
