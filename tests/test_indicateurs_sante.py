@@ -183,7 +183,8 @@ def test_population_from_the_cog_file_when_the_populations_legales_are_unavailab
 
 # ---------------------------------------------------------------------------------------- professionals
 def test_practitioner_with_two_sites_counted_once(con):
-    per_commune = dict(con.sql("SELECT code, nb FROM int_commune_professionnels WHERE profession = 'medecin_generaliste'").fetchall())
+    per_commune = dict(con.sql("SELECT code, count(*) FROM int_commune_professionnel WHERE profession = 'medecin_generaliste' "
+                               "GROUP BY code").fetchall())
     assert per_commune == {"71153": 2, "71134": 1, "75056": 1}
     r = mart(con, "epci", EPCI, "nb_mg")
     assert r["valeur"] == 2 == per_commune["71153"] + per_commune["71134"] - 1  # MARTIN practises in both

@@ -15,7 +15,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from . import annuaire, geo, integrite, local, provenance, secret, suivi, warehouse
+from . import annuaire, geo, integrite, local, provenance, secret, seuils, suivi, warehouse
 from .config import DiagnosticError, Workspace
 from .enquetes import charger as charger_enquetes
 from .enquetes import dossier as dossier_enquetes
@@ -160,11 +160,18 @@ class Fond:
     outlines: gpd.GeoDataFrame
     catalogue: pd.DataFrame
     sources: list[dict]
+    seuils: dict[str, float] = field(default_factory=dict)
+
+
+def seuils_entrepot(con) -> dict[str, float]:
+    """The thresholds the warehouse was built with (`meta_seuil`, from pipelines/diagnostic.toml)."""
+    return seuils.completer(dict(con.sql("SELECT cle, valeur FROM meta_seuil").fetchall()))
 
 
 def fond(ws: Workspace, con, departements: list[str], sources: dict[str, Source]) -> Fond:
+    s = seuils_entrepot(con)
     return Fond(_valides(commune_geometries(con, departements)), _valides(departement_outlines(con)),
-                warehouse.catalogue(), provenance.summary(provenance.files(ws, sources, vintages_used(con))))
+                warehouse.catalogue(s), provenance.summary(provenance.files(ws, sources, vintages_used(con))), s)
 
 
 def _valides(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -226,6 +233,7 @@ def contexte(territoire: Territoire, indicateurs: pd.DataFrame, fond: Fond, seri
         series=series,
         pyramide=pyramide,
         etablissements=etablissements,
+        seuils=seuils.completer(fond.seuils),
     )
 
 

@@ -41,13 +41,6 @@ FROM stg_rpps_activite a
 JOIN int_professionnel p USING (identifiant)
 JOIN int_cog_passage c ON c.code_source = a.code_commune;
 
--- int_commune_professionnels: practitioners per commune (for maps). Grain: one row per (code, profession).
--- Do not sum it over communes: a practitioner with sites in several communes counts in each.
-CREATE OR REPLACE TABLE int_commune_professionnels AS
-SELECT code, profession, count(*) AS nb
-FROM int_commune_professionnel
-GROUP BY ALL;
-
 -- Activity rows whose commune code matches no commune of the target COG (empty codes left out).
 CREATE OR REPLACE TABLE int_rpps_codes_inconnus AS
 SELECT a.code_commune AS code, count(*) AS nb_lignes, count(DISTINCT a.identifiant) AS nb_professionnels

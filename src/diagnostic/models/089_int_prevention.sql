@@ -45,12 +45,3 @@ SELECT indicateur, territoire_type, territoire_code, territoire_nom, annee, vale
        source
 FROM brut
 QUALIFY row_number() OVER (PARTITION BY indicateur, territoire_type, territoire_code, annee ORDER BY priorite, source) = 1;
-
--- int_prevention_champs: the dataset id and field behind each measure (provenance of the figures).
--- Grain: one row per (source, mesure).
-CREATE OR REPLACE TABLE int_prevention_champs AS
-SELECT 'odisse_vaccination_departement' AS source, * FROM stg_odisse_vaccination_departement_champs
-UNION ALL SELECT 'odisse_vaccination_region', * FROM stg_odisse_vaccination_region_champs
-UNION ALL SELECT 'odisse_vaccination_france', * FROM stg_odisse_vaccination_france_champs
-UNION ALL SELECT 'odisse_depistage_sein', * FROM stg_odisse_depistage_sein_champs
-UNION ALL SELECT 'odisse_depistage_colorectal', * FROM stg_odisse_depistage_colorectal_champs;

@@ -12,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..contrat import COLONNES, STATUTS, TERRITOIRE_TYPES
+from ..seuils import completer as _seuils
 
 # The ``indicateurs.csv`` contract (docs/DESIGN.md), written once in ``diagnostic.contrat``.
 CONTRACT_COLUMNS: list[str] = COLONNES
@@ -20,6 +21,8 @@ COMMUNES_COLUMNS: tuple[str, ...] = (
     "code", "nom", "departement", "region", "population", "superficie_km2", "apl_mg", "perimetre", "geometry",
 )
 CATALOGUE_COLUMNS: tuple[str, ...] = ("indicateur", "libelle", "unite", "definition", "theme")
+# ``ReportContext.series``: one row per indicator x territory x year (see ``series.depuis_entrepot``).
+SERIES_COLUMNS: list[str] = ["indicateur", "territoire_type", "territoire_code", "territoire_nom", "annee", "valeur", "statut"]
 SOURCE_KEYS: tuple[str, ...] = (
     "source", "titre", "producteur", "licence", "url", "millesime", "fichier", "recupere_le", "octets", "sha256",
 )
@@ -35,10 +38,12 @@ class ReportContext:
     - ``departements``: outlines (code, nom, geometry) of the touched départements and
       their neighbours, same CRS.
     - ``sources``: provenance entries (see ``SOURCE_KEYS``).
-    - ``catalogue``: one row per indicator id (indicateur, libelle, unite, definition, theme);
-      optional columns: ``ordre``, ``decimales``, ``sens`` (``hausse_favorable``,
-      ``hausse_defavorable``, ``neutre``: how the synthesis reads a gap), ``niveau``
-      (``departement`` when the indicator is only published at département level).
+    - ``catalogue``: one row per indicator id (indicateur, libelle, unite, definition, theme); any other
+      key of ``indicateurs.toml`` as an optional column (``ordre``, ``decimales``, ``sens``, ``sujet``,
+      ``lecture``, ``carte``, ``niveau``…: see ``diagnostic/catalogue.py``). A column or a value missing here
+      is read from the package catalogue, then from the key's default (``tables.cle_catalogue``).
+    - ``seuils``: the thresholds of ``pipelines/diagnostic.toml`` the warehouse was built with (secret
+      statistique, APL under-served threshold): every sentence that states a threshold reads it here.
     - ``indisponibles``: source id -> French reason why it could not be used this run
       (the pipeline's ``RunReport.unavailable``); shown where the section needs it.
     - ``avertissements``: French warnings of the run (perimeter resolution...), printed in the
@@ -76,6 +81,7 @@ class ReportContext:
     enquetes: list = field(default_factory=list)  # diagnostic.enquetes.Enquete: the CPTS's own surveys
     suivi: object | None = None
     annuaire: object | None = None
+    seuils: dict[str, float] = field(default_factory=lambda: _seuils(None))
 
 
 def check_context(ctx: ReportContext) -> None:
@@ -96,8 +102,6 @@ def check_context(ctx: ReportContext) -> None:
     if missing:
         raise ValueError(f"departements: missing columns {missing}")
     if ctx.series is not None and len(ctx.series):
-        from .series import SERIES_COLUMNS
-
         missing = [c for c in SERIES_COLUMNS if c not in ctx.series.columns]
         if missing:
             raise ValueError(f"series: missing columns {missing}")

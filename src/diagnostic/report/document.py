@@ -12,16 +12,18 @@ import numpy as np
 
 from . import enquete, fmt, texte
 from .context import ReportContext
-from .maps import APL_COLUMN, APL_SEUIL, Carte
+from .maps import Carte, indicateur_carte, seuil_apl
 from .plan import AUTRES, NIVEAU_DEPARTEMENT, SECTIONS, Section, section_de
 from .preuves import preuves
 from .series import PREFIXE as SERIE
+from .series import cle_annee
 from .synthese import synthese
 from .tables import (
     MARQUE_PETIT,
     PETIT_EFFECTIF,
     THEME_AUTRE,
     Index,
+    cle_catalogue,
     communes_perimetre,
     composantes,
     lignes,
@@ -41,31 +43,9 @@ def _figure(carte: Carte, lecture: str | None) -> dict:
             "lecture": lecture, "cle": carte.cle}
 
 
-def _cat_col(ctx: ReportContext, col: str) -> dict[str, str]:
-    cat = ctx.catalogue
-    if col not in cat.columns or "indicateur" not in cat.columns:
-        return {}
-    return {str(i): str(v) for i, v in zip(cat["indicateur"], cat[col]) if not fmt.est_manquant(v) and str(v)}
-
-
 def _niveaux(ctx: ReportContext) -> dict[str, str]:
-    """indicateur -> level at which it is published (catalogue ``niveau``; when the context's catalogue
-    lacks the column, the package catalogue ``indicateurs.toml`` is read for it)."""
-    niveaux = _cat_col(ctx, "niveau")
-    if "niveau" not in ctx.catalogue.columns:
-        niveaux = {**_niveaux_paquet(), **niveaux}
-    return niveaux
-
-
-def _niveaux_paquet() -> dict[str, str]:
-    import tomllib
-
-    path = Path(__file__).resolve().parents[1] / "indicateurs.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    return {k: str(v["niveau"]) for k, v in data.items() if isinstance(v, dict) and v.get("niveau")}
+    """indicateur -> level at which it is published (catalogue ``niveau``: context, then package catalogue)."""
+    return {i: str(v) for i, v in cle_catalogue(ctx, "niveau").items()}
 
 
 def niveau_departemental(ctx: ReportContext, ids: list[str]) -> set[str]:
@@ -87,8 +67,6 @@ def niveau_departemental(ctx: ReportContext, ids: list[str]) -> set[str]:
 
 def _lecture_serie(ctx: ReportContext, ind: str) -> str | None:
     """« Lecture : dans le département X, … est passé de a en 2019 à b en 2023 ; en France, de c à d. »"""
-    from .series import _cle_annee
-
     s = ctx.series
     if s is None or not len(s):
         return None
@@ -104,7 +82,7 @@ def _lecture_serie(ctx: ReportContext, ind: str) -> str | None:
               & s["statut"].isin(["ok", "estimation"]) & s["valeur"].notna()]
         if len(g) < 2:
             continue
-        g = g.iloc[sorted(range(len(g)), key=lambda k: _cle_annee(g["annee"].iloc[k]))]
+        g = g.iloc[sorted(range(len(g)), key=lambda k: cle_annee(g["annee"].iloc[k]))]
         a, b = g.iloc[0], g.iloc[-1]
         lieu = "en France" if t.type == "france" else f"dans le département {texte.de_territoire(t)}"
         parts.append(f"{lieu}, de {fmt.nombre(float(a['valeur']), dec)}{suffixe} en {a['annee']} à "
@@ -134,15 +112,16 @@ def _lecture_situation(ctx: ReportContext) -> str | None:
 
 def _lecture_apl(ctx: ReportContext) -> str | None:
     c = ctx.communes[ctx.communes["perimetre"].fillna(False).astype(bool).to_numpy()]
-    if APL_COLUMN not in c.columns:
+    colonne, seuil = indicateur_carte(ctx), seuil_apl(ctx)
+    if colonne is None:
         return None
-    v = c[APL_COLUMN].astype(float).to_numpy()
+    v = c[colonne].astype(float).to_numpy()
     known = v[~np.isnan(v)]
     if not len(known):
         return None
-    k = int((known < APL_SEUIL).sum())
+    k = int((known < seuil).sum())
     text = (f"Lecture : {fmt.nombre(k)} des {fmt.nombre(len(known))} communes du territoire dont l'APL est connue "
-            f"ont une APL inférieure à {fmt.nombre(APL_SEUIL, 1)} consultations par habitant et par an")
+            f"ont une APL inférieure à {fmt.nombre(seuil, 1)} consultations par habitant et par an")
     f = texte.faits(ctx)
     part = f.v(f.perimetre, "part_pop_apl_mg_inf_2_5")
     if part is not None and k:
@@ -242,9 +221,10 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
         from .pyramide import lecture as lecture_pyramide
 
         figures.append(_figure(by_key["pyramide"], lecture_pyramide(ctx)))
-    if APL_COLUMN in tous:
-        if APL_COLUMN in by_key:
-            figures.append(_figure(by_key[APL_COLUMN], _lecture_apl(ctx)))
+    carte = indicateur_carte(ctx)
+    if carte is not None and carte in tous:
+        if carte in by_key:
+            figures.append(_figure(by_key[carte], _lecture_apl(ctx)))
         else:
             manquantes.append("Carte de l'APL non produite : aucune valeur communale de l'APL "
                               "ou aucun contour communal n'était disponible.")
@@ -263,7 +243,8 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
     for i in tous:  # yearly series of the section's indicators
         if SERIE + i in by_key:
             figures.append(_figure(by_key[SERIE + i], _lecture_serie(ctx, i)))
-    sujets = [{"libelle": s.libelle, "texte": s.absent} for s in plan.sujets if not s.couvert(ids)]
+    couverts = cle_catalogue(ctx, "sujet")
+    sujets = [{"libelle": s.libelle, "texte": s.absent} for s in plan.sujets if not s.couvert(couverts, ids)]
     rezone = ("Ce que montre Rezone CPTS : " + plan.rezone) if plan.rezone and (dep_level or absents or not ids) else None
     return {
         "numero": numero,
@@ -339,7 +320,8 @@ def _synthese(ctx: ReportContext, numero: int, secs: list[dict]) -> dict:
         "intro": ("Les points ci-dessous sont repérés automatiquement en comparant chaque indicateur du territoire "
                   "à celui de son département. " + s.marges + " Le sens favorable ou défavorable d'un écart "
                   "est fixé par indicateur (par exemple : une APL plus élevée est favorable, une part plus élevée de "
-                  "la population sous le seuil de 2,5 est défavorable) ; les indicateurs de taille (population, "
+                  f"la population sous le seuil de {fmt.nombre(seuil_apl(ctx), 1)} est défavorable) ; les indicateurs "
+                  "de taille (population, "
                   "superficie, nombre de communes) ne sont pas comparés."),
         "sans_departement": s.sans_departement,
         "appuis": conv(s.appuis) + appuis_enquete,
@@ -420,7 +402,7 @@ def _methode(ctx: ReportContext) -> list[dict]:
     """Method notes: (titre, texte) paragraphs, some computed from the rows."""
     ind = ctx.indicateurs
     m = meta(ctx)
-    seuil = fmt.nombre(APL_SEUIL, 1)
+    seuil = fmt.nombre(seuil_apl(ctx), 1)
     notes = [
         ("Agrégation", "Tous les indicateurs sont calculés à la commune puis agrégés de la même façon pour le "
          "territoire et pour ses comparateurs (département, région, France). Les effectifs sont additionnés puis "
@@ -444,7 +426,8 @@ def _methode(ctx: ReportContext) -> list[dict]:
          "de la DREES ; les collectivités d'outre-mer en sont exclues."),
     ]
     secret = ind[ind["statut"] == "secret"]
-    txt = ("Un effectif inférieur au seuil de diffusion (5 pour les professionnels de santé, 11 pour les patients) "
+    txt = (f"Un effectif inférieur au seuil de diffusion ({int(ctx.seuils['professionnels'])} pour les professionnels de "
+           f"santé, {int(ctx.seuils['patients'])} pour les patients) "
            "est masqué après agrégation au territoire, avec un masquage secondaire pour qu'il ne puisse pas être "
            "déduit d'un total ; il apparaît « s » dans les tableaux. Les masques des producteurs (NS, NC, s) sont "
            "conservés et jamais remplacés par zéro. « n.d. » signale une donnée non disponible. ")
@@ -531,6 +514,6 @@ def document(ctx: ReportContext, cartes: list[Carte]) -> dict:
         "methode": _methode(ctx),
         "annexes": [("annexe-a", "A. Définitions des indicateurs"), ("annexe-b", "B. Sources"),
                     ("annexe-c", "C. Notes de méthode"), ("annexe-d", "D. Communes du territoire")],
-        "seuil_apl": fmt.nombre(APL_SEUIL, 1),
+        "seuil_apl": fmt.nombre(seuil_apl(ctx), 1),
         "marque_petit": MARQUE_PETIT,
     }

@@ -31,7 +31,7 @@ from shapely.ops import polylabel  # noqa: E402
 
 from . import fmt  # noqa: E402
 from .context import ReportContext  # noqa: E402
-from .tables import Territoire, nom_source, producteur_court, sources_par_id  # noqa: E402
+from .tables import Territoire, cle_catalogue, nom_source, producteur_court, sources_par_id  # noqa: E402
 from .texte import de_territoire  # noqa: E402
 
 DPI = 200
@@ -43,9 +43,29 @@ MAP_MAX_HEIGHT = 7.0
 MAP_MIN_HEIGHT = 3.2
 PAD = 0.12  # inches between blocks
 
-# Column of ``communes`` mapped by the choropleth, and its threshold ("sous-dense").
-APL_COLUMN = "apl_mg"
-APL_SEUIL = 2.5
+# The choropleth maps the column of ``communes`` named by the indicator whose catalogue entry says
+# ``carte = true`` (``apl_mg``); its threshold (« sous-dense ») is ``apl_sous_densite`` of pipelines/diagnostic.toml.
+
+
+def indicateur_carte(ctx: ReportContext) -> str | None:
+    """The id drawn by the choropleth: the first catalogue id with ``carte = true`` that is a column of
+    ``ctx.communes`` (None: no choropleth)."""
+    return next((i for i, v in cle_catalogue(ctx, "carte").items() if v is True and i in ctx.communes.columns), None)
+
+
+def seuil_apl(ctx: ReportContext) -> float:
+    """The APL under which a commune is under-served (``[seuils] apl_sous_densite``)."""
+    return float(ctx.seuils["apl_sous_densite"])
+
+
+def seuil_professionnels(ctx: ReportContext) -> int:
+    """The secret threshold of professionals' counts (``[secret_statistique] professionnels``)."""
+    return int(ctx.seuils["professionnels"])
+
+
+def sous_le_seuil(n: int) -> str:
+    """« 1 à 4 » for a threshold of 5 (« 1 » for 2): the counts that are not published."""
+    return "1" if n <= 2 else f"1 à {n - 1}"
 
 CONTOURS_SOURCE = "Source : IGN ADMIN EXPRESS via france-geojson (COG 2018, harmonisé COG 2026) ; INSEE COG 2026."
 
@@ -507,7 +527,7 @@ def fisher_jenks(values: np.ndarray, k: int) -> list[float]:
     return bounds[::-1]
 
 
-def classes(values: np.ndarray, seuil: float = APL_SEUIL, k: int = 5) -> list[float]:
+def classes(values: np.ndarray, seuil: float = 2.5, k: int = 5) -> list[float]:
     """Class breaks (lower-inclusive) from Fisher-Jenks, rounded to 0.1, forced to include ``seuil``.
 
     A value v falls in class i when breaks[i-1] <= v < breaks[i].
@@ -560,10 +580,10 @@ def _couleurs(breaks: list[float], lo: float, seuil: float) -> list:
     return low + high
 
 
-def _legende_apl(ctx: ReportContext) -> tuple[str, str, str]:
-    """(title vintage, unit, caption source) read from the apl_mg indicator rows and provenance."""
+def _legende_apl(ctx: ReportContext, colonne: str) -> tuple[str, str, str]:
+    """(title vintage, unit, caption source) read from the mapped indicator's rows and provenance."""
     ind = ctx.indicateurs
-    rows = ind[ind["indicateur"] == APL_COLUMN]
+    rows = ind[ind["indicateur"] == colonne]
     mill = str(rows["millesime"].dropna().iloc[0]) if len(rows) and rows["millesime"].notna().any() else ""
     unite = str(rows["unite"].dropna().iloc[0]) if len(rows) and rows["unite"].notna().any() else ""
     sid = str(rows["source"].dropna().iloc[0]) if len(rows) and rows["source"].notna().any() else ""
@@ -580,12 +600,13 @@ def _legende_apl(ctx: ReportContext) -> tuple[str, str, str]:
 
 def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | None:
     """Choropleth of the APL per commune; None when the column holds no value at all."""
-    if APL_COLUMN not in ctx.communes.columns or not len(_plottable(ctx.communes)):
+    colonne, seuil = indicateur_carte(ctx), seuil_apl(ctx)
+    if colonne is None or not len(_plottable(ctx.communes)):
         return None
     codes = _deps_touches(ctx.communes)
     c = _plottable(ctx.communes)
     c = c[c["departement"].astype(str).isin(codes)].copy()
-    vals = c[APL_COLUMN].astype(float).to_numpy()
+    vals = c[colonne].astype(float).to_numpy()
     ok = ~np.isnan(vals)
     if not ok.any():
         return None
@@ -594,9 +615,9 @@ def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte |
     ax = mise.ax
     _fond(ax, ctx, codes)
 
-    breaks = classes(vals)
+    breaks = classes(vals, seuil)
     lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
-    couleurs = _couleurs(breaks, lo, APL_SEUIL)
+    couleurs = _couleurs(breaks, lo, seuil)
     cls = np.searchsorted(np.asarray(breaks), vals[ok], side="right")
     _dessiner(ax, c[ok].geometry, facecolor=[couleurs[i] for i in cls], edgecolor="white", linewidth=0.2, zorder=2)
     nd = c[~ok]
@@ -606,7 +627,7 @@ def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte |
                       zorder=2)
     _contours(ax, ctx, codes, contour)
 
-    mill, unite, source = _legende_apl(ctx)
+    mill, unite, source = _legende_apl(ctx, colonne)
     titre = f"Accessibilité potentielle localisée (APL) aux médecins généralistes{', ' + mill if mill else ''}"
     sous_titre = f"Par commune : {ctx.nom} et {_noms_deps_txt(ctx, codes)}"
     mise.textes(titre, sous_titre, source)
@@ -624,8 +645,8 @@ def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte |
         Line2D([], [], color=COLOR_LIMITE_DEP, linewidth=1.0, label="Limite départementale"),
     ]
     unite_txt = unite or "consultations/visites accessibles par an et par habitant standardisé"
-    sous_seuil = bool((vals[ok] < APL_SEUIL).any())
-    seuil_txt = fmt.nombre(APL_SEUIL, 1)
+    sous_seuil = bool((vals[ok] < seuil).any())
+    seuil_txt = fmt.nombre(seuil, 1)
     titre_leg = (
         f"APL {mill}, en {unite_txt} (nombre de communes)\n"
         f"Seuil de sous-densité : moins de {seuil_txt} "
@@ -636,7 +657,7 @@ def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte |
         mise.finir()
         occupees = [_echelle(ax), _nord(ax)]
         _etiquettes(ax, _noms_communes(ctx.communes, 8), occupees, fontsize=7, weight="bold", max_n=5)
-        png, svg = out_dir / "apl_mg.png", None if ecran else out_dir / "apl_mg.svg"
+        png, svg = out_dir / f"{colonne}.png", None if ecran else out_dir / f"{colonne}.svg"
         mise.enregistrer(png, svg, ecran)
     legende = (
         f"Carte 2 – Accessibilité potentielle localisée (APL) aux médecins généralistes{' en ' + mill if mill else ''}, "
@@ -645,7 +666,7 @@ def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte |
            if sous_seuil else f"Aucune commune n'est sous le seuil de {seuil_txt} consultations par habitant et par an")
         + f"{' ; les communes hachurées n’ont pas de donnée' if len(nd) else ''}. {source}"
     )
-    return Carte("apl_mg", png, svg, titre, legende)
+    return Carte(colonne, png, svg, titre, legende)
 
 
 # --- establishments (FINESS) ---------------------------------------------------------------
@@ -737,9 +758,19 @@ def millesime_finess(ctx: ReportContext) -> str:
 
 # --- general practitioners per commune of practice (RPPS) ----------------------------------------
 
+def textes_medecins(seuil: int, total: int, n_secret: int) -> tuple[str, str]:
+    """(subtitle, legend label of the masked communes) of the GP map, stating the secret threshold ``seuil``."""
+    parts = [f"{fmt.nombre(total)} médecins dans les communes du territoire qui en comptent au moins {seuil}"
+             if total else f"Aucune commune du territoire ne compte {seuil} médecins ou plus"]
+    if n_secret:
+        parts.append(f"{fmt.nombre(n_secret)} commune{'s' if n_secret > 1 else ''} du territoire en "
+                     f"compte{'nt' if n_secret > 1 else ''} de {sous_le_seuil(seuil)}")
+    return " ; ".join(parts), f"{sous_le_seuil(seuil)} médecins (effectif non diffusé, secret statistique)"
+
+
 def carte_medecins(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | None:
     """General practitioners per commune of practice (RPPS), as circles whose area is the count, over the
-    communes of the département(s). Communes with 1 to 4 GPs show a hollow dot, not the count (secret
+    communes of the département(s). Communes with 1 to threshold - 1 GPs show a hollow dot, not the count (secret
     statistique, threshold of pipelines/diagnostic.toml). None without RPPS data."""
     c = _plottable(ctx.communes)
     if "nb_mg" not in c.columns or not (c["nb_mg"].notna().any() or c.get("nb_mg_secret", False).any()):
@@ -770,12 +801,8 @@ def carte_medecins(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Ca
     total = int(np.nansum(nb[inside & montre]))
     n_secret = int((secret & inside).sum())
     titre = f"Médecins généralistes par commune d'exercice : {ctx.nom} et {_noms_deps_txt(ctx, codes)}"
-    parts = [f"{fmt.nombre(total)} médecins dans les communes du territoire qui en comptent au moins 5"
-             if total else "Aucune commune du territoire ne compte 5 médecins ou plus"]
-    if n_secret:
-        parts.append(f"{fmt.nombre(n_secret)} commune{'s' if n_secret > 1 else ''} du territoire en "
-                     f"compte{'nt' if n_secret > 1 else ''} de 1 à 4")
-    sous_titre = " ; ".join(parts)
+    p = seuil_professionnels(ctx)
+    sous_titre, etiquette_secret = textes_medecins(p, total, n_secret)
     mill = ""
     rows = ctx.indicateurs[ctx.indicateurs["indicateur"] == "nb_mg"]
     if len(rows) and rows["millesime"].notna().any():
@@ -783,11 +810,11 @@ def carte_medecins(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Ca
     source = (f"Source : Annuaire santé (RPPS, ANS), extraction{' du ' + mill if mill else ''} ; médecins ayant une activité "
               "de médecine générale, comptés une fois par commune d'exercice ; " + CONTOURS_SOURCE.removeprefix("Source : "))
     mise.textes(titre, sous_titre, source)
-    exemples = sorted({round(nmax), max(5, round(nmax / 2)), 5}, reverse=True)
+    exemples = sorted({round(nmax), max(p, round(nmax / 2)), p}, reverse=True)
     handles = [Line2D([], [], linestyle="none", marker="o", markersize=math.sqrt(taille(v)), markerfacecolor="#2166ac",
                       alpha=0.75, markeredgecolor="white", label=f"{fmt.nombre(v)} médecins") for v in exemples]
     handles.append(Line2D([], [], linestyle="none", marker="o", markersize=3, markerfacecolor="none",
-                          markeredgecolor="#2166ac", label="1 à 4 médecins (effectif non diffusé, secret statistique)"))
+                          markeredgecolor="#2166ac", label=etiquette_secret))
     handles.append(Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")))
     png, svg = _terminer(mise, ctx, handles, out_dir / "medecins", ecran)
     legende = (f"Carte – Médecins généralistes par commune d'exercice, territoire « {ctx.nom} » et "

@@ -15,14 +15,15 @@ from . import fmt
 
 @dataclass(frozen=True)
 class Sujet:
-    """A topic a section should cover, the indicator ids that cover it, and what to say when absent."""
+    """A topic a section should cover, and what to say when absent. An indicator covers it when its catalogue
+    entry names it (``sujet = "<libelle>"`` in ``indicateurs.toml``, or the catalogue rows of local data)."""
 
     libelle: str
-    motifs: tuple[str, ...]  # regexes matched against indicator ids
     absent: str  # French: what data exist, at which level, and that none is in hand
 
-    def couvert(self, ids: list[str]) -> bool:
-        return any(re.search(m, i) for m in self.motifs for i in ids)
+    def couvert(self, sujets: dict[str, object], ids: list[str]) -> bool:
+        """``sujets``: id -> catalogue ``sujet`` (``tables.cle_catalogue(ctx, "sujet")``)."""
+        return any(sujets.get(i) == self.libelle for i in ids)
 
 
 @dataclass(frozen=True)
@@ -62,10 +63,10 @@ SECTIONS: tuple[Section, ...] = (
         "Cette section accueillera la structure par âge de la population (part des 75 ans et plus), "
         "son évolution et des indicateurs de précarité (INSEE, recensement de la population et Filosofi).",
         (
-            Sujet("Structure par âge", (r"^part_\d+_ans", r"^pop_\d+", r"age"),
+            Sujet("Structure par âge",
                   "Structure par âge de la population (INSEE, recensement, données communales) : "
                   "source non disponible dans cette édition."),
-            Sujet("Revenus et précarité", (r"revenu", r"pauvrete", r"c2s", r"css"),
+            Sujet("Revenus et précarité",
                   "Revenus et pauvreté (INSEE Filosofi, communes d'au moins 50 ménages fiscaux ; en deçà, "
                   "valeurs soumises au secret) : source non encore intégrée."),
         ),
@@ -75,11 +76,10 @@ SECTIONS: tuple[Section, ...] = (
         "Cette section accueillera l'accessibilité potentielle localisée (APL, DREES), les effectifs et densités "
         "de professionnels de santé (Annuaire santé, ANS) et les structures d'exercice coordonné (FINESS).",
         (
-            Sujet("Effectifs et densités de professionnels de santé", (r"^densite_(mg|med|inf|kine|sf|dent|phar)",
-                                                                       r"^nb_(mg|med|prof|inf|kine)", r"effectif"),
+            Sujet("Effectifs et densités de professionnels de santé",
                   "Effectifs de professionnels de santé par commune d'exercice (Annuaire santé / RPPS, ANS, "
                   "données nominatives agrégées par commune) : source non disponible dans cette édition."),
-            Sujet("Structures d'exercice coordonné", (r"msp", r"centre_sante", r"finess"),
+            Sujet("Structures d'exercice coordonné",
                   "Maisons et centres de santé, hôpitaux, EHPAD, pharmacies (FINESS, par établissement géolocalisé) : "
                   "source non disponible dans cette édition."),
         ),
@@ -95,20 +95,20 @@ SECTIONS: tuple[Section, ...] = (
         "Aucun indicateur d'accès aux soins n'est disponible dans cette édition ; la situation des données est "
         "décrite ci-dessous.",
         (
-            Sujet("Médecin traitant", (r"_mt($|_)", r"medecin_traitant"),
+            Sujet("Médecin traitant",
                   f"{SOURCE_ND}. L'Assurance maladie suit la part des patients sans médecin traitant, dont les "
                   "patients en affection de longue durée (ALD) ; elle met ces chiffres à disposition des CPTS, à "
                   "l'échelle de leur territoire, dans l'outil Rezone CPTS (accès réservé), et en publie une partie en "
                   "données ouvertes (data.ameli.fr) par département, région et France seulement. Aucune de ces "
                   "données n'est disponible dans cette édition : le chiffre du territoire est à reprendre de "
                   "Rezone CPTS."),
-            Sujet("Soins non programmés", (r"snp", r"non_programm", r"urgence", r"sas_", r"_sas$"),
+            Sujet("Soins non programmés",
                   f"{SOURCE_ND}. Les passages aux urgences sont publiés par département (DREES, séries longues "
                   "quotidiennes 2017-2023) et par établissement (DREES, Statistique annuelle des établissements de "
                   "santé) ; la population couverte par le service d'accès aux soins (SAS) l'est par département "
                   "(Assurance maladie). Ni les passages par commune de résidence, ni l'activité de permanence des soins "
                   "ambulatoires ne sont publiés en données ouvertes à l'échelle des communes."),
-            Sujet("Zonage des médecins (ARS)", (r"zonage",),
+            Sujet("Zonage des médecins (ARS)",
                   "Le zonage des médecins (zones d'intervention prioritaire ZIP, d'action complémentaire ZAC) est "
                   "arrêté par chaque ARS et n'est pas publié en fichier national ouvert. La CPTS peut joindre le "
                   "fichier de l'arrêté de sa région (codes par commune, tel que publié) dans le dossier "
@@ -123,11 +123,11 @@ SECTIONS: tuple[Section, ...] = (
         "aux dépistages organisés des cancers (Santé publique France, Odissé), publiées par département, région "
         "et France.",
         (
-            Sujet("Couvertures vaccinales", (r"^couv_vacc_",),
+            Sujet("Couvertures vaccinales",
                   f"{SOURCE_ND}. Santé publique France publie les couvertures vaccinales (grippe des 65 ans et plus, "
                   "HPV, méningocoque C) par département, région et France sur Odissé ; aucune donnée communale ni "
                   "par CPTS n'est ouverte."),
-            Sujet("Dépistage organisé des cancers", (r"depistage",),
+            Sujet("Dépistage organisé des cancers",
                   f"{SOURCE_ND}. La participation aux dépistages organisés des cancers du sein et colorectal est "
                   "publiée par département (Santé publique France, Odissé) ; aucune donnée communale ni par CPTS "
                   "n'est ouverte."),

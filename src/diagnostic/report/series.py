@@ -25,7 +25,7 @@ from .context import ReportContext  # noqa: E402
 from .maps import DPI, Carte, _mpl  # noqa: E402
 from .tables import meta, nom_source, sources_par_id, territoires  # noqa: E402
 
-SERIES_COLUMNS = ["indicateur", "territoire_type", "territoire_code", "territoire_nom", "annee", "valeur", "statut"]
+from .context import SERIES_COLUMNS  # noqa: E402, F401  (defined with the context, re-exported)
 ANNEES_MAX = 8  # last available years shown
 STYLES = {"departement": ("#3f88c5", "-", "o"), "region": ("#e08e45", "--", "s"), "france": ("#4a4a4a", ":", "^")}
 COULEURS_DEPS = ["#3f88c5", "#2a9d8f", "#6a4c93"]
@@ -44,7 +44,7 @@ def depuis_entrepot(con, indicateurs: pd.DataFrame) -> pd.DataFrame:
     return df[SERIES_COLUMNS].sort_values(["indicateur", "territoire_type", "territoire_code", "annee"]).reset_index(drop=True)
 
 
-def _cle_annee(a: str) -> tuple[int, str]:
+def cle_annee(a: str) -> tuple[int, str]:
     m = re.search(r"(\d{4})\D*$", str(a))
     return (int(m.group(1)) if m else 0, str(a))
 
@@ -59,7 +59,7 @@ def a_tracer(ctx: ReportContext) -> dict[str, pd.DataFrame]:
     s = s[[(a, b) in terr for a, b in zip(s["territoire_type"], s["territoire_code"])]]
     out = {}
     for ind, g in s.groupby("indicateur", sort=False):
-        annees = sorted(set(g["annee"].astype(str)), key=_cle_annee)[-ANNEES_MAX:]
+        annees = sorted(set(g["annee"].astype(str)), key=cle_annee)[-ANNEES_MAX:]
         g = g[g["annee"].astype(str).isin(annees)]
         ok = g[g["statut"].isin(["ok", "estimation"]) & g["valeur"].notna()]
         n = ok.groupby(["territoire_type", "territoire_code"])["annee"].nunique()
@@ -75,7 +75,7 @@ def _titre(ctx: ReportContext, ind: str) -> str:
 def graphique(ctx: ReportContext, ind: str, rows: pd.DataFrame, out_dir: Path) -> Carte:
     m = meta(ctx).get(ind, {})
     unite = m.get("unite", "")
-    annees = sorted(set(rows["annee"].astype(str)), key=_cle_annee)
+    annees = sorted(set(rows["annee"].astype(str)), key=cle_annee)
     x = {a: k for k, a in enumerate(annees)}
     fig, ax = plt.subplots(figsize=(8.0, 3.6), dpi=DPI)
     terr = [t for t in territoires(ctx.indicateurs) if t.type in STYLES]

@@ -1,36 +1,25 @@
 """Section 6: points d'appui and points de vigilance, computed from the indicator rows.
 
 An indicator enters the synthesis when the perimeter differs from a département it touches by
-more than a stated margin. Its direction (is higher better?) comes from the catalogue's optional
-``sens`` column, else from ``SENS`` below; an indicator with no direction is listed as context.
+more than a stated margin. Its direction (is higher better?) is the catalogue's ``sens``
+(``indicateurs.toml``, default ``neutre``); an indicator with no direction is listed as context.
 Sizes (communes, habitants, km²) are never compared.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from . import fmt
 from .context import ReportContext
-from .tables import Index, meta, ordre_indicateurs, territoires
+from .tables import Index, cle_catalogue, meta, ordre_indicateurs, territoires
+from .texte import de_territoire
 
 MARGE_RELATIVE = 10.0  # %, for levels (APL, densities, rates)
 MARGE_POINTS = 5.0  # points de pourcentage, for shares in %
 MARGE_EVOLUTION = 0.1  # absolute, for evolutions in "points"
 
 FAVORABLE, DEFAVORABLE, NEUTRE = 1, -1, 0
-# Default directions by id pattern (first match wins); the catalogue's ``sens`` overrides.
-SENS: tuple[tuple[str, int], ...] = (
-    (r"^apl_.*_prec$", NEUTRE),  # previous vintage: context for the evolution, not a finding
-    (r"^part_pop_apl_.*_inf", DEFAVORABLE),
-    (r"^apl_", FAVORABLE),
-    (r"^evol_apl", FAVORABLE),
-    (r"^densite_population$", NEUTRE),
-    (r"^densite_", FAVORABLE),  # professionals per inhabitant
-    (r"_sans_mt|sans_medecin_traitant", DEFAVORABLE),
-    (r"^prevalence_|^taux_ald|^part_ald|mortalite", DEFAVORABLE),
-)
 TAILLES = {"communes", "habitants", "km2", "km²", "nombre"}
 _SENS_TEXTE = {"hausse_favorable": FAVORABLE, "+": FAVORABLE, "1": FAVORABLE,
                "hausse_defavorable": DEFAVORABLE, "-": DEFAVORABLE, "-1": DEFAVORABLE,
@@ -55,17 +44,12 @@ class Synthese:
 
 
 def sens(ctx: ReportContext, ind: str) -> int:
-    cat = ctx.catalogue
-    if "sens" in cat.columns and "indicateur" in cat.columns:
-        rows = cat[cat["indicateur"] == ind]
-        if len(rows) and not fmt.est_manquant(rows.iloc[0]["sens"]):
-            v = _SENS_TEXTE.get(fmt.cle_tri(rows.iloc[0]["sens"]).replace(" ", "_"))
-            if v is not None:
-                return v
-    for motif, s in SENS:
-        if re.search(motif, ind):
-            return s
-    return NEUTRE
+    """The direction of an indicator: its catalogue ``sens`` (context, then package catalogue); neutral when
+    it has none or an unknown value."""
+    v = cle_catalogue(ctx, "sens").get(ind)
+    if v is None:
+        return NEUTRE
+    return _SENS_TEXTE.get(fmt.cle_tri(v).replace(" ", "_"), NEUTRE)
 
 
 def marges_texte() -> str:
@@ -90,10 +74,6 @@ def _ecart(v: float, ref: float, unite: str) -> tuple[bool, str]:
 
 
 def synthese(ctx: ReportContext) -> Synthese:
-    from .texte import (
-        de_territoire,  # texte imports tables only; avoid a cycle at import time
-    )
-
     terr = territoires(ctx.indicateurs)
     perim = next((t for t in terr if t.type == "perimetre"), None)
     deps = [t for t in terr if t.type == "departement"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .. import catalogue as _catalogue
 from . import fmt
 from .context import CONTRACT_COLUMNS, TERRITOIRE_TYPES, ReportContext
 
@@ -170,6 +171,23 @@ def meta(ctx: ReportContext) -> dict[str, dict[str, str]]:
             if not fmt.est_manquant(row["decimales"]) and _s(row["indicateur"]) in out:
                 out[_s(row["indicateur"])]["decimales"] = str(int(row["decimales"]))
     ctx.__dict__["_meta"] = (ctx.indicateurs, ctx.catalogue, out)
+    return out
+
+
+def cle_catalogue(ctx: ReportContext, cle: str) -> dict[str, object]:
+    """id -> value of the catalogue key ``cle`` (``sens``, ``sujet``, ``lecture``, ``carte``, ``niveau``…): the
+    context's catalogue first, then the package catalogue (``indicateurs.toml``, thresholds of the context, defaults
+    of ``catalogue.DEFAUTS``); an id with no value anywhere is left out. Computed once per context and key."""
+    cache = ctx.__dict__.setdefault("_cles", {})
+    hit = cache.get(cle)
+    if hit is not None and hit[0] is ctx.catalogue:
+        return hit[1]
+    out: dict[str, object] = {i: e[cle] for i, e in _catalogue.entrees(ctx.seuils).items()
+                              if cle in e and not fmt.est_manquant(e[cle])}
+    cat = ctx.catalogue
+    if cle in cat.columns and "indicateur" in cat.columns:
+        out.update({_s(i): v for i, v in zip(cat["indicateur"], cat[cle]) if not fmt.est_manquant(v) and _s(v)})
+    cache[cle] = (ctx.catalogue, out)
     return out
 
 

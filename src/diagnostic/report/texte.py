@@ -5,14 +5,15 @@ Figures are always read from the indicator rows; nothing here holds a number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import dataclass, field
 
 from . import fmt
 from .context import ReportContext
+from .plan import titre_section
 from .tables import (
     Index,
     Territoire,
+    cle_catalogue,
     composantes,
     meta,
     nom_source,
@@ -46,8 +47,6 @@ _VOYELLES = "aeiouyàâäéèêëîïôöùûüœhAEIOUYÀÂÄÉÈÊËÎÏÔÖÙ
 
 def titre_theme(cle: str) -> str:
     """Section title of a catalogue theme (the plan's title when the theme is one of its sections)."""
-    from .plan import titre_section
-
     return titre_section(cle)
 
 
@@ -81,8 +80,8 @@ def de_territoire(t: Territoire) -> str:
 
 
 @dataclass
-class Sujet:
-    """How sentences name the perimeter."""
+class Appellation:
+    """How sentences name the perimeter (« la CPTS X », « le territoire « X » »)."""
 
     nom: str
 
@@ -98,6 +97,10 @@ class Sujet:
     def de(self) -> str:  # "... de la CPTS X"
         return f"de la {self.nom}" if self.est_cpts else f"du territoire « {self.nom} »"
 
+    @property
+    def pronom(self) -> str:  # "elle compte ..."
+        return "elle" if self.est_cpts else "il"
+
 
 @dataclass
 class Faits:
@@ -107,8 +110,10 @@ class Faits:
     perimetre: Territoire
     departements: list[Territoire]
     france: Territoire | None
-    sujet: Sujet
+    sujet: Appellation
     meta: dict[str, dict[str, str]]
+    lectures: dict[str, object] = field(default_factory=dict)  # id -> catalogue ``lecture`` pattern
+    lectures_suite: dict[str, object] = field(default_factory=dict)  # id -> ``lecture_suite`` pattern
 
     def v(self, t: Territoire | None, ind: str) -> float | None:
         return None if t is None else self.idx.valeur(t, ind)
@@ -144,74 +149,49 @@ class Faits:
         return f", contre {fmt.liste(parts)}" if parts else ""
 
 
-# A builder returns a clause, or None when its figures are unavailable. ``premier`` tells
-# whether the clause opens the sentence (names the perimeter) or follows (possessive).
-Builder = Callable[[Faits, bool], "str | None"]
+class _Valeur:
+    """``{valeur}`` / ``{valeur:<suffixe>}`` of a Lecture pattern: the perimeter's value, the suffix (a unit),
+    then « (estimation) » when it is one."""
+
+    def __init__(self, f: "Faits", ind: str):
+        self.f, self.ind = f, ind
+
+    def __format__(self, suffixe: str) -> str:
+        return self.f.nt(self.f.perimetre, self.ind, suffixe)
 
 
-def _population(f: Faits, premier: bool) -> str | None:
-    pop = f.v(f.perimetre, "population")
-    if pop is None:
-        return None
-    verbe = f"{f.sujet.sujet} compte" if premier else "elle compte" if f.sujet.est_cpts else "il compte"
-    text = f"{verbe} {fmt.avec_unite(pop, 'habitants', 0)}"
-    if f.estimation(f.perimetre, "population"):
-        text += " (estimation)"
-    deps = [(d, f.v(d, "population")) for d in f.departements]
-    if deps and all(x for _, x in deps):
-        total = sum(x for _, x in deps)  # type: ignore[misc]
-        part = fmt.pourcent(100 * pop / total, 1)
+class _Comparaison(_Valeur):
+    """``{comparaison}`` / ``{comparaison:<suffixe>}``: « , contre … dans le département et … en France »."""
+
+    def __format__(self, suffixe: str) -> str:
+        return self.f.comparaison(self.ind, suffixe)
+
+
+class _PartDepartement(_Valeur):
+    """``{part_departement:<nom>}``: « , soit 16,4 % de la <nom> de Saône-et-Loire » (of the départements'
+    cumulated value when there are several); empty when a département's value is missing."""
+
+    def __format__(self, nom: str) -> str:
+        x = self.f.v(self.f.perimetre, self.ind)
+        deps = [(d, self.f.v(d, self.ind)) for d in self.f.departements]
+        if x is None or not deps or not all(v for _, v in deps):
+            return ""
+        part = fmt.pourcent(100 * x / sum(v for _, v in deps), 1)  # type: ignore[misc]
         if len(deps) == 1:
-            text += f", soit {part} de la population {de_territoire(deps[0][0])}"
-        else:
-            noms = fmt.liste([de_territoire(d) for d, _ in deps])
-            text += f", soit {part} de la population cumulée {noms}"
-    return text
+            return f", soit {part} de la {nom} {de_territoire(deps[0][0])}"
+        return f", soit {part} de la {nom} cumulée {fmt.liste([de_territoire(d) for d, _ in deps])}"
 
 
-def _densite(f: Faits, premier: bool) -> str | None:
-    ind = "densite_population"
-    x = f.v(f.perimetre, ind)
-    if x is None:
+def clause(f: Faits, ind: str, motif: str) -> str | None:
+    """One clause of a « Lecture : » from a catalogue pattern (keys ``lecture`` / ``lecture_suite``, see
+    ``diagnostic/catalogue.py``); None when the perimeter has no value."""
+    if f.v(f.perimetre, ind) is None:
         return None
-    tete = f"la densité de population {f.sujet.de} est de" if premier else "sa densité de population est de"
-    return f"{tete} {f.nt(f.perimetre, ind, fmt.NNBSP + 'hab./km²')}{f.comparaison(ind)}"
-
-
-def _apl(f: Faits, premier: bool) -> str | None:
-    ind = "apl_mg"
-    x = f.v(f.perimetre, ind)
-    if x is None:
-        return None
-    tete = (
-        f"l'accessibilité potentielle localisée (APL) aux médecins généralistes {f.sujet.de} est de"
-        if premier
-        else "son accessibilité potentielle localisée (APL) aux médecins généralistes est de"
+    return motif.format(
+        sujet=f.sujet.sujet, de_sujet=f.sujet.de, pronom=f.sujet.pronom,
+        libelle=f.meta.get(ind, {}).get("libelle", ind),
+        valeur=_Valeur(f, ind), comparaison=_Comparaison(f, ind), part_departement=_PartDepartement(f, ind),
     )
-    return (f"{tete} {f.nt(f.perimetre, ind, ' consultations ou visites accessibles par habitant et par an')}"
-            f"{f.comparaison(ind)}")
-
-
-def _part_apl(f: Faits, premier: bool) -> str | None:
-    ind = "part_pop_apl_mg_inf_2_5"
-    x = f.v(f.perimetre, ind)
-    if x is None:
-        return None
-    qui = f"des habitants {f.sujet.de}" if premier else "de ses habitants"
-    est = " (estimation)" if f.estimation(f.perimetre, ind) else ""
-    return (
-        f"{fmt.pourcent(x, 1)}{est} {qui} vivent dans une commune où cette accessibilité est inférieure "
-        f"à 2,5 consultations par habitant et par an{f.comparaison(ind, fmt.NNBSP + '%')}"
-    )
-
-
-# Nicer phrasings for known ids; any other indicator gets the generic sentence.
-PHRASES: dict[str, Builder] = {
-    "population": _population,
-    "densite_population": _densite,
-    "apl_mg": _apl,
-    "part_pop_apl_mg_inf_2_5": _part_apl,
-}
 
 
 def _generique(f: Faits, ind: str) -> str | None:
@@ -235,17 +215,21 @@ def faits(ctx: ReportContext) -> Faits:
         perimetre=perim,
         departements=[t for t in terr if t.type == "departement"],
         france=next((t for t in terr if t.type == "france"), None),
-        sujet=Sujet(ctx.nom),
+        sujet=Appellation(ctx.nom),
         meta=meta(ctx),
+        lectures=cle_catalogue(ctx, "lecture"),
+        lectures_suite=cle_catalogue(ctx, "lecture_suite"),
     )
 
 
 def lecture(f: Faits, ids: list[str], max_propositions: int = 2) -> str | None:
-    """``"Lecture : la CPTS X compte 90 474 habitants, soit ... ; sa densité ..."`` or None."""
+    """``"Lecture : la CPTS X compte 90 474 habitants, soit ... ; sa densité ..."`` or None: the catalogue
+    patterns of the first ids that have one (at most ``max_propositions``), else the generic sentence."""
     clauses: list[str] = []
     for ind in ids:
-        if ind in PHRASES:
-            c = PHRASES[ind](f, not clauses)
+        motif = f.lectures.get(ind) if not clauses else f.lectures_suite.get(ind, f.lectures.get(ind))
+        if motif:
+            c = clause(f, ind, str(motif))
             if c:
                 clauses.append(c)
         if len(clauses) >= max_propositions:
