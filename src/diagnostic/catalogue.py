@@ -50,6 +50,8 @@ SENS = ("hausse_favorable", "hausse_defavorable", "neutre")
 SENS_RANG = {"hausse_favorable": "plus_eleve_favorable", "hausse_defavorable": "plus_faible_favorable",
              "neutre": "descriptif"}
 TEXTES = ("libelle", "definition", "lecture", "lecture_suite")
+# keys that drive the report and the build, not shown to readers (the XLSX « Définitions » sheet)
+PILOTAGE = ("sens", "sens_rang", "sujet", "carte", "lecture", "lecture_suite", "produit_par")
 
 
 def entrees(seuils: dict | None = None, chemin: Path = CHEMIN) -> dict[str, dict]:

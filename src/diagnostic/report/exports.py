@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from ..catalogue import PILOTAGE
 from . import fmt
 from .context import SOURCE_KEYS, ReportContext
 from .document import ids_par_section
@@ -53,7 +54,7 @@ CATALOGUE_HEADERS = {
     "definition": "Définition",
     "theme": "Thème",
 }
-CATALOGUE_HIDDEN = {"ordre"}  # internal ordering key, not for readers
+CATALOGUE_HIDDEN = {"ordre", *PILOTAGE}  # internal ordering and report keys, not for readers
 
 
 def _lien(url: str) -> bool:
