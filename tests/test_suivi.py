@@ -277,8 +277,8 @@ def test_changed_catalogue_definition_in_process(suivi_ws, mirror_url, monkeypat
     (tronque / "indicateurs.csv").write_bytes(data[: len(data) // 2])
     original = warehouse.catalogue
 
-    def catalogue():
-        cat = original()
+    def catalogue(*args, **kwargs):  # warehouse.catalogue(seuils)
+        cat = original(*args, **kwargs)
         cat.loc[cat["indicateur"] == "apl_mg", "definition"] += " Définition modifiée pour le test."
         return cat.assign(sens=cat["indicateur"].map({"population": "neutre"}), section="x")
 
