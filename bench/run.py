@@ -227,6 +227,10 @@ def inner_grain(ws: Path, grain: str, scratch: Path) -> dict:
     con.execute(f"ATTACH '{ws / 'data' / 'processed' / 'diagnostic.duckdb'}' AS w (READ_ONLY)")
     con.execute("CREATE TABLE meta_source AS SELECT * FROM w.meta_source")
     con.execute("CREATE TABLE ref_indicateur AS SELECT * FROM w.ref_indicateur")
+    con.execute("CREATE TABLE meta_seuil AS SELECT * FROM w.meta_seuil")  # thresholds, read by the seuil() macro
+    # the mart takes the population from the populations légales when a unit is in them, else from the COG file
+    # (equal figures): the simulated units are not, so they carry the COG population, split as below
+    con.execute("CREATE TABLE int_commune_population_legale AS SELECT * FROM w.int_commune_population_legale WHERE false")
     t = time.perf_counter()
     if factor == 0:
         con.execute("CREATE TABLE int_commune AS SELECT *, code AS commune FROM w.int_commune")
