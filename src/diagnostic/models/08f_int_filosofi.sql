@@ -1,0 +1,34 @@
+-- Filosofi (INSEE, revenus et pauvreté) harmonised to the target COG.
+-- Grain: int_commune_filosofi one row per commune of the target COG that has at least one row in the file.
+--
+-- Paris, Lyon and Marseille appear in the file both as communes and as arrondissements municipaux: an
+-- arrondissement row is left out when its commune has a row of its own, so each household is counted once.
+-- Counts (fiscal households, persons) are summed over the file's rows of a commune, where published.
+-- The median standard of living and the poverty rate are never aggregated: a commune gets them only when
+-- exactly one row of the file maps to it (a commune merged since the file's geography gets none:
+-- statut 'fusionnee'). statut: 'ok', 'secret' (`s`), 'non_disponible' (`nd`), 'fusionnee'.
+CREATE TABLE IF NOT EXISTS stg_filosofi_commune (millesime VARCHAR, code VARCHAR, nb_menages_fiscaux DOUBLE,
+    nb_personnes_menages_fiscaux DOUBLE, statut_effectifs VARCHAR, niveau_vie_median DOUBLE,
+    statut_niveau_vie_median VARCHAR, taux_pauvrete DOUBLE, statut_taux_pauvrete VARCHAR);
+
+CREATE OR REPLACE TABLE int_filosofi_lignes AS
+SELECT f.*, p.code_commune
+FROM stg_filosofi_commune f
+JOIN int_cog_passage p ON p.code_source = f.code
+WHERE NOT (p.nature = 'arrondissement municipal'
+           AND EXISTS (SELECT 1 FROM stg_filosofi_commune c WHERE c.millesime = f.millesime AND c.code = p.code_commune));
+
+CREATE OR REPLACE TABLE int_filosofi_codes_inconnus AS
+SELECT f.code FROM stg_filosofi_commune f ANTI JOIN int_cog_passage p ON p.code_source = f.code;
+
+CREATE OR REPLACE TABLE int_commune_filosofi AS
+SELECT code_commune AS code, any_value(millesime) AS millesime, count(*) AS nb_lignes,
+       sum(nb_menages_fiscaux) AS nb_menages_fiscaux,
+       sum(nb_personnes_menages_fiscaux) AS nb_personnes_menages_fiscaux,
+       bool_and(statut_effectifs = 'ok') AS effectifs_publies,
+       CASE WHEN count(*) = 1 THEN any_value(niveau_vie_median) END AS niveau_vie_median,
+       CASE WHEN count(*) = 1 THEN any_value(statut_niveau_vie_median) ELSE 'fusionnee' END AS statut_niveau_vie_median,
+       CASE WHEN count(*) = 1 THEN any_value(taux_pauvrete) END AS taux_pauvrete,
+       CASE WHEN count(*) = 1 THEN any_value(statut_taux_pauvrete) ELSE 'fusionnee' END AS statut_taux_pauvrete
+FROM int_filosofi_lignes
+GROUP BY code_commune;

@@ -1,0 +1,113 @@
+"""Parser of INSEE Filosofi (revenus et pauvreté des ménages), commune file of the `base-cc-filosofi` zip.
+
+Format as the genuine Filosofi 2021 file shows it (realdata/filosofi-2021/cc_filosofi_2021_COM.csv): `;`, no
+quoting, no `LIBGEO`, header `CODGEO;NBMENFISC21;NBPERSMENFISC21;MED21;PIMP21;TP6021;…` (the last two digits
+are the year). Counts and euros are integers; rates use a decimal comma (`17,0`) and are rounded to a whole
+percent. Secret values are the text `s` (statistical secret) and `nd` (not available): kept as a status,
+never turned into 0. Paris, Lyon and Marseille appear both as whole communes (75056, 69123, 13055) and as
+their 45 arrondissements: the staging keeps every row, the model `int_commune_filosofi` counts each commune
+once (arrondissement rows left out).
+
+Only four columns are read: fiscal households (NBMENFISC), persons in fiscal households (NBPERSMENFISC), the
+median standard of living (MED, € per consumption unit and year) and the poverty rate at 60 % (TP60, %).
+Medians and rates are never aggregated over communes (the models say so).
+
+Grain: `stg_filosofi_commune` one row per (millesime, code) — codes of the file's own COG.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from . import SourceFormatError, require_columns, validate
+from .cog import CODE_COMMUNE
+from .lecture import empty_frame, numbers, read_table, single_file, strings, zip_member
+
+STATUTS = ["ok", "secret", "non_disponible"]
+
+FILOSOFI = pa.DataFrameSchema(
+    {
+        "millesime": pa.Column(str, pa.Check.str_matches(r"^\d{4}$")),
+        "code": pa.Column(str, pa.Check.str_matches(CODE_COMMUNE)),
+        "nb_menages_fiscaux": pa.Column(float, pa.Check.ge(0), nullable=True),
+        "nb_personnes_menages_fiscaux": pa.Column(float, pa.Check.ge(0), nullable=True),
+        "statut_effectifs": pa.Column(str, pa.Check.isin(STATUTS)),
+        "niveau_vie_median": pa.Column(float, pa.Check.gt(0), nullable=True),
+        "statut_niveau_vie_median": pa.Column(str, pa.Check.isin(STATUTS)),
+        "taux_pauvrete": pa.Column(float, pa.Check.in_range(0, 100), nullable=True),
+        "statut_taux_pauvrete": pa.Column(str, pa.Check.isin(STATUTS)),
+    },
+    unique=["millesime", "code"],
+    strict=True,
+    name="filosofi_communes",
+)
+
+
+def colonnes(annee: str) -> dict[str, str]:
+    """File column -> role, for the vintage `annee` ('2021' -> NBMENFISC21…)."""
+    aa = annee[-2:]
+    return {f"NBMENFISC{aa}": "menages", f"NBPERSMENFISC{aa}": "personnes", f"MED{aa}": "mediane", f"TP60{aa}": "pauvrete"}
+
+
+def _mesure(df: pd.DataFrame, col: str, fichier: str) -> tuple[pd.Series, pd.Series]:
+    """Values and status ('ok', 'secret' for `s`, 'non_disponible' for `nd`) of one column."""
+    values, masque = numbers(df, col, fichier, row_offset=2, masks=True)
+    vide = df[col].astype(str).str.strip().eq("")
+    if vide.any():
+        i = int(vide.idxmax())
+        raise SourceFormatError(f"Fichier {fichier}, ligne {i + 2}, colonne {col!r} : cellule vide "
+                                "(Filosofi écrit « s » ou « nd » pour une valeur non publiée).")
+    statut = masque.where(masque.notna(), "ok").astype(str)
+    return values.where(statut == "ok"), statut
+
+
+def parse_csv(data: bytes, fichier: str, annee: str) -> pd.DataFrame:
+    cols = colonnes(annee)
+    df = read_table(data, fichier, sep=";")
+    require_columns(df.columns, ["CODGEO", *cols], fichier)
+    roles = {role: _mesure(df, col, fichier) for col, role in cols.items()}
+    for col, role in cols.items():
+        if role in ("menages", "personnes"):
+            v = roles[role][0]
+            fraction = (v % 1).fillna(0) != 0
+            if fraction.any():
+                i = int(fraction.idxmax())
+                raise SourceFormatError(f"Fichier {fichier}, ligne {i + 2}, colonne {col!r} : effectif non entier {df[col].iloc[i]!r}.")
+    s_men, s_pers = roles["menages"][1], roles["personnes"][1]
+    if (s_men != s_pers).any():
+        i = int((s_men != s_pers).idxmax())
+        raise SourceFormatError(f"Fichier {fichier}, ligne {i + 2} : ménages et personnes n'ont pas le même statut "
+                                f"({df.iloc[i][list(cols)[0]]!r}, {df.iloc[i][list(cols)[1]]!r}).")
+    out = pd.DataFrame({
+        "millesime": annee,
+        "code": df["CODGEO"].str.strip(),
+        "nb_menages_fiscaux": roles["menages"][0],
+        "nb_personnes_menages_fiscaux": roles["personnes"][0],
+        "statut_effectifs": s_men,
+        "niveau_vie_median": roles["mediane"][0],
+        "statut_niveau_vie_median": roles["mediane"][1],
+        "taux_pauvrete": roles["pauvrete"][0],
+        "statut_taux_pauvrete": roles["pauvrete"][1],
+    })
+    return strings(validate(out, FILOSOFI, fichier, row_offset=2))
+
+
+def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
+    """spec: the registry's vintage table; `annee` = income year of Filosofi, `membre` = regex of the commune
+    file inside the zip."""
+    try:
+        annee, membre = str(spec["annee"]), str(spec["membre"])
+    except KeyError as exc:
+        raise SourceFormatError(f"Registre des sources : clé {exc} manquante pour Filosofi.") from None
+    path = single_file(folder, "zip Filosofi")
+    zf, member = zip_member(path, membre)
+    with zf:
+        data = zf.read(member)
+    return {"stg_filosofi_commune": parse_csv(data, f"{path.name}/{member}", annee)}
+
+
+def empty() -> dict[str, pd.DataFrame]:
+    return {"stg_filosofi_commune": empty_frame(FILOSOFI)}

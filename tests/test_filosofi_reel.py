@@ -1,0 +1,169 @@
+"""Filosofi 2021 (INSEE, revenus et pauvreté): the parser on the genuine commune file as it is
+(../shared/realdata/filosofi-2021: secret `s` and `nd`, decimal comma, Paris/Lyon/Marseille twice), then a run
+with that file zipped at the registry's URL in a copy of the offline mirror. Every expected figure is recomputed
+here from the file with the csv module, independently of the parser and the models."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from conftest import DECOUPAGE, FIXTURES, OPENDATA, PROJECT, run_cli
+from diagnostic import warehouse
+from diagnostic.fetch import mirror_location
+from diagnostic.registry import load_registry
+from diagnostic.sources import SourceFormatError, filosofi
+
+REEL = PROJECT.parent / "shared" / "realdata" / "filosofi-2021" / "cc_filosofi_2021_COM.csv"
+SLUG = "cpts-centre-saone-et-loire"
+
+pytestmark = pytest.mark.skipif(not REEL.is_file(), reason="fichier réel absent (../shared/realdata/filosofi-2021)")
+
+
+def lignes_reelles() -> list[dict]:
+    with open(REEL, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter=";"))
+
+
+@pytest.fixture(scope="module")
+def reel() -> pd.DataFrame:
+    return filosofi.parse_csv(REEL.read_bytes(), REEL.name, "2021")
+
+
+def test_genuine_file_shape_and_secrets(reel):
+    rows = lignes_reelles()
+    assert len(reel) == len(rows) == 34_909
+    assert reel["statut_effectifs"].value_counts().to_dict() == {"ok": 34_909 - 3_593 - 12, "secret": 3_593, "non_disponible": 12}
+    assert reel["statut_taux_pauvrete"].value_counts().to_dict() == {"secret": 30_500, "ok": 4_397, "non_disponible": 12}
+    # secret values stay a status, never a zero
+    assert reel.loc[reel["statut_niveau_vie_median"] != "ok", "niveau_vie_median"].isna().all()
+    # decimal comma read as a decimal: Le Creusot 19,0 %, median 20 180 €
+    creusot = reel.set_index("code").loc["71153"]
+    assert (creusot["taux_pauvrete"], creusot["niveau_vie_median"], creusot["nb_menages_fiscaux"], creusot["nb_personnes_menages_fiscaux"]) == (19.0, 20180.0, 9_620.0, 18_058.0)
+    # Paris, Lyon, Marseille: the whole commune and its arrondissements are both in the file
+    codes = set(reel["code"])
+    assert {"75056", "69123", "13055", "75101", "69381", "13201"} <= codes
+
+
+def test_genuine_file_saone_et_loire(reel):
+    rows = [r for r in lignes_reelles() if r["CODGEO"].startswith("71")]
+    publie = [r for r in rows if r["TP6021"] not in ("s", "nd")]
+    personnes = sum(int(r["NBPERSMENFISC21"]) for r in rows if r["NBPERSMENFISC21"] not in ("s", "nd"))
+    personnes_publie = sum(int(r["NBPERSMENFISC21"]) for r in publie)
+    assert (len(rows), len(publie)) == (564, 35)
+    assert round(100 * personnes_publie / personnes, 1) == 48.2
+    sl = reel[reel["code"].str.startswith("71")]
+    assert len(sl) == 564
+    assert (sl["statut_taux_pauvrete"] == "ok").sum() == 35
+    assert sl["nb_personnes_menages_fiscaux"].sum() == personnes == 522_141
+    assert sl.loc[sl["statut_taux_pauvrete"] == "ok", "nb_personnes_menages_fiscaux"].sum() == personnes_publie == 251_770
+
+
+def test_malformed_cell_names_file_row_and_column():
+    path = FIXTURES / "filosofi" / "cc_filosofi_malforme.csv"
+    with pytest.raises(SourceFormatError, match=r"cc_filosofi_malforme\.csv, ligne 4, colonne 'MED21'.*'vingt'"):
+        filosofi.parse_csv(path.read_bytes(), path.name, "2021")
+
+
+def test_wrong_vintage_names_the_missing_columns():
+    with pytest.raises(SourceFormatError, match="MED22"):
+        filosofi.parse_csv(REEL.read_bytes(), REEL.name, "2022")
+
+
+@pytest.fixture(scope="module")
+def run_reel(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("filosofi")
+    miroir = tmp / "miroir"
+    for src in OPENDATA.rglob("*"):
+        if src.is_file():
+            target = miroir / src.relative_to(OPENDATA)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(src.resolve(), target)
+    url = load_registry(PROJECT / "pipelines" / "sources.toml")["filosofi"].files()["base-cc-filosofi-2021-geo2023-histo_CSV.zip"]
+    archive = Path(mirror_location(url, str(miroir)))
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(REEL, "cc_filosofi_2021_COM.csv")  # bytes untouched
+    ws = tmp / "ws"
+    (ws / "data").mkdir(parents=True)
+    shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
+    shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
+    run_cli(ws, "run", SLUG, "--sans-pdf", mirror=str(miroir))
+    return ws
+
+
+def _indicateurs(ws: Path) -> dict:
+    with open(ws / "reports" / SLUG / "indicateurs.csv", encoding="utf-8", newline="") as fh:
+        return {(r["territoire_type"], r["indicateur"]): r for r in csv.DictReader(fh)}
+
+
+def test_perimeter_median_and_rate_never_computed_from_communes(run_reel):
+    rows = _indicateurs(run_reel)
+    perimetre = [r for r in lignes_reelles() if r["CODGEO"] in _communes_cpts()]
+    # every commune of the CPTS has a published median: a computed value would be at hand, none is given
+    assert len(perimetre) == 34 and all(r["MED21"] not in ("s", "nd") for r in perimetre)
+    for t in ("perimetre", "departement", "region", "france"):
+        for ind in ("niveau_vie_median", "taux_pauvrete"):
+            r = rows[t, ind]
+            assert (r["valeur"], r["statut"], r["source"], r["millesime"]) == ("", "non_disponible", "filosofi", "2021"), (t, ind)
+
+
+def _communes_cpts() -> set[str]:
+    import tomllib
+
+    return set(tomllib.loads((PROJECT / "data" / "territoires" / f"{SLUG}.toml").read_text(encoding="utf-8"))["communes"])
+
+
+def test_counts_summed_and_shares_of_population_published(run_reel):
+    rows = _indicateurs(run_reel)
+    fichier = {r["CODGEO"]: r for r in lignes_reelles()}
+    cpts = _communes_cpts()
+    personnes = sum(int(fichier[c]["NBPERSMENFISC21"]) for c in cpts)
+    assert float(rows["perimetre", "nb_personnes_menages_fiscaux"]["valeur"]) == personnes == 86_504
+    assert float(rows["departement", "nb_personnes_menages_fiscaux"]["valeur"]) == 522_141
+    # population municipale (COG 2026 communes file) of the communes whose poverty rate is published
+    cog = json.loads((DECOUPAGE / "communes.json").read_text(encoding="utf-8"))
+    pop = {c["code"]: c.get("population") or 0 for c in cog if c["type"] == "commune-actuelle"}
+    publie = [c for c in cpts if fichier[c]["TP6021"] not in ("s", "nd")]
+    r = rows["perimetre", "part_pop_taux_pauvrete_publie"]
+    assert (float(r["numerateur"]), float(r["denominateur"])) == (sum(pop[c] for c in publie), sum(pop[c] for c in cpts))
+    assert float(r["valeur"]) == pytest.approx(100 * sum(pop[c] for c in publie) / sum(pop[c] for c in cpts), abs=1e-9)
+    assert float(rows["perimetre", "part_pop_niveau_vie_publie"]["valeur"]) == 100.0
+    dep = [c for c, p in pop.items() if c.startswith("71")]
+    dep_publie = [c for c in dep if c in fichier and fichier[c]["TP6021"] not in ("s", "nd")]
+    r = rows["departement", "part_pop_taux_pauvrete_publie"]
+    assert (float(r["numerateur"]), float(r["denominateur"])) == (sum(pop[c] for c in dep_publie), sum(pop[c] for c in dep))
+
+
+def _selection(con, codes: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"territoire_type": "perimetre", "territoire_code": "x", "territoire_nom": "x", "commune": codes})
+
+
+def test_one_commune_gets_its_published_values_and_paris_counts_once(run_reel):
+    fichier = {r["CODGEO"]: r for r in lignes_reelles()}
+    with duckdb.connect(str(run_reel / "data" / "processed" / "diagnostic.duckdb"), read_only=True) as con:
+        def valeurs(codes):
+            df = warehouse.indicateurs(con, _selection(con, codes))
+            return {r.indicateur: (r.valeur, r.statut) for r in df[df["source"] == "filosofi"].itertuples()}
+
+        creusot = valeurs(["71153"])
+        assert creusot["niveau_vie_median"] == (20180.0, "ok")
+        assert creusot["taux_pauvrete"] == (19.0, "ok")
+        bizots = valeurs(["71038"])  # median published, poverty rate secret
+        assert bizots["niveau_vie_median"] == (24170.0, "ok")
+        assert bizots["taux_pauvrete"][1] == "secret" and pd.isna(bizots["taux_pauvrete"][0])
+        deux = valeurs(["71153", "71306"])  # two published medians: still no median of the pair
+        assert deux["niveau_vie_median"][1] == "non_disponible" and pd.isna(deux["niveau_vie_median"][0])
+        paris = valeurs(["75056"])
+        arr = sum(int(fichier[f"751{i:02d}"]["NBPERSMENFISC21"]) for i in range(1, 21))
+        assert paris["nb_personnes_menages_fiscaux"] == (float(fichier["75056"]["NBPERSMENFISC21"]), "ok")
+        assert paris["niveau_vie_median"] == (float(fichier["75056"]["MED21"]), "ok")
+        assert abs(arr - int(fichier["75056"]["NBPERSMENFISC21"])) < 0.01 * arr  # the arrondissements hold the same people
