@@ -167,3 +167,36 @@ def test_one_commune_gets_its_published_values_and_paris_counts_once(run_reel):
         assert paris["nb_personnes_menages_fiscaux"] == (float(fichier["75056"]["NBPERSMENFISC21"]), "ok")
         assert paris["niveau_vie_median"] == (float(fichier["75056"]["MED21"]), "ok")
         assert abs(arr - int(fichier["75056"]["NBPERSMENFISC21"])) < 0.01 * arr  # the arrondissements hold the same people
+
+
+def _section(html: str, numero: int) -> str:
+    return html[html.index(f'id="section-{numero}"'):html.index(f'id="section-{numero + 1}"')]
+
+
+def test_report_population_shows_the_commune_map_its_reading_and_why_no_median(run_reel):
+    out = run_reel / "reports" / SLUG
+    assert (out / "cartes" / "niveau_vie_median.png").is_file()
+    pop = _section((out / "diagnostic.html").read_text(encoding="utf-8"), 2)
+    assert "Niveau de vie médian par commune, 2021" in pop
+    fichier = {r["CODGEO"]: r for r in lignes_reelles()}
+    cpts = _communes_cpts()
+    meds = [int(fichier[c]["MED21"]) for c in cpts]
+    tps = [float(fichier[c]["TP6021"].replace(",", ".")) for c in cpts if fichier[c]["TP6021"] not in ("s", "nd")]
+    assert (min(meds), max(meds), len(tps), min(tps), max(tps)) == (19_210, 26_950, 9, 7.0, 22.0)
+    nb = "\u202f"
+    assert (f"Lecture : dans 34 des 34 communes du territoire, l'INSEE publie un niveau de vie médian, compris entre "
+            f"19{nb}210 € et 26{nb}950 € par an et par unité de consommation ; le taux de pauvreté est publié pour 9 "
+            "d'entre elles (de 7 % à 22 %)") in pop
+    assert "ne sont jamais recalculés à partir des valeurs des communes" in pop
+    assert "Part de la population vivant dans une commune où le taux de pauvreté est publié" in pop
+    assert "Source non disponible. Revenus et pauvreté" not in pop
+
+
+def test_offline_mirror_says_source_non_disponible(built_workspace):
+    html = (built_workspace / "reports" / SLUG / "diagnostic.html").read_text(encoding="utf-8")
+    pop = _section(html, 2)
+    assert "Source non disponible. Revenus et pauvreté (INSEE, Filosofi)" in pop
+    assert not (built_workspace / "reports" / SLUG / "cartes" / "niveau_vie_median.png").exists()
+    with open(built_workspace / "reports" / SLUG / "indicateurs.csv", encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["source"] == "filosofi"]
+    assert len(rows) == 5 * 4 and {r["statut"] for r in rows} == {"non_disponible"}

@@ -96,10 +96,12 @@ def commune_geometries(con, departements: list[str]) -> gpd.GeoDataFrame:
                    CASE WHEN rpps.ok THEN (CASE WHEN coalesce(mg.nb, 0) >= seuil.seuil OR coalesce(mg.nb, 0) = 0
                                                 THEN coalesce(mg.nb, 0) END) END AS nb_mg,
                    rpps.ok AND mg.nb > 0 AND mg.nb < seuil.seuil AS nb_mg_secret,
+                   f.niveau_vie_median, f.statut_niveau_vie_median, f.taux_pauvrete, f.statut_taux_pauvrete,
                    g.geom
             FROM int_commune c JOIN geo_commune g USING (code)
             CROSS JOIN seuil CROSS JOIN rpps
             LEFT JOIN mg USING (code)
+            LEFT JOIN int_commune_filosofi f USING (code)
             WHERE c.departement IN (SELECT d FROM _deps)
             ORDER BY c.code
             """

@@ -27,6 +27,7 @@ from . import document as modele
 from .context import CONTRACT_COLUMNS, ReportContext, check_context
 from .enquete import dessiner as dessiner_enquetes
 from .evolution import graphiques_objectifs, write_evolution_csv
+from .filosofi import carte_niveau_vie
 from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
 from .annuaire import carte as carte_acteurs
@@ -54,6 +55,7 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
                    travaux.avec_contexte(carte_apl, out_dir / "cartes", ecran),
                    travaux.avec_contexte(carte_medecins, out_dir / "cartes", ecran),
                    travaux.avec_contexte(carte_etablissements, out_dir / "cartes", ecran),
+                   travaux.avec_contexte(carte_niveau_vie, out_dir / "cartes", ecran),
                    travaux.avec_contexte(graphiques, out_dir / "graphiques"),
                    travaux.avec_contexte(pyramide, out_dir / "graphiques"),
                    travaux.avec_contexte(carte_acteurs, out_dir / "cartes", ecran)]

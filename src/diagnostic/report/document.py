@@ -221,6 +221,14 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
         from .pyramide import lecture as lecture_pyramide
 
         figures.append(_figure(by_key["pyramide"], lecture_pyramide(ctx)))
+    if plan.cle == "population":
+        from . import filosofi
+
+        if "niveau_vie_median" in by_key:
+            figures.append(_figure(by_key["niveau_vie_median"], filosofi.lecture(ctx)))
+        note = filosofi.note_perimetre(ctx)
+        if note:
+            notes.append(note)
     carte = indicateur_carte(ctx)
     if carte is not None and carte in tous:
         if carte in by_key:

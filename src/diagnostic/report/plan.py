@@ -67,8 +67,9 @@ SECTIONS: tuple[Section, ...] = (
                   "Structure par âge de la population (INSEE, recensement, données communales) : "
                   "source non disponible dans cette édition."),
             Sujet("Revenus et précarité",
-                  "Revenus et pauvreté (INSEE Filosofi, communes d'au moins 50 ménages fiscaux ; en deçà, "
-                  "valeurs soumises au secret) : source non encore intégrée."),
+                  f"{SOURCE_ND}. Revenus et pauvreté (INSEE, Filosofi) : niveau de vie médian et taux de pauvreté "
+                  "publiés par commune (secret statistique « s » pour les plus petites), jamais additionnés ni "
+                  "moyennés sur un ensemble de communes."),
         ),
     ),
     Section(

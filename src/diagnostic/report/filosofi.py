@@ -1,0 +1,169 @@
+"""Situation sociale from INSEE Filosofi: the commune map of the median standard of living (published values,
+with the secret `s` and the unavailable `nd` as their own classes) and the sentences that read it.
+
+Grain: one polygon per commune (COG 2026) of the département(s) the perimeter touches; columns
+``niveau_vie_median`` / ``statut_niveau_vie_median`` and ``taux_pauvrete`` / ``statut_taux_pauvrete`` of
+``ctx.communes`` (model ``int_commune_filosofi``; statut ``ok``, ``secret``, ``non_disponible``, ``fusionnee``,
+missing when the commune is not in the file). A median is never aggregated: the perimeter's value is given only
+when INSEE publishes it for that very territory; this module shows the communes' own values and their range.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from . import fmt
+from .context import ReportContext
+from .maps import (COLOR_CONTOUR, COLOR_LIMITE_DEP, COLOR_ND_EDGE, CONTOURS_SOURCE, Carte, _contour_perimetre,
+                   _contours, _deps_touches, _dessiner, _emprise, _fond, _Mise, _mpl, _noms_deps_txt, _perimetre,
+                   _plottable, _terminer)
+
+COLONNE = "niveau_vie_median"
+STATUT = "statut_niveau_vie_median"
+COULEUR_SECRET = "#9e9e9e"
+COULEUR_FUSION = "#d9d9d9"
+# statut -> legend label (a class of its own, never a zero nor a missing value)
+CLASSES_HORS_VALEUR = {
+    "secret": "Secret statistique (« s » : trop peu de ménages fiscaux)",
+    "non_disponible": "Non disponible (« nd »)",
+    "fusionnee": "Commune fusionnée depuis la géographie du fichier : pas de valeur pour son territoire actuel",
+    "absente": "Commune absente du fichier",
+}
+RAISON_NON_DISPONIBLE = (
+    "Le niveau de vie médian et le taux de pauvreté ne s'additionnent pas : l'INSEE ne les publie pas pour ce "
+    "territoire, et ils ne sont jamais recalculés à partir des valeurs des communes. Pour les départements, "
+    "régions et la France, les fichiers de Filosofi à ces niveaux ne sont pas lus dans cette édition."
+)
+
+
+def _millesime(ctx: ReportContext) -> str:
+    rows = ctx.indicateurs[ctx.indicateurs["source"] == "filosofi"]
+    return str(rows["millesime"].dropna().iloc[0]) if len(rows) and rows["millesime"].notna().any() else ""
+
+
+def statuts(communes) -> np.ndarray:
+    """The class of each commune's median: its statut, or 'absente' when the commune is not in the file."""
+    if STATUT not in communes.columns:
+        return np.full(len(communes), "absente", dtype=object)
+    return communes[STATUT].astype(object).where(communes[STATUT].notna(), "absente").to_numpy()
+
+
+def bornes(valeurs: np.ndarray, k: int = 5) -> list[float]:
+    """Quantile breaks of the published medians, rounded to 100 €, without duplicates."""
+    v = valeurs[~np.isnan(valeurs)]
+    if len(np.unique(v)) < 2:
+        return []
+    b = [round(float(q) / 100) * 100 for q in np.quantile(v, np.linspace(0, 1, k + 1)[1:-1])]
+    return sorted({x for x in b if v.min() < x <= v.max()})
+
+
+def carte_niveau_vie(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | None:
+    """Median standard of living per commune; None without any published value (source unavailable)."""
+    if COLONNE not in ctx.communes.columns or not len(_plottable(ctx.communes)):
+        return None
+    codes = _deps_touches(ctx.communes)
+    c = _plottable(ctx.communes)
+    c = c[c["departement"].astype(str).isin(codes)]
+    st = statuts(c)
+    vals = np.where(st == "ok", c[COLONNE].astype(float).to_numpy(), np.nan)
+    ok = ~np.isnan(vals)
+    if not ok.any():
+        return None
+    contour = _contour_perimetre(ctx.communes)
+    mise = _Mise(_emprise(ctx, codes))
+    ax = mise.ax
+    _fond(ax, ctx, codes)
+    br = bornes(vals)
+    cmap = matplotlib.colormaps["YlGnBu"]
+    couleurs = [cmap(x) for x in np.linspace(0.15, 0.9, len(br) + 1)]
+    cls = np.searchsorted(np.asarray(br), vals[ok], side="right")
+    _dessiner(ax, c[ok].geometry, facecolor=[couleurs[i] for i in cls], edgecolor="white", linewidth=0.2, zorder=2)
+    styles = {"secret": dict(facecolor=COULEUR_SECRET, edgecolor="white", linewidth=0.2),
+              "non_disponible": dict(facecolor="white", edgecolor=COLOR_ND_EDGE, hatch="//////", linewidth=0.3),
+              "fusionnee": dict(facecolor=COULEUR_FUSION, edgecolor=COLOR_ND_EDGE, hatch="....", linewidth=0.3),
+              "absente": dict(facecolor="white", edgecolor=COLOR_ND_EDGE, hatch="xxxx", linewidth=0.3)}
+    handles = []
+    lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
+    libelles = _libelles(br, lo, hi)
+    for col, lab, n in zip(couleurs, libelles, np.bincount(cls, minlength=len(couleurs))):
+        handles.append(Patch(facecolor=col, edgecolor="none", label=f"{lab} ({fmt.nombre(int(n))})"))
+    with matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
+        for statut, label in CLASSES_HORS_VALEUR.items():
+            sel = st == statut
+            if sel.any():
+                _dessiner(ax, c[sel].geometry, zorder=2, **styles[statut])
+                handles.append(Patch(**styles[statut], label=f"{label} ({fmt.nombre(int(sel.sum()))})"))
+        _contours(ax, ctx, codes, contour)
+        handles += [Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")),
+                    Line2D([], [], color=COLOR_LIMITE_DEP, linewidth=1.0, label="Limite départementale")]
+        mill = _millesime(ctx)
+        source = (f"Source : INSEE, Filosofi {mill} (revenus {mill}, géographie du fichier harmonisée au COG 2026) ; "
+                  + CONTOURS_SOURCE.removeprefix("Source : "))
+        titre = f"Niveau de vie médian par commune{', ' + mill if mill else ''}"
+        mise.textes(titre, f"En euros par an et par unité de consommation : {ctx.nom} et {_noms_deps_txt(ctx, codes)}",
+                    source)
+        png, svg = _terminer(mise, ctx, handles, out_dir / "niveau_vie_median", ecran)
+    legende = (f"Carte – Niveau de vie médian des communes publié par l'INSEE (Filosofi {mill}). Les communes soumises "
+               "au secret statistique (« s ») ou sans valeur (« nd ») forment des classes à part : ni zéro ni moyenne. "
+               f"{source}")
+    return Carte("niveau_vie_median", png, svg, titre, legende)
+
+
+def _libelles(br: list[float], lo: float, hi: float) -> list[str]:
+    e = lambda x: fmt.nombre(x) + " €"  # noqa: E731
+    if not br:
+        return [f"de {e(lo)} à {e(hi)}" if lo != hi else e(lo)]
+    out = [f"moins de {e(br[0])}"]
+    out += [f"de {e(a)} à moins de {e(b)}" for a, b in zip(br, br[1:])]
+    return out + [f"{e(br[-1])} ou plus"]
+
+
+def lecture(ctx: ReportContext) -> str | None:
+    """« Lecture : » of the map: range of the perimeter's published medians and poverty rates, how many
+    communes are secret, and why the perimeter has no value of its own."""
+    p = _perimetre(ctx.communes)
+    if COLONNE not in p.columns:
+        return None
+    st = statuts(p)
+    med = p.loc[st == "ok", COLONNE].astype(float)
+    if not len(med):
+        return None
+    n = len(p)
+    parts = [f"dans {fmt.nombre(len(med))} des {fmt.nombre(n)} communes du territoire, l'INSEE publie un niveau de vie "
+             f"médian, compris entre {fmt.nombre(med.min())} € et {fmt.nombre(med.max())} € par an et par unité de "
+             "consommation"]
+    if "statut_taux_pauvrete" in p.columns:
+        tp_ok = p["statut_taux_pauvrete"].astype(object).eq("ok").to_numpy()
+        tp = p.loc[tp_ok, "taux_pauvrete"].astype(float)
+        if len(tp):
+            parts.append(f"le taux de pauvreté est publié pour {fmt.nombre(len(tp))} d'entre elles "
+                         f"(de {fmt.nombre(tp.min())} % à {fmt.nombre(tp.max())} %)")
+        else:
+            parts.append("le taux de pauvreté n'est publié pour aucune (secret statistique)")
+    secret = int((st == "secret").sum())
+    if secret:
+        parts.append(f"{fmt.nombre(secret)} commune{'s sont soumises' if secret > 1 else ' est soumise'} au secret statistique")
+    texte = "Lecture : " + " ; ".join(parts) + ". "
+    if n > 1:
+        texte += ("Ces valeurs ne se combinent pas en une médiane du territoire : " + RAISON_NON_DISPONIBLE[0].lower()
+                  + RAISON_NON_DISPONIBLE[1:])
+    return texte
+
+
+def note_perimetre(ctx: ReportContext) -> str | None:
+    """Why the perimeter has no median nor poverty rate, when the Filosofi file was read (None otherwise)."""
+    ind = ctx.indicateurs
+    rows = ind[ind["source"] == "filosofi"]
+    if not len(rows) or not (rows["statut"] == "ok").any():
+        return None  # source unavailable: the section says « Source non disponible »
+    perim = rows[(rows["territoire_type"] == "perimetre") & rows["indicateur"].isin(["niveau_vie_median", "taux_pauvrete"])]
+    if not len(perim) or not (perim["statut"] == "non_disponible").all():
+        return None
+    return ("Niveau de vie médian et taux de pauvreté (INSEE, Filosofi) du territoire et de ses comparateurs : non "
+            "disponibles. " + RAISON_NON_DISPONIBLE + " La carte des communes montre les valeurs que l'INSEE publie "
+            "pour chacune ; la part de la population vivant dans une commune où la valeur est publiée est dans le tableau.")
