@@ -170,7 +170,9 @@ def test_one_commune_gets_its_published_values_and_paris_counts_once(run_reel):
 
 
 def _section(html: str, numero: int) -> str:
-    return html[html.index(f'id="section-{numero}"'):html.index(f'id="section-{numero + 1}"')]
+    from html import unescape
+
+    return unescape(html[html.index(f'id="section-{numero}"'):html.index(f'id="section-{numero + 1}"')])
 
 
 def test_report_population_shows_the_commune_map_its_reading_and_why_no_median(run_reel):
