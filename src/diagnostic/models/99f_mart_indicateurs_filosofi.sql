@@ -6,11 +6,7 @@
 -- non_disponible: the Filosofi files of those levels are not read, and no value is derived from communes.
 -- nb_personnes_menages_fiscaux: counts summed over the communes where they are published.
 -- part_pop_*_publie: population municipale of the communes where the value is published / population.
-WITH territoires AS (
-    SELECT territoire_type, territoire_code, any_value(territoire_nom) AS territoire_nom
-    FROM selection_territoire
-    GROUP BY ALL
-),
+WITH territoires AS (SELECT * FROM territoires_de('selection_territoire')),
 m AS (SELECT max(millesime) AS millesime FROM meta_source WHERE cle = 'filosofi'),
 agg AS (
     SELECT s.territoire_type, s.territoire_code,
@@ -55,11 +51,10 @@ valeurs AS (
            CASE WHEN nb_communes_filosofi > 0 AND population > 0 THEN 'ok' ELSE 'non_disponible' END
     FROM agg
 )
-SELECT t.territoire_type, t.territoire_code, t.territoire_nom, r.indicateur, r.libelle,
-       CASE WHEN v.statut = 'ok' THEN v.valeur END::DOUBLE AS valeur, r.unite,
-       CASE WHEN v.statut = 'ok' THEN v.numerateur END::DOUBLE AS numerateur,
-       CASE WHEN v.statut = 'ok' THEN v.denominateur END::DOUBLE AS denominateur,
-       (SELECT millesime FROM m)::VARCHAR AS millesime, 'filosofi' AS source, v.statut
+SELECT t.territoire_type, t.territoire_code, t.territoire_nom, v.indicateur,
+       CASE WHEN v.statut = 'ok' THEN v.valeur END AS valeur,
+       CASE WHEN v.statut = 'ok' THEN v.numerateur END AS numerateur,
+       CASE WHEN v.statut = 'ok' THEN v.denominateur END AS denominateur,
+       (SELECT millesime FROM m) AS millesime, 'filosofi' AS source, v.statut
 FROM territoires t
 JOIN valeurs v USING (territoire_type, territoire_code)
-JOIN ref_indicateur r ON r.indicateur = v.indicateur
