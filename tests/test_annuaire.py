@@ -160,11 +160,69 @@ def test_the_report_section_prints_counts_with_the_secret_threshold(a):
     masque = annuaire.Annuaire(**{**a.__dict__, "seuil": 3})
     s = section_acteurs.section(type("Ctx", (), {"annuaire": masque})(), 7, [])
     communes = {l[0]: l[1:] for l in s["listes"][0]["lignes"]}
-    assert communes["Le Creusot (71153)"] == ["< 3", "4", "5"]  # 2 GPs, 4 others (distinct), 5 establishments
+    assert communes["Le Creusot (71153)"] == ["s", "4", "5"]  # 2 GPs, 4 others (distinct), 5 establishments
     assert communes["Ensemble du territoire"] == ["3", "7", "8"]
     texte = json.dumps(s, ensure_ascii=False, default=str)
     assert not [n for n in NOMS if n in texte]
-    assert "annuaire.xlsx" in " ".join(s["notes"]) and "inférieurs à 3" in s["listes"][0]["note"]
+    assert "annuaire.xlsx" in " ".join(s["notes"]) and "inférieur à 3" in s["listes"][0]["note"]
+    assert "annuaire.xlsx, liste nominative issue d'extractions publiées en données ouvertes, n'est pas masqué" in \
+        s["listes"][0]["note"]
+
+
+def test_a_commune_masked_alone_is_not_left_derivable_from_the_territory_total(con):
+    """Le Creusot and Navour-sur-Grosne, threshold 2: Navour's one GP is masked, the territory's GPs (2: MARTIN
+    practises in both) are printed; Le Creusot's 2 GPs are then masked too (secondary suppression)."""
+    deux = annuaire.charger(con, selection(["71153", "71134"]), "Deux communes")
+    deux = annuaire.Annuaire(**{**deux.__dict__, "seuil": 2})
+    s = section_acteurs.section(type("Ctx", (), {"annuaire": deux})(), 7, [])
+    assert s["listes"][0]["lignes"] == [["Le Creusot (71153)", "s", "4", "5"], ["Navour-sur-Grosne (71134)", "s", "2", "1"],
+                                        ["Ensemble du territoire", "2", "6", "6"]]
+
+
+def _recalculables(t: pd.DataFrame, masque: pd.DataFrame) -> list[tuple[str, int]]:
+    """(column, row) of each masked commune count that the printed total and the other printed communes give
+    away: the only masked commune of a column whose total is printed, or a set of masked cells whose sum
+    (total minus the printed communes) admits one split only."""
+    import itertools
+
+    out = []
+    for col in section_acteurs.COMPTES:
+        total = t.index[t["code"] == ""][0]
+        if masque.at[total, col]:
+            continue
+        caches = [i for i in t.index if i != total and masque.at[i, col]]
+        if not caches:
+            continue
+        reste = int(t.at[total, col]) - sum(int(t.at[i, col]) for i in t.index if i != total and not masque.at[i, col])
+        splits = [c for c in itertools.product(range(0, max(reste, 0) + 1), repeat=len(caches)) if sum(c) == reste]
+        if len(caches) == 1 or len(splits) <= 1:
+            out += [(col, i) for i in caches]
+    return out
+
+
+@pytest.mark.parametrize("comptes", [
+    # invented counts (nb_mg, nb_autres) per commune, then the territory (the sum: no multi-site professional)
+    [(3, 20), (9, 12), (14, 30)],     # one GP count under the threshold: the smallest other (9) masked too
+    [(2, 7), (1, 40), (6, 15), (8, 3)],  # two under it: nothing more; others: one under it (3), 7 masked too
+    [(0, 6), (4, 0), (12, 9)],        # zeros are printed; 4 alone under the threshold
+    [(1, 1), (2, 2)],                 # totals under the threshold: masked, nothing to recompute from
+    [(7, 8), (30, 40)],               # nothing under the threshold
+])
+def test_no_masked_commune_count_can_be_recomputed(comptes):
+    seuil = secret.thresholds(PROJECT / "pipelines" / "diagnostic.toml")["professionnels"]
+    t = pd.DataFrame([{"code": f"7100{i}", "nb_mg": mg, "nb_autres": au} for i, (mg, au) in enumerate(comptes)])
+    t = pd.concat([t, pd.DataFrame([{"code": "", "nb_mg": t["nb_mg"].sum(), "nb_autres": t["nb_autres"].sum()}])],
+                  ignore_index=True)
+    masque = section_acteurs.secret_par_commune(t, seuil)
+    for col in section_acteurs.COMPTES:  # primary: every count under the threshold (and not 0) is masked
+        assert (masque[col] == t[col].between(1, seuil - 1)).where(~masque[col], True).all()
+        assert masque.loc[t[col].between(1, seuil - 1), col].all()
+    assert _recalculables(t, masque) == []
+    # and without the secondary suppression (primary masking only), a lone masked cell would be given away
+    primaire = pd.DataFrame({c: t[c].between(1, seuil - 1) for c in section_acteurs.COMPTES})
+    seuls = [c for c in section_acteurs.COMPTES if primaire[c].sum() == 1 and not primaire.at[len(t) - 1, c]]
+    assert len(_recalculables(t, primaire)) >= len(seuls)
+    assert (masque.sum() > primaire.sum()).tolist() == [bool(c in seuls) for c in section_acteurs.COMPTES]
 
 
 # ------------------------------------------------------------------------ genuine FINESS+ sample

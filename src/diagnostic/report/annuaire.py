@@ -2,8 +2,8 @@
 
 Counts only: no name of an individual professional, nor of their practice site, is printed in the report
 (HTML, PDF, Word); the names are in `annuaire.xlsx`. Counts of professionals under the secret statistique
-threshold (`pipelines/diagnostic.toml`, read from the warehouse's `meta_secret`) are not shown, as in the
-offer-of-care section; establishments are not professionals and are counted in full.
+threshold (`pipelines/diagnostic.toml`, read from the warehouse's `meta_secret`) are not shown, with the
+secondary suppression of `diagnostic.secret` (as in the offer-of-care section); establishments are not professionals and are counted in full.
 """
 
 from __future__ import annotations
@@ -31,9 +31,39 @@ STYLE = {
 }
 
 
-def _masque(n: int, seuil: int) -> str:
-    """The count as printed: under the threshold (and not 0), « < seuil »."""
-    return fmt.nombre(n) if n == 0 or n >= seuil else f"< {fmt.nombre(seuil)}"
+COMPTES = ("nb_mg", "nb_autres")  # counts of professionals printed per commune (establishments are not secret)
+
+
+def secret_par_commune(t: pd.DataFrame, seuil: int) -> pd.DataFrame:
+    """Cells of the per-commune table not to print (boolean frame, index of `t`, columns COMPTES).
+
+    `t` is `par_commune` restricted to the communes printed, with the territory row (code ""). Each column is an
+    additive group whose total (the territory row) is printed: `diagnostic.secret.apply` masks the counts under
+    the threshold, then, where one commune alone is masked under a published total, the smallest other commune
+    too, so that no masked count is the total minus the printed ones (the territory counts each professional
+    once, so the sum of the communes is at least the total: the subtraction would bound or give the cell)."""
+    from ..secret import apply
+
+    rows, catalogue = [], []
+    for col in COMPTES:
+        for i, (code, n) in enumerate(zip(t["code"], t[col])):
+            ind = "total" if code == "" else f"commune_{i}"
+            rows.append(("acteurs", col, ind, float(n), np.nan, "ok", i))
+    for ind in dict.fromkeys(r[2] for r in rows):
+        catalogue.append((ind, "professionnels", "communes", ind == "total"))
+    cells = pd.DataFrame(rows, columns=["territoire_type", "territoire_code", "indicateur", "valeur", "numerateur",
+                                        "statut", "ligne"])
+    out = apply(cells, pd.DataFrame(catalogue, columns=["indicateur", "secret", "groupe", "total"]),
+                {"professionnels": seuil})
+    masque = pd.DataFrame(False, index=t.index, columns=list(COMPTES))
+    for r in out[out["statut"] == "secret"].itertuples():
+        masque.iat[r.ligne, COMPTES.index(r.territoire_code)] = True
+    return masque
+
+
+def _cellule(n: int, masque: bool) -> str:
+    """The count as printed: « s » (secret statistique) when masked, as in the offer-of-care tables."""
+    return "s" if masque else fmt.nombre(n)
 
 
 def _sources(a) -> str:
@@ -84,11 +114,11 @@ def section(ctx: ReportContext, numero: int, cartes: list[Carte]) -> dict | None
         t = par_commune(a)
         communes = t[t["code"] != ""]
         communes = communes[(communes["nb_pro"] > 0) | (communes["nb_structures"] > 0)]
-        total = t[t["code"] == ""].iloc[0]
-        lignes = [[f"{r.nom} ({r.code})", _masque(r.nb_mg, seuil), _masque(r.nb_autres, seuil), fmt.nombre(r.nb_structures)]
-                  for r in communes.itertuples()]
-        lignes.append([str(total.nom), _masque(int(total.nb_mg), seuil), _masque(int(total.nb_autres), seuil),
-                       fmt.nombre(int(total.nb_structures))])
+        imprime = pd.concat([communes, t[t["code"] == ""]]).reset_index(drop=True)
+        masque = secret_par_commune(imprime, seuil)
+        lignes = [[f"{r.nom} ({r.code})" if r.code else str(r.nom), _cellule(int(r.nb_mg), masque.at[i, "nb_mg"]),
+                   _cellule(int(r.nb_autres), masque.at[i, "nb_autres"]), fmt.nombre(int(r.nb_structures))]
+                  for i, r in imprime.iterrows()]
         sans = len(t) - 1 - len(communes)
         listes.append({
             "titre": "Professionnels de santé et structures par commune",
@@ -97,7 +127,10 @@ def section(ctx: ReportContext, numero: int, cartes: list[Carte]) -> dict | None
             "note": (f"Professionnels distincts ayant un lieu d'exercice dans la commune (un professionnel exerçant dans "
                      f"deux communes compte dans chacune, et une fois pour le territoire) : infirmiers, "
                      f"masseurs-kinésithérapeutes, chirurgiens-dentistes, sages-femmes, pharmaciens, médecins spécialistes. "
-                     f"Effectifs de professionnels inférieurs à {fmt.nombre(seuil)} non diffusés (secret statistique)."
+                     f"s : secret statistique, effectif de professionnels inférieur à {fmt.nombre(seuil)}, ou effectif "
+                     f"masqué en plus pour qu'il ne puisse pas être déduit du total du territoire. Le fichier "
+                     f"annuaire.xlsx, liste nominative issue d'extractions publiées en données ouvertes, n'est pas "
+                     f"masqué : seuls les tableaux d'effectifs du présent document le sont."
                      + (f" {fmt.nombre(sans)} commune{'s' if sans > 1 else ''} du territoire sans professionnel ni "
                         f"structure recensé{'s' if sans > 1 else ''}." if sans > 0 else "")),
             "source": _sources(a),
