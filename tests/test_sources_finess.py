@@ -177,7 +177,7 @@ def test_the_extract_without_coordinates_is_refused(tmp_path):
 
 def test_registry_entry():
     source = load_registry(PROJECT / "pipelines" / "sources.toml")["finess"]
-    assert source.parser == "finess" and source.format == "csv"
+    assert source.parser == "finess" and source.format_of() == "json.gz" and source.format_of("2026-05-12") == "csv"
     assert source.latest == "2026-08" and list(source.files()) == ["finess-structures-mensuel-202608.json.gz"]
     assert list(source.files("2026-05-12")) == [FILE.name]  # the fixture is named as the pipeline stores the download
     assert int(source.vintage()["max_octets"]) >= 60_000_000

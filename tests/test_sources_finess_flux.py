@@ -15,6 +15,7 @@ import pytest
 from diagnostic.sources import SourceFormatError, SelectionVide, finess, finess_flux
 
 from conftest import PROJECT
+from test_fetch import Reply, client, server  # noqa: F401 - the loopback server and its client (fixtures)
 from test_sources_finess import lambert93_to_wgs84
 
 REALDATA = PROJECT.parent / "shared" / "realdata" / "finess-flux"
@@ -158,3 +159,79 @@ def test_bad_flux_files_are_refused_in_french(tmp_path):
     path.write_bytes(SAMPLE.read_bytes()[:50_000])
     with pytest.raises(SourceFormatError, match="tronque.json.gz"):
         finess.parse_file(path, path.name)
+
+
+# ------------------------------------------------------------------------ download check (loopback server)
+def _refused_kept(server, client, tmp_path, body: bytes, headers: dict | None = None) -> str:
+    """Serve `body` where the latest FINESS vintage is expected, over a previous file (the genuine sample):
+    the download is refused as ingest checks it, the previous file kept untouched; the French message."""
+    from diagnostic.fetch import FetchError, fetch
+    from diagnostic.ingest import file_check
+    from diagnostic.registry import load_registry
+
+    source = load_registry(PROJECT / "pipelines" / "sources.toml")["finess"]
+    dest = tmp_path / "finess-structures-mensuel-202608.json.gz"
+    dest.write_bytes(SAMPLE.read_bytes())
+    url = server.script("/resources/finess-structures-1/finess-structures-mensuel-202608.json.gz",
+                        Reply(body=body, headers=headers or {}))
+    with pytest.raises(FetchError) as err:
+        fetch(url, dest, expect=source.format_of(), json_keys=source.json_keys(), refresh=True, client=client,
+              check=lambda p: file_check(source)(p, name=dest.name), backoff=0.01, progress=False)
+    assert dest.read_bytes() == SAMPLE.read_bytes() and not list(tmp_path.glob("*.part"))
+    assert url in str(err.value)
+    return str(err.value)
+
+
+def test_registry_format_per_vintage():
+    from diagnostic.registry import load_registry
+
+    source = load_registry(PROJECT / "pipelines" / "sources.toml")["finess"]
+    assert (source.format_of(), source.json_keys()) == ("json.gz", ("schemaVersion", "pmej"))
+    assert (source.format_of("2026-05-12"), source.json_keys("2026-05-12")) == ("csv", ())
+
+
+def test_a_genuine_flux_download_replaces_the_previous_file(server, client, tmp_path):
+    from diagnostic.fetch import fetch
+    from diagnostic.registry import load_registry
+
+    source = load_registry(PROJECT / "pipelines" / "sources.toml")["finess"]
+    dest = tmp_path / "finess-structures-mensuel-202608.json.gz"
+    dest.write_bytes(b"previous")
+    url = server.script("/f.json.gz", Reply(body=SAMPLE.read_bytes()))
+    got = fetch(url, dest, expect=source.format_of(), json_keys=source.json_keys(), refresh=True, client=client,
+                backoff=0.01, progress=False)
+    assert got.downloaded and dest.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_an_html_page_keeps_the_previous_file(server, client, tmp_path):
+    msg = _refused_kept(server, client, tmp_path, b"<!DOCTYPE html><html><body>Maintenance</body></html>",
+                        {"Content-Type": "text/html"})
+    assert "page HTML au lieu d'un fichier json.gz" in msg
+
+
+def test_a_truncated_gzip_keeps_the_previous_file(server, client, tmp_path):
+    body = gzip.compress(json.dumps({"schemaVersion": "v1.0.0", "pmej": [{"x": "y" * 5000}]}).encode())
+    assert "archive gzip corrompue ou tronquée" in _refused_kept(server, client, tmp_path, body[: len(body) // 2])
+
+
+def test_a_gzip_with_a_bad_crc_keeps_the_previous_file(server, client, tmp_path):
+    body = bytearray(gzip.compress(json.dumps({"schemaVersion": "v1.0.0", "pmej": []}).encode()))
+    body[-8] ^= 0xFF  # the CRC-32 of the gzip trailer
+    assert "archive gzip corrompue ou tronquée" in _refused_kept(server, client, tmp_path, bytes(body))
+
+
+def test_gzipped_json_without_the_flux_keys_keeps_the_previous_file(server, client, tmp_path):
+    msg = _refused_kept(server, client, tmp_path, gzip.compress(b'{"type": "FeatureCollection", "features": []}'))
+    assert "sans la ou les clés attendues : schemaVersion, pmej" in msg and "features, type" in msg
+    msg = _refused_kept(server, client, tmp_path, gzip.compress(b'{"schemaVersion": "v1.0.0"}'))
+    assert "clés attendues : pmej " in msg
+
+
+def test_gzipped_text_that_is_not_json_keeps_the_previous_file(server, client, tmp_path):
+    msg = _refused_kept(server, client, tmp_path, gzip.compress(b"<html><body>erreur</body></html>"))
+    assert "le contenu décompressé n'est pas du JSON" in msg
+
+
+def test_a_corrupt_file_without_gzip_signature_is_refused_by_the_parser_check(server, client, tmp_path):
+    msg = _refused_kept(server, client, tmp_path, b"\x00\x01garbage;not;finess\n" * 10)
+    assert "contenu refusé, le fichier précédent est conservé" in msg

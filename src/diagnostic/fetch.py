@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import gzip
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ import tempfile
 import threading
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,7 +41,7 @@ __all__ = [
     "read_manifest",
 ]
 
-EXPECT_KINDS = ("json", "geojson", "xlsx", "zip", "csv")
+EXPECT_KINDS = ("json", "geojson", "xlsx", "zip", "csv", "json.gz")
 MANIFEST_NAME = "manifest.json"
 UNKNOWN_SOURCE = "inconnu (fichier déjà présent)"
 OFFLINE_HINT = (
@@ -53,6 +55,8 @@ _JSON_PARSE_MAX_BYTES = 50_000_000
 _SNIFF_BYTES = 4096
 _BOM = b"\xef\xbb\xbf"
 _ZIP_MAGIC = b"PK\x03\x04"
+_GZIP_MAGIC = b"\x1f\x8b"
+_GZIP_READ = 1 << 20
 _HTML_MARKERS = (b"<!doctype html", b"<html")
 def _timeout() -> httpx.Timeout:
     """Connect/read timeouts; `DIAGNOSTIC_HTTP_TIMEOUT` (seconds) shortens them (tests, slow links)."""
@@ -218,8 +222,9 @@ def _from_record(dest: Path, rec: dict, downloaded: bool) -> Fetched:
 # --------------------------------------------------------------------------- validation
 
 
-def _validate(path: Path, expect: str, url: str) -> None:
-    """Sniff and check the downloaded file; raise FetchError (never retried)."""
+def _validate(path: Path, expect: str, url: str, json_keys: tuple[str, ...] = ()) -> None:
+    """Sniff and check the downloaded file; raise FetchError (never retried). ``json_keys``: top-level keys a
+    JSON object must hold (json, json.gz)."""
     with open(path, "rb") as f:
         head = f.read(_SNIFF_BYTES)
     if not head:
@@ -248,6 +253,54 @@ def _validate(path: Path, expect: str, url: str) -> None:
                 raise FetchError(url, f"JSON invalide : {e}") from None
             if expect == "geojson" and not (isinstance(data, dict) and "type" in data):
                 raise FetchError(url, "GeoJSON invalide : objet sans clé « type »")
+            _require_keys(url, expect, set(data) if isinstance(data, dict) else set(), json_keys)
+    elif expect == "json.gz" and head.startswith(_GZIP_MAGIC):
+        # the format is detected by its signature: a gzip file is read in full as gzipped JSON; a file without it
+        # (FINESS: the `;` extraction the same parser reads) is left, once known not to be HTML, to the `check`
+        _validate_gzip_json(path, url, json_keys)
+
+
+def _require_keys(url: str, expect: str, found: set, json_keys: tuple[str, ...]) -> None:
+    missing = [k for k in json_keys if k not in found]
+    if missing:
+        raise FetchError(url, f"fichier {expect} sans la ou les clés attendues : {', '.join(missing)} (clés trouvées : "
+                              f"{', '.join(sorted(found)[:12]) or 'aucune'})")
+
+
+def _validate_gzip_json(path: Path, url: str, json_keys: tuple[str, ...]) -> None:
+    """The whole gzip stream is read (a truncated or corrupt archive fails its length or CRC check), its content
+    must start as JSON, and hold the keys ``json_keys``: parsed in full when small, else each key looked for as
+    ``"key":`` in the stream (the parser's own check reads the structure afterwards)."""
+    pattern = re.compile(rb'"(' + b"|".join(re.escape(k.encode()) for k in json_keys) + rb')"\s*:') if json_keys else None
+    keep = max((len(k) for k in json_keys), default=0) + 64
+    first, tail, size, found, small = None, b"", 0, set(), bytearray()
+    try:
+        with gzip.open(path, "rb") as f:
+            while chunk := f.read(_GZIP_READ):
+                if first is None:
+                    stripped = chunk.lstrip(_BOM + b" \t\r\n")
+                    first = stripped[:1] or None
+                    if first is not None and first not in (b"{", b"["):
+                        raise FetchError(url, "fichier json.gz invalide : le contenu décompressé n'est pas du JSON "
+                                              f"(commence par {stripped[:40]!r})")
+                size += len(chunk)
+                if size < _JSON_PARSE_MAX_BYTES:
+                    small += chunk
+                if pattern is not None:
+                    buf = tail + chunk
+                    found.update(m.group(1).decode() for m in pattern.finditer(buf))
+                    tail = buf[-keep:]
+    except (OSError, EOFError, zlib.error) as e:
+        raise FetchError(url, f"archive gzip corrompue ou tronquée : {e}") from None
+    if first is None:
+        raise FetchError(url, "fichier json.gz invalide : archive vide une fois décompressée")
+    if size < _JSON_PARSE_MAX_BYTES:
+        try:
+            data = json.loads(bytes(small).decode("utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise FetchError(url, f"JSON compressé invalide : {e}") from None
+        found = set(data) if isinstance(data, dict) else set()
+    _require_keys(url, "json.gz", found, json_keys)
 
 
 # --------------------------------------------------------------------------- transfer
@@ -553,6 +606,7 @@ def fetch(
     progress: bool = True,
     check: "Callable[[Path], None] | None" = None,
     tmp_dir: Path | None = None,
+    json_keys: tuple[str, ...] = (),
 ) -> Fetched:
     """Download ``url`` to ``dest`` (validated as ``expect``) and record it in the manifest.
 
@@ -560,6 +614,7 @@ def fetch(
     exception it raises refuses the file (FetchError naming the URL), so a file whose content changed
     format never replaces a good one. ``tmp_dir`` (default: beside ``dest``) holds the partial download;
     its name carries the process id, so `clean_stale_parts` can remove what a killed process left.
+    ``json_keys``: top-level keys the JSON (``json``, or gzipped ``json.gz``) must hold.
 
     An existing ``dest`` is kept unless ``refresh``. ``mirror`` (default: env
     ``DIAGNOSTIC_MIRROR``) redirects the download to a local folder or an http(s) base.
@@ -608,7 +663,7 @@ def fetch(
             )
         else:
             size, sha = _copy_local(source, tmp, url, max_bytes, progress)
-        _validate(tmp, expect, url)
+        _validate(tmp, expect, url, tuple(json_keys))
         if check is not None:
             try:
                 check(tmp)

@@ -162,7 +162,7 @@ def ingest(ws: Workspace, source: Source, vintage: str | None = None, *, refresh
         if not refresh:  # with --refresh every file is downloaded again anyway
             events = integrite.controler_avant_ingestion(
                 folder, source.files(vintage), source_id=source.id, vintage=vintage or source.latest,
-                expect=source.format, tmp=tmp, reprises=retry_settings(), root=ws.root,
+                expect=source.format_of(vintage), tmp=tmp, reprises=retry_settings(), root=ws.root,
                 check_for=lambda name: functools.partial(_check_download, source, vintage, name=name))
             if journal is not None:
                 journal.extend(events)
@@ -173,7 +173,8 @@ def ingest(ws: Workspace, source: Source, vintage: str | None = None, *, refresh
             done = fetch(
                 url,
                 folder / name,
-                expect=source.format,
+                expect=source.format_of(vintage),
+                json_keys=source.json_keys(vintage),
                 refresh=refresh,
                 max_bytes=int(source.vintage(vintage).get("max_octets", DEFAULT_MAX_BYTES)),
                 check=functools.partial(_check_download, source, vintage, name=name),

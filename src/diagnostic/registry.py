@@ -54,6 +54,15 @@ class Source:
             urls.update({key: template.format(key=key) for key in spec.get("keys", [])})
         return {local_name(url): url for url in urls.values()}
 
+    def format_of(self, vintage: str | None = None) -> str:
+        """The format of one vintage's files (`format` of the vintage, else the source's): what the download
+        is checked as (`fetch.EXPECT_KINDS`)."""
+        return str(self.vintage(vintage).get("format", self.format))
+
+    def json_keys(self, vintage: str | None = None) -> tuple[str, ...]:
+        """Top-level keys the vintage's JSON must hold (`cles_json`), checked on download."""
+        return tuple(self.vintage(vintage).get("cles_json", ()))
+
     def vintage(self, vintage: str | None = None) -> dict:
         vintage = vintage or self.latest
         try:
