@@ -40,6 +40,8 @@ def files(ws: Workspace, sources: dict[str, Source], vintages: dict[str, str] | 
                     "octets": rec["bytes"] if rec else None,
                     "sha256": rec["sha256"] if rec else None,
                     "disponible": rec is not None,
+                    **({"nature_fichier": source.vintage(vintage)["nature_fichier"]}  # what this vintage's file is
+                       if source.vintage(vintage).get("nature_fichier") else {}),
                     **preuve(source),
                 }
             )

@@ -724,9 +724,9 @@ def carte_etablissements(ctx: ReportContext, out_dir: Path, ecran: bool = False)
         handles.append(Line2D([], [], linestyle="none", marker=marqueur, markersize=6, markerfacecolor=couleur,
                               markeredgecolor="white", label=f"{libelle} ({fmt.nombre(int(sel.sum()))})"))
     handles.append(Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")))
-    millesime = millesime_finess(ctx)
-    source = (f"Source : FINESS (DREES, ministère chargé de la santé), extraction géolocalisée{' du ' + millesime if millesime else ''} ; "
-              + CONTOURS_SOURCE.removeprefix("Source : "))
+    from .source_finess import source_finess
+
+    source = f"Source : {source_finess(ctx)} ; " + CONTOURS_SOURCE.removeprefix("Source : ")
     titre = f"Établissements de santé et structures de soins : {ctx.nom}"
     n = len(e)
     mise.textes(titre, f"{fmt.nombre(n)} établissement{'s' if n > 1 else ''} géolocalisé{'s' if n > 1 else ''}, "

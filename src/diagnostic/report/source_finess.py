@@ -1,0 +1,16 @@
+"""The FINESS file a report actually read, named for captions: which vintage (FINESS+ structures flux, or the former
+geolocated extraction) comes from the provenance (`nature_fichier` of the vintage in `pipelines/sources.toml`)."""
+
+from __future__ import annotations
+
+from .context import ReportContext
+from .maps import millesime_finess
+from .tables import sources_par_id
+
+
+def source_finess(ctx: ReportContext) -> str:
+    """« FINESS, flux FINESS+ des structures (Agence du numérique en santé) du 13 août 2026 »; « FINESS » and the
+    date alone when the provenance does not say which file was read."""
+    nature = str(sources_par_id(ctx).get("finess", {}).get("nature_fichier") or "").strip()
+    millesime = millesime_finess(ctx)
+    return "FINESS" + (f", {nature}" if nature else "") + (f" du {millesime}" if millesime else "")
