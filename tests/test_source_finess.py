@@ -32,3 +32,15 @@ def test_caption_names_the_flux_or_the_former_extraction(tmp_path):
 def test_the_map_module_holds_no_fixed_finess_wording():
     maps = (PROJECT / "src" / "diagnostic" / "report" / "maps.py").read_text(encoding="utf-8")
     assert "extraction géolocalisée" not in maps and "source_finess(ctx)" in maps
+
+
+def test_the_establishments_list_names_the_same_file(tmp_path):
+    from diagnostic.report import etablissements
+
+    ctx = ctx_for("2026-08", tmp_path, "2026-08-13")
+    # one invented row, as models/etablissements_perimetre.sql returns them
+    ctx.etablissements = pd.DataFrame([{"groupe": "hopital", "groupe_libelle": "Hôpital", "nom": "CH", "libcategetab": "",
+                                        "nom_commune": "Le Creusot", "code_commune": "71153"}])
+    assert etablissements.liste(ctx)["source"] == (
+        "Source : FINESS, flux FINESS+ des structures (Agence du numérique en santé) du 13 août 2026, établissements "
+        "ouverts dont l'adresse géographique est dans le territoire.")

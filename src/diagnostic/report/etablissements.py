@@ -7,7 +7,8 @@ names each establishment of a mapped type, as the analyst checks it against what
 from __future__ import annotations
 
 from .context import ReportContext
-from .maps import STYLE_ETABLISSEMENTS, millesime_finess
+from .maps import STYLE_ETABLISSEMENTS
+from .source_finess import source_finess
 
 TITRE = "Établissements de santé et structures de soins des communes du territoire"
 
@@ -25,13 +26,11 @@ def liste(ctx: ReportContext) -> dict | None:
             "(structures sociales et médico-sociales autres que les EHPAD, services…) "
             f"{'sont situés' if autres > 1 else 'est situé'} dans ces communes et ne {'sont' if autres > 1 else 'est'} "
             "pas listé{0}.".format("s" if autres > 1 else "")) if autres else ""
-    millesime = millesime_finess(ctx)
     return {
         "titre": TITRE,
         "entetes": ["Type", "Établissement", "Catégorie FINESS", "Commune"],
         "lignes": lignes,
         "note": note,
-        "source": "Source : FINESS, extraction"
-                  + (f" du {millesime}" if millesime else "") + " (flux FINESS+ de l'ANS ; jusqu'en mai 2026, extraction "
-                  "géolocalisée de la DREES), établissements ouverts dont l'adresse géographique est dans le territoire.",
+        "source": f"Source : {source_finess(ctx)}, établissements ouverts dont l'adresse géographique est dans le "
+                  "territoire.",
     }
