@@ -294,3 +294,23 @@ def test_diagnostic_writes_the_directory_and_no_name_reaches_the_documents(tmp_p
     again = openpyxl.load_workbook(out / "annuaire.xlsx")
     assert [list(r) for r in again["Synthèse"].iter_rows(values_only=True)] == \
            [list(r) for r in wb["Synthèse"].iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("masques, attendu", [
+    ({"nb_sages_femmes"}, ["3", "s", "8"]),                 # 7 others = 6 indicators: the masked one alone
+    ({"nb_mg", "nb_infirmiers"}, ["s", "s", "8"]),          # nb_mg masked: the others' total would give the rest
+    ({"nb_sages_femmes", "nb_kines"}, ["3", "7", "8"]),      # two masked among the others: their sum only
+    (set(), ["3", "7", "8"]),
+])
+def test_territory_totals_follow_what_the_offer_of_care_indicators_mask(a, masques, attendu):
+    """The territory's « others » total is the sum of six offer-of-care indicators printed elsewhere in the
+    report: when exactly one of them is masked there (or nb_mg with any), the total is not printed here."""
+    ind = pd.DataFrame([("perimetre", i, "secret" if i in masques else "ok") for i in annuaire.INDICATEURS.values()]
+                       + [("departement", "nb_kines", "secret")], columns=["territoire_type", "indicateur", "statut"])
+    s = section_acteurs.section(type("Ctx", (), {"annuaire": a, "indicateurs": ind})(), 7, [])
+    lignes = s["listes"][0]["lignes"]
+    assert lignes[-1] == ["Ensemble du territoire", *attendu]
+    for j in (1, 2):  # a masked total is not the sum of the printed communes either: one commune masked at least
+        assert (lignes[-1][j] == "s") == any(l[j] == "s" for l in lignes[:-1])
+    if masques == {"nb_sages_femmes"}:  # the smallest commune count of the others: Ajaccio's 1 (Paris's 1 comes after)
+        assert [l[2] for l in lignes] == ["s", "4", "2", "1", "s"]

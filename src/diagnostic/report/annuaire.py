@@ -34,21 +34,41 @@ STYLE = {
 COMPTES = ("nb_mg", "nb_autres")  # counts of professionals printed per commune (establishments are not secret)
 
 
-def secret_par_commune(t: pd.DataFrame, seuil: int) -> pd.DataFrame:
+def totaux_masques(ctx) -> set[str]:
+    """Columns of COMPTES whose territory total is not printed because of what the report masks elsewhere: the
+    offer-of-care indicators of the perimeter (`statut` secret). The GP total is the indicator nb_mg; the total of
+    the other professionals is the sum of six indicators: printed, it would give away the one of them masked
+    alone, or, with nb_mg masked too, the sum of the masked ones."""
+    from ..annuaire import INDICATEURS
+
+    ind = getattr(ctx, "indicateurs", None)
+    if ind is None or not len(ind) or not {"territoire_type", "indicateur", "statut"} <= set(ind.columns):
+        return set()
+    masques = set(ind.loc[(ind["territoire_type"] == "perimetre") & (ind["statut"] == "secret"), "indicateur"])
+    autres = masques & {v for k, v in INDICATEURS.items() if k != "medecin_generaliste"}
+    out = {"nb_mg"} & masques
+    if len(autres) == 1 or (autres and "nb_mg" in masques):
+        out.add("nb_autres")
+    return out
+
+
+def secret_par_commune(t: pd.DataFrame, seuil: int, totaux: set[str] = frozenset()) -> pd.DataFrame:
     """Cells of the per-commune table not to print (boolean frame, index of `t`, columns COMPTES).
 
     `t` is `par_commune` restricted to the communes printed, with the territory row (code ""). Each column is an
     additive group whose total (the territory row) is printed: `diagnostic.secret.apply` masks the counts under
     the threshold, then, where one commune alone is masked under a published total, the smallest other commune
     too, so that no masked count is the total minus the printed ones (the territory counts each professional
-    once, so the sum of the communes is at least the total: the subtraction would bound or give the cell)."""
+    once, so the sum of the communes is at least the total: the subtraction would bound or give the cell).
+    `totaux`: columns whose territory total is masked already (`totaux_masques`)."""
     from ..secret import apply
 
     rows, catalogue = [], []
     for col in COMPTES:
         for i, (code, n) in enumerate(zip(t["code"], t[col])):
             ind = "total" if code == "" else f"commune_{i}"
-            rows.append(("acteurs", col, ind, float(n), np.nan, "ok", i))
+            force = code == "" and col in totaux
+            rows.append(("acteurs", col, ind, np.nan if force else float(n), np.nan, "secret" if force else "ok", i))
     for ind in dict.fromkeys(r[2] for r in rows):
         catalogue.append((ind, "professionnels", "communes", ind == "total"))
     cells = pd.DataFrame(rows, columns=["territoire_type", "territoire_code", "indicateur", "valeur", "numerateur",
@@ -58,6 +78,11 @@ def secret_par_commune(t: pd.DataFrame, seuil: int) -> pd.DataFrame:
     masque = pd.DataFrame(False, index=t.index, columns=list(COMPTES))
     for r in out[out["statut"] == "secret"].itertuples():
         masque.iat[r.ligne, COMPTES.index(r.territoire_code)] = True
+    communes = (t["code"] != "").to_numpy()
+    for col in totaux:  # a total masked for the report's sake must not be the sum of printed communes either
+        j = COMPTES.index(col)
+        if communes.any() and not masque.iloc[communes, j].any():
+            masque.iat[int(np.flatnonzero(communes)[np.argmin(t[col].to_numpy()[communes])]), j] = True
     return masque
 
 
@@ -115,7 +140,7 @@ def section(ctx: ReportContext, numero: int, cartes: list[Carte]) -> dict | None
         communes = t[t["code"] != ""]
         communes = communes[(communes["nb_pro"] > 0) | (communes["nb_structures"] > 0)]
         imprime = pd.concat([communes, t[t["code"] == ""]]).reset_index(drop=True)
-        masque = secret_par_commune(imprime, seuil)
+        masque = secret_par_commune(imprime, seuil, totaux_masques(ctx))
         lignes = [[f"{r.nom} ({r.code})" if r.code else str(r.nom), _cellule(int(r.nb_mg), masque.at[i, "nb_mg"]),
                    _cellule(int(r.nb_autres), masque.at[i, "nb_autres"]), fmt.nombre(int(r.nb_structures))]
                   for i, r in imprime.iterrows()]
