@@ -73,6 +73,18 @@ def test_malformed_cell_names_file_row_and_column():
         filosofi.parse_csv(path.read_bytes(), path.name, "2021")
 
 
+def test_household_and_person_status_mismatch_names_row_and_columns():
+    # Header copied from the genuine file's first line; the two rows are made up in the test (no real commune):
+    # households published, persons secret on the second data row.
+    entete = REEL.read_bytes().split(b"\n", 1)[0].rstrip(b"\r")
+    n = entete.count(b";")
+    ligne = lambda code, men, pers: b";".join([code, men, pers, b"20000"] + [b"s"] * (n - 3))
+    data = b"\n".join([entete, ligne(b"71038", b"470", b"1061"), ligne(b"71040", b"5850", b"s")]) + b"\n"
+    with pytest.raises(SourceFormatError,
+                       match=r"x\.csv, ligne 3, colonnes 'NBMENFISC21' et 'NBPERSMENFISC21' : .*'5850', 's'"):
+        filosofi.parse_csv(data, "x.csv", "2021")
+
+
 def test_wrong_vintage_names_the_missing_columns():
     with pytest.raises(SourceFormatError, match="MED22"):
         filosofi.parse_csv(REEL.read_bytes(), REEL.name, "2022")

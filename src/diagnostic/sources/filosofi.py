@@ -79,8 +79,9 @@ def parse_csv(data: bytes, fichier: str, annee: str) -> pd.DataFrame:
     s_men, s_pers = roles["menages"][1], roles["personnes"][1]
     if (s_men != s_pers).any():
         i = int((s_men != s_pers).idxmax())
-        raise SourceFormatError(f"Fichier {fichier}, ligne {i + 2} : ménages et personnes n'ont pas le même statut "
-                                f"({df.iloc[i][list(cols)[0]]!r}, {df.iloc[i][list(cols)[1]]!r}).")
+        c_men, c_pers = list(cols)[:2]
+        raise SourceFormatError(f"Fichier {fichier}, ligne {i + 2}, colonnes {c_men!r} et {c_pers!r} : ménages et "
+                                f"personnes n'ont pas le même statut ({df.iloc[i][c_men]!r}, {df.iloc[i][c_pers]!r}).")
     out = pd.DataFrame({
         "millesime": annee,
         "code": df["CODGEO"].str.strip(),
