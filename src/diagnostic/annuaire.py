@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .seuils import DEFAUTS
 from .warehouse import model_sql
 
 AVERTISSEMENT = ("Cet annuaire reflète les extractions ouvertes de l'Annuaire santé (RPPS) et de FINESS à leur date, "
@@ -77,7 +78,7 @@ def charger(con, selection: pd.DataFrame, nom: str) -> Annuaire:
     return Annuaire(
         nom=nom, professionnels=pro, structures=struct, a_verifier=verif, communes=communes,
         date_rpps=str(meta.get("rpps", "") or ""), date_finess=str(date_finess or ""),
-        seuil=int(seuil[0]) if seuil else 5,
+        seuil=int(seuil[0]) if seuil else int(DEFAUTS["professionnels"]),
         rpps_disponible=bool(con.sql("SELECT count(*) > 0 FROM stg_rpps_activite").fetchone()[0]),
         finess_disponible=bool(con.sql("SELECT count(*) > 0 FROM stg_finess_etablissement").fetchone()[0]),
     )

@@ -29,6 +29,7 @@ from shapely import box, make_valid, union_all  # noqa: E402
 from shapely.geometry import MultiPolygon, Polygon  # noqa: E402
 from shapely.ops import polylabel  # noqa: E402
 
+from ..seuils import DEFAUTS  # noqa: E402
 from . import fmt  # noqa: E402
 from .context import ReportContext  # noqa: E402
 from .tables import Territoire, cle_catalogue, nom_source, producteur_court, sources_par_id  # noqa: E402
@@ -527,7 +528,7 @@ def fisher_jenks(values: np.ndarray, k: int) -> list[float]:
     return bounds[::-1]
 
 
-def classes(values: np.ndarray, seuil: float = 2.5, k: int = 5) -> list[float]:
+def classes(values: np.ndarray, seuil: float = DEFAUTS["apl_sous_densite"], k: int = 5) -> list[float]:
     """Class breaks (lower-inclusive) from Fisher-Jenks, rounded to 0.1, forced to include ``seuil``.
 
     A value v falls in class i when breaks[i-1] <= v < breaks[i].
