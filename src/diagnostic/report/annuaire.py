@@ -16,8 +16,7 @@ import pandas as pd
 
 from . import fmt
 from .context import ReportContext
-from .maps import (COLOR_AUTRES, COLOR_CONTOUR, CONTOURS_SOURCE, Carte, Line2D, _contour_perimetre, _contours,
-                   _deps_touches, _dessiner, _fond, _Mise, _mpl, _perimetre, _plottable, _terminer)
+from .maps import COLOR_CONTOUR, CONTOURS_SOURCE, Carte, Line2D, _fond_perimetre, _mpl, _perimetre, _plottable, _terminer
 
 CLE = "acteurs"
 TITRE = "Acteurs du territoire"
@@ -210,17 +209,8 @@ def carte(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | Non
         return None
     t = par_commune(a)
     t = t[t["code"] != ""].set_index("code")
-    contour = _contour_perimetre(ctx.communes)
-    minx, miny, maxx, maxy = perim.total_bounds
-    m = 0.06 * max(maxx - minx, maxy - miny, 1.0)
-    mise = _Mise((minx - m, miny - m, maxx + m, maxy + m))
+    mise, c, inside = _fond_perimetre(ctx, perim, "#f4f4f4", "#b0b0b0")
     ax = mise.ax
-    _fond(ax, ctx, [])
-    c = _plottable(ctx.communes)
-    inside = c["perimetre"].fillna(False).astype(bool).to_numpy()
-    _dessiner(ax, c[~inside].geometry, facecolor=COLOR_AUTRES, edgecolor="white", linewidth=0.4, zorder=2)
-    _dessiner(ax, c[inside].geometry, facecolor="#f4f4f4", edgecolor="#b0b0b0", linewidth=0.4, zorder=3)
-    _contours(ax, ctx, _deps_touches(ctx.communes), contour)
     seuil = a.seuil
     cp = c[inside]
     pts = cp.geometry.representative_point()

@@ -695,6 +695,23 @@ def _points_etablissements(ctx: ReportContext):
     return e, np.asarray(x), np.asarray(y)
 
 
+def _fond_perimetre(ctx: ReportContext, perim, remplissage: str, bord: str) -> tuple[_Mise, gpd.GeoDataFrame, np.ndarray]:
+    """A map framed on the perimeter `perim` (6 % margin): background, the other communes in grey, the perimeter's
+    communes filled with `remplissage` and edged with `bord`, département and perimeter outlines. Returns the
+    layout, the plottable communes and the mask of the perimeter's ones."""
+    contour = _contour_perimetre(ctx.communes)
+    minx, miny, maxx, maxy = perim.total_bounds
+    m = 0.06 * max(maxx - minx, maxy - miny, 1.0)
+    mise = _Mise((minx - m, miny - m, maxx + m, maxy + m))
+    _fond(mise.ax, ctx, [])
+    c = _plottable(ctx.communes)
+    inside = c["perimetre"].fillna(False).astype(bool).to_numpy()
+    _dessiner(mise.ax, c[~inside].geometry, facecolor=COLOR_AUTRES, edgecolor="white", linewidth=0.4, zorder=2)
+    _dessiner(mise.ax, c[inside].geometry, facecolor=remplissage, edgecolor=bord, linewidth=0.4, zorder=3)
+    _contours(mise.ax, ctx, _deps_touches(ctx.communes), contour)
+    return mise, c, inside
+
+
 def carte_etablissements(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | None:
     """Establishments of the perimeter's communes (FINESS, geolocated) as points by type, on the perimeter.
 
@@ -704,17 +721,8 @@ def carte_etablissements(ctx: ReportContext, out_dir: Path, ecran: bool = False)
     if pts is None or not len(perim):
         return None
     e, x, y = pts
-    contour = _contour_perimetre(ctx.communes)
-    minx, miny, maxx, maxy = perim.total_bounds
-    m = 0.06 * max(maxx - minx, maxy - miny, 1.0)
-    mise = _Mise((minx - m, miny - m, maxx + m, maxy + m))
+    mise, _, _ = _fond_perimetre(ctx, perim, "#e8f0f8", "#9fb6cc")
     ax = mise.ax
-    _fond(ax, ctx, [])
-    c = _plottable(ctx.communes)
-    inside = c["perimetre"].fillna(False).astype(bool).to_numpy()
-    _dessiner(ax, c[~inside].geometry, facecolor=COLOR_AUTRES, edgecolor="white", linewidth=0.4, zorder=2)
-    _dessiner(ax, c[inside].geometry, facecolor="#e8f0f8", edgecolor="#9fb6cc", linewidth=0.4, zorder=3)
-    _contours(ax, ctx, _deps_touches(ctx.communes), contour)
     handles = []
     for groupe, (couleur, marqueur) in STYLE_ETABLISSEMENTS.items():
         sel = (e["groupe"] == groupe).to_numpy()
