@@ -70,6 +70,9 @@ SECTIONS: tuple[Section, ...] = (
                   f"{SOURCE_ND}. Revenus et pauvreté (INSEE, Filosofi) : niveau de vie médian et taux de pauvreté "
                   "publiés par commune (secret statistique « s » pour les plus petites), jamais additionnés ni "
                   "moyennés sur un ensemble de communes."),
+            Sujet("Situation sociale (recensement)",
+                  f"{SOURCE_ND}. Personnes de 80 ans ou plus vivant seules, familles monoparentales, chômage des "
+                  "15-64 ans et diplômes (INSEE, recensement, Dossier complet par commune)."),
         ),
     ),
     Section(
@@ -89,7 +92,12 @@ SECTIONS: tuple[Section, ...] = (
         "etat_sante", "État de santé", ("etat_de_sante", "etat_sante", "sante", "besoins_de_sante", "pathologies"),
         "Cette section accueillera les affections de longue durée (ALD) et la prévalence des pathologies "
         "(Assurance maladie, cartographie des pathologies, publiée par département) et la mortalité "
-        "(Inserm-CépiDc). Aucune n'est disponible dans cette édition (la mortalité n'est pas encore intégrée).",
+        "(INSEE, état civil). Aucune n'est disponible dans cette édition.",
+        (
+            Sujet("Mortalité",
+                  f"{SOURCE_ND}. Décès domiciliés par commune de résidence (INSEE, état civil, Dossier complet), "
+                  "cumulés sur cinq ans : taux brut de mortalité du territoire et de ses comparateurs."),
+        ),
     ),
     Section(
         "acces", "Accès aux soins", ("acces_aux_soins", "acces_soins", "acces", "recours"),
