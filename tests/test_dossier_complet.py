@@ -127,3 +127,16 @@ def test_report_shows_the_social_rows_and_mortality(run_fixture):
     assert "Part des personnes de 80 ans ou plus vivant seules" in pop and "Taux de chômage des 15-64 ans" in pop
     sante = html[html.index('id="section-4"'):html.index('id="section-5"')]
     assert "Taux brut de mortalité" in sante
+
+
+def test_offline_mirror_says_source_non_disponible(built_workspace):
+    from html import unescape
+
+    html = unescape((built_workspace / "reports" / SLUG / "diagnostic.html").read_text(encoding="utf-8"))
+    pop = html[html.index('id="section-2"'):html.index('id="section-3"')]
+    sante = html[html.index('id="section-4"'):html.index('id="section-5"')]
+    assert "Source non disponible. Personnes de 80 ans ou plus vivant seules" in pop
+    assert "Source non disponible. Décès domiciliés par commune de résidence" in sante
+    with open(built_workspace / "reports" / SLUG / "indicateurs.csv", encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["source"] == "dossier_complet"]
+    assert len(rows) == 5 * 4 and {r["statut"] for r in rows} == {"non_disponible"}
