@@ -77,8 +77,9 @@ def _presents(con, colonne: str, filtre: str = "true") -> list[str]:
     return [r[0] for r in con.sql(f"SELECT DISTINCT {colonne} FROM resume WHERE {filtre} AND {colonne} IS NOT NULL").fetchall()]
 
 
-def lire(con: duckdb.DuckDBPyConnection, chemin: Path, fichier: str) -> dict[str, pd.DataFrame]:
-    _lecture(con, chemin, fichier)
+def _exiger_communes_et_population(con, fichier: str) -> str:
+    """Stop unless `obs` holds commune rows (GEO_OBJECT « COM ») and population rows (RP_MEASURE « POP »); return
+    the SQL list of the levels kept."""
     niveaux = ", ".join(f"'{n}'" for n in NIVEAUX_MELODI)
     niveaux_lus = _presents(con, "niveau")
     exiger_selection("COM" in niveaux_lus, fichier, "aucune ligne de niveau communal (GEO_OBJECT = « COM »)",
@@ -86,6 +87,22 @@ def lire(con: duckdb.DuckDBPyConnection, chemin: Path, fichier: str) -> dict[str
     mesures = _presents(con, "mesure", f"niveau IN ({niveaux})")
     exiger_selection("POP" in mesures, fichier, "aucune ligne de population (RP_MEASURE = « POP »)", mesures,
                      "mesures présentes (RP_MEASURE)")
+    return niveaux
+
+
+def _exiger_nombres(con, filtre: str, fichier: str) -> None:
+    """Stop at the first row of `obs` selected by `filtre` whose OBS_VALUE is not a number (file, row, column)."""
+    mauvaise = con.sql(f"""
+        SELECT ligne, texte FROM obs
+        WHERE {filtre} AND texte <> '' AND TRY_CAST(replace(texte, ',', '.') AS DOUBLE) IS NULL
+        ORDER BY ligne LIMIT 1""").fetchone()
+    if mauvaise:
+        raise SourceFormatError(f"Fichier {fichier}, ligne {mauvaise[0]}, colonne 'OBS_VALUE' : valeur non numérique {mauvaise[1]!r}.")
+
+
+def lire(con: duckdb.DuckDBPyConnection, chemin: Path, fichier: str) -> dict[str, pd.DataFrame]:
+    _lecture(con, chemin, fichier)
+    niveaux = _exiger_communes_et_population(con, fichier)
     filtre = f"niveau IN ({niveaux}) AND mesure = 'POP'"
     ages = _presents(con, "age", filtre)
     for code in [*AGREGATS_MELODI, *BANDES_MELODI]:
@@ -94,12 +111,7 @@ def lire(con: duckdb.DuckDBPyConnection, chemin: Path, fichier: str) -> dict[str
     sexes = _presents(con, "sexe", filtre)
     for code in ["_T", *SEXES_MELODI]:
         exiger_selection(code in sexes, fichier, f"aucun sexe ne correspond à « {code} »", sexes, "sexes présents (SEX)")
-    mauvaise = con.sql(f"""
-        SELECT ligne, texte FROM obs
-        WHERE {filtre} AND texte <> '' AND TRY_CAST(replace(texte, ',', '.') AS DOUBLE) IS NULL
-        ORDER BY ligne LIMIT 1""").fetchone()
-    if mauvaise:
-        raise SourceFormatError(f"Fichier {fichier}, ligne {mauvaise[0]}, colonne 'OBS_VALUE' : valeur non numérique {mauvaise[1]!r}.")
+    _exiger_nombres(con, filtre, fichier)
     con.execute(f"""
         CREATE VIEW pop AS
         SELECT annee, code, age, sexe, TRY_CAST(replace(nullif(texte, ''), ',', '.') AS DOUBLE) AS valeur
@@ -146,13 +158,7 @@ def _bande(age: str) -> str:
 def lire_td(con: duckdb.DuckDBPyConnection, chemin: Path, fichier: str, annee: str | None) -> dict[str, pd.DataFrame]:
     """The latest census from the single-year table: legacy 15-year bands by sex, and commune totals."""
     _lecture(con, chemin, fichier, COLONNES_TD, annee)
-    niveaux = ", ".join(f"'{n}'" for n in NIVEAUX_MELODI)
-    niveaux_lus = _presents(con, "niveau")
-    exiger_selection("COM" in niveaux_lus, fichier, "aucune ligne de niveau communal (GEO_OBJECT = « COM »)",
-                     niveaux_lus, "niveaux présents (GEO_OBJECT)")
-    mesures = _presents(con, "mesure", f"niveau IN ({niveaux})")
-    exiger_selection("POP" in mesures, fichier, "aucune ligne de population (RP_MEASURE = « POP »)", mesures,
-                     "mesures présentes (RP_MEASURE)")
+    niveaux = _exiger_communes_et_population(con, fichier)
     filtre = f"niveau IN ({niveaux}) AND mesure = 'POP' AND sexe IN ('M', 'F')"
     ages = _presents(con, "age", filtre)
     for code in [f"Y{a}" for a in range(AGE_MAX)] + [f"Y_GE{AGE_MAX}"]:
@@ -162,12 +168,7 @@ def lire_td(con: duckdb.DuckDBPyConnection, chemin: Path, fichier: str, annee: s
         exiger_selection(code in sexes, fichier, f"aucun sexe ne correspond à « {code} »", sexes, "sexes présents (SEX)")
     age_sql = f"CASE WHEN age = 'Y_GE{AGE_MAX}' THEN {AGE_MAX} ELSE TRY_CAST(substr(age, 2) AS INTEGER) END"
     filtre += f" AND regexp_full_match(age, 'Y[0-9]+|Y_GE{AGE_MAX}')"
-    mauvaise = con.sql(f"""
-        SELECT ligne, texte FROM obs
-        WHERE {filtre} AND texte <> '' AND TRY_CAST(replace(texte, ',', '.') AS DOUBLE) IS NULL
-        ORDER BY ligne LIMIT 1""").fetchone()
-    if mauvaise:
-        raise SourceFormatError(f"Fichier {fichier}, ligne {mauvaise[0]}, colonne 'OBS_VALUE' : valeur non numérique {mauvaise[1]!r}.")
+    _exiger_nombres(con, filtre, fichier)
     sexes_sql = " ".join(f"WHEN '{code}' THEN '{s}'" for code, s in SEXES_MELODI.items())
     con.execute(f"""
         CREATE VIEW detail AS
