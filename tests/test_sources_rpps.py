@@ -83,6 +83,17 @@ def test_no_kept_profession_is_an_error_listing_the_codes(tmp_path):
         rpps.parse(tmp_path / "raw", {})
 
 
+def test_a_kept_profession_missing_from_the_extract_is_an_error(tmp_path):
+    """The extract is national: a profession code that no row carries means the codes changed, never zero nurses."""
+    (tmp_path / "raw").mkdir()
+    lines = FILE.read_text(encoding="utf-8").split("\n")
+    sans_infirmiers = [lines[0]] + [line for line in lines[1:] if line.split("|")[9:10] != ["60"]]
+    (tmp_path / "raw" / "ps.txt").write_text("\n".join(sans_infirmiers), encoding="utf-8")
+    with pytest.raises(SelectionVide, match=r"aucune ligne de la profession infirmier \(code 60\) ; "
+                                            r"codes profession présents : 10 ; 21 ; 28 ; 40 ; 50 ; 70\."):
+        rpps.parse(tmp_path / "raw", {})
+
+
 def test_the_older_52_column_layout_reads_the_same(tmp_path, activite):
     """Third-party code shows a 52-column header ending « Libellé section tableau pharmaciens| » and verbatim
     rows of 52 fields + trailing `|`: the fixture without its last four columns."""

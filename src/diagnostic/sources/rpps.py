@@ -109,6 +109,9 @@ def parse_file(path: Path, savoir_faire_mg: list[str], fichier: str | None = Non
     keep = raw["code_profession"].isin(list(PROFESSIONS))
     exiger_selection(keep.any(), fichier, f"aucune profession ne correspond aux codes {', '.join(PROFESSIONS)}",
                      raw["code_profession"].unique(), "codes profession présents")
+    for code, nom in PROFESSIONS.items():  # the national extract holds every one: a missing code is a changed format
+        exiger_selection(raw["code_profession"].eq(code).any(), fichier, f"aucune ligne de la profession {nom} "
+                         f"(code {code})", raw["code_profession"].unique(), "codes profession présents")
     df = raw[keep]
     df = df.mask(df.eq(""), None)
     df.insert(4, "savoir_faire_mg", df["code_savoir_faire"].isin(savoir_faire_mg).astype(bool))
