@@ -127,6 +127,18 @@ def test_report_shows_the_social_rows_and_mortality(run_fixture):
     assert "Part des personnes de 80 ans ou plus vivant seules" in pop and "Taux de chômage des 15-64 ans" in pop
     sante = html[html.index('id="section-4"'):html.index('id="section-5"')]
     assert "Taux brut de mortalité" in sante
+    from html import unescape
+
+    f = lignes_fixture()
+    s = lambda v: sum(float(r[v]) for r in f)  # noqa: E731
+    seuls, mono = 100 * s("P21_POP80P_PSEUL") / s("P21_POP80P"), 100 * s("C21_FAMMONO") / s("C21_FAM")
+    taux = 1000 * sum(s(f"DECESD{y[-2:]}") for y in ANNEES) / (5 * s("P21_POP"))
+    v = lambda x: f"{x:.1f}".replace(".", ",")  # noqa: E731
+    assert (v(seuls), v(mono), v(taux)) == ("42,9", "16,1", "11,1")
+    assert (f"Lecture : {v(seuls)}\u202f% des personnes de 80 ans ou plus de la CPTS Centre Saône-et-Loire vivent seules ; "
+            f"{v(mono)}\u202f% de ses familles sont monoparentales.") in unescape(pop)
+    assert (f"Lecture : la CPTS Centre Saône-et-Loire compte {v(taux)} décès pour 1 000 habitants par an (taux brut, "
+            "non standardisé sur l'âge).") in unescape(sante)
 
 
 def test_offline_mirror_says_source_non_disponible(built_workspace):
