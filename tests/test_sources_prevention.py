@@ -333,3 +333,16 @@ def test_depistage_measure_matching_no_field_is_an_error_never_a_gap(tmp_path):
         odisse.parse(folder, spec(sid))
     message = str(err.value)
     assert "depistage_sein" in message and "indice_sein (Indice (%))" in message
+
+
+def test_depistage_two_fields_matching_the_label_is_an_error_naming_the_file(tmp_path):
+    """Two fields of the (hand-made) catalogue record whose labels match the measure's pattern: the reading stops
+    and names the file and both fields, never picks one."""
+    sid = "odisse_depistage_sein"
+    record = "cancer-participation-au-depistage-organise-du-cancer-du-sein_dep"
+    folder = copy_dir(tmp_path, sid, lambda t: t)
+    (folder / record).write_text((FIXTURES / sid / record).read_text(encoding="utf-8")
+                                 .replace('"Département"', '"Département (taux)"'), encoding="utf-8")
+    with pytest.raises(SourceFormatError, match=r"^Fichier \S+/csv : plusieurs champs correspondent à .* : lib_dep, tx_part_sein ;"):
+        odisse.parse(folder, spec(sid))
+

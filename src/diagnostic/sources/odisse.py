@@ -104,7 +104,7 @@ def lire_catalogue(path: Path) -> tuple[str, dict[str, str]]:
     return str(data.get("dataset_id") or path.name), champs
 
 
-def _choisir(columns: list[str], champs: dict[str, str], noms: list[str], motif: str | None) -> str | None:
+def _choisir(columns: list[str], champs: dict[str, str], noms: list[str], motif: str | None, fichier: str) -> str | None:
     """The column holding a field: a candidate name in the header, else a catalogue field whose label matches."""
     for n in noms:
         if n in columns:
@@ -114,7 +114,8 @@ def _choisir(columns: list[str], champs: dict[str, str], noms: list[str], motif:
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
-            raise SourceFormatError(f"Plusieurs champs correspondent à « {motif} » : {', '.join(found)} ; précisez-le dans le registre.")
+            raise SourceFormatError(f"Fichier {fichier} : plusieurs champs correspondent à « {motif} » : {', '.join(found)} ; "
+                                    "précisez-le dans le registre.")
     return None
 
 
@@ -180,7 +181,7 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     columns = list(df.columns)
     champs = {**{name: label for label, name in LIBELLES.items() if name in columns}, **du_catalogue}
 
-    geo = {k: _choisir(columns, champs, *v) for k, v in GEO.items()}
+    geo = {k: _choisir(columns, champs, *v, fichier) for k, v in GEO.items()}
     if geo["annee"] is None:
         raise SourceFormatError(f"Fichier {fichier} : champ de l'année introuvable (colonnes : {', '.join(columns)}).")
     code_col = {"departement": "dep", "region": "reg"}.get(niveau)
@@ -209,7 +210,7 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     annee = annee.str.extract(r"^(\d{4}(?:-\d{4})?)", expand=False).fillna(annee)
     parts, meta = [], []
     for mesure, cfg in spec.get("mesures", {}).items():
-        col = _choisir(columns, champs, list(cfg.get("champs", [])), cfg.get("libelle"))
+        col = _choisir(columns, champs, list(cfg.get("champs", [])), cfg.get("libelle"), fichier)
         exiger_selection(col, fichier, f"aucun champ ne correspond à la mesure « {mesure} » (champs "
                          f"{', '.join(cfg.get('champs', [])) or 'aucun'}, libellé « {cfg.get('libelle', '')} »)",
                          [f"{c} ({champs[c]})" if c in champs and champs[c] != c else c for c in columns], "champs présents")
