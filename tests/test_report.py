@@ -166,7 +166,7 @@ def make_ctx(nom: str = "CPTS Fixture Saône", perimetre: tuple[str, ...] = ("71
 def rendu(tmp_path_factory) -> tuple[ReportContext, Path, list[Path]]:
     ctx = make_ctx()
     out = tmp_path_factory.mktemp("rapport")
-    return ctx, out, write_report(ctx, out)
+    return ctx, out, write_report(ctx, out, svg=True)  # SVG twins only when asked (issue 16)
 
 
 # --- files -----------------------------------------------------------------------------

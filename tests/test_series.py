@@ -56,7 +56,7 @@ def ctx_prevention(series: bool = True, disponible: bool = True):
 def rendu(tmp_path_factory):
     ctx = ctx_prevention()
     out = tmp_path_factory.mktemp("series")
-    return ctx, out, write_report(ctx, out)
+    return ctx, out, write_report(ctx, out, svg=True)  # SVG twins only when asked (issue 16)
 
 
 def test_chart_written_png_and_svg_and_listed(rendu):

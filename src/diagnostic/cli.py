@@ -64,6 +64,7 @@ def run(
     refresh: bool = typer.Option(False, "--refresh", help="Retélécharger les sources même si elles sont déjà là."),
     strict: bool = typer.Option(False, "--strict", help="Échouer si une source est indisponible."),
     sans_pdf: bool = typer.Option(False, "--sans-pdf", help="Ne pas produire diagnostic.pdf (plus rapide)."),
+    svg: bool = typer.Option(False, "--svg", help="Écrire aussi chaque carte et graphique en SVG (vectoriel, plus lent)."),
     mirror: Optional[str] = MirrorOpt,
     accepter_perte: bool = PerteOpt,
 ) -> None:
@@ -73,7 +74,8 @@ def run(
     start = time.perf_counter()
     try:
         ws = _setup(mirror)
-        result = run_pipeline(ws, territoire, refresh=refresh, pdf=not sans_pdf, accepter_perte=accepter_perte)
+        result = run_pipeline(ws, territoire, refresh=refresh, pdf=not sans_pdf, accepter_perte=accepter_perte,
+                                svg=svg)
     except DiagnosticError as exc:
         _fail(exc)
     _print_outcome(result)

@@ -239,7 +239,8 @@ def contexte(territoire: Territoire, indicateurs: pd.DataFrame, fond: Fond, seri
     )
 
 
-def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True, accepter_perte: bool = False) -> RunReport:
+def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True, accepter_perte: bool = False,
+        svg: bool = False) -> RunReport:
     """Run the whole job for one territory and return what was written and what was missing."""
     sources = load_registry(ws.registry)
     result = prepare(ws, refresh=refresh, sources=sources, accepter_perte=accepter_perte)
@@ -261,7 +262,7 @@ def run(ws: Workspace, spec: str, *, refresh: bool = False, pdf: bool = True, ac
         ctx.suivi = suivi.preparer(ws, con, territoire, ctx, prov)
         result.warnings.extend(ctx.suivi.avertissements)
         ctx.avertissements.extend(ctx.suivi.avertissements)
-    result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result, pdf=pdf, historique=True)
+    result.out_dir = write_atomically(ws, territoire.slug, ctx, prov, result, pdf=pdf, svg=svg, historique=True)
     return result
 
 
@@ -270,7 +271,7 @@ def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: Ru
     """Write the report in a temporary folder beside its target (``dossier``/<slug>, ``reports/<slug>`` by
     default), then swap it into place, so that a reader never sees half a report. The target's history
     (``historique/``) is carried across the swap; ``historique=True`` adds this run to it. ``options``: those of
-    ``report.write_report`` (pdf, word, ecran)."""
+    ``report.write_report`` (pdf, word, ecran, svg)."""
     from .suivi import historique as hist
     from .report import write_report
 

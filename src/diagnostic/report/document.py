@@ -19,6 +19,7 @@ from .series import PREFIXE as SERIE
 from .series import cle_annee
 from .synthese import synthese
 from .tables import (
+    _une_fois,
     MARQUE_PETIT,
     PETIT_EFFECTIF,
     THEME_AUTRE,
@@ -51,18 +52,18 @@ def _niveaux(ctx: ReportContext) -> dict[str, str]:
 def niveau_departemental(ctx: ReportContext, ids: list[str]) -> set[str]:
     """Ids published at département level only: catalogue ``niveau = "departement"``, or (any catalogue)
     no perimeter value while a département has one."""
-    niveaux = _niveaux(ctx)
-    ind = ctx.indicateurs
+    niveaux = _une_fois("niveaux", ctx.catalogue, lambda _: _niveaux(ctx))  # once per report (issue 16)
+    par_donnees = _une_fois("departemental_par_donnees", ctx.indicateurs, _departemental_par_donnees)
     out = {i for i in ids if fmt.cle_tri(niveaux.get(i, "")).startswith("departement")}
-    for i in ids:
-        if i in out or fmt.cle_tri(niveaux.get(i, "")) == "commune":
-            continue
-        rows = ind[ind["indicateur"] == i]
-        perim = rows[rows["territoire_type"] == "perimetre"]
-        dep = rows[(rows["territoire_type"] == "departement") & (rows["statut"] != "non_disponible")]
-        if len(perim) and (perim["statut"] == "non_disponible").all() and len(dep):
-            out.add(i)
-    return out
+    return out | {i for i in ids if i in par_donnees and fmt.cle_tri(niveaux.get(i, "")) != "commune"}
+
+
+def _departemental_par_donnees(ind) -> set[str]:
+    """Indicators with perimeter rows, all ``non_disponible``, while a département row is not."""
+    t, nd = ind["territoire_type"], ind["statut"] == "non_disponible"
+    perim = nd[t == "perimetre"].groupby(ind.loc[t == "perimetre", "indicateur"]).all()
+    dep = set(ind.loc[(t == "departement") & ~nd, "indicateur"])
+    return {i for i, tous_nd in perim.items() if tous_nd and i in dep}
 
 
 def _lecture_serie(ctx: ReportContext, ind: str) -> str | None:

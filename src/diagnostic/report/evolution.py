@@ -18,6 +18,7 @@ import pandas as pd  # noqa: E402
 
 from . import fmt  # noqa: E402
 from .context import ReportContext  # noqa: E402
+from .figures import enregistrer  # noqa: E402
 from .maps import DPI, Carte, _mpl  # noqa: E402
 from .tables import meta  # noqa: E402
 
@@ -226,9 +227,8 @@ def _graphique(ctx: ReportContext, e, out_dir: Path) -> Carte:
     ax.set_title(_mpl(e.libelle), fontsize=9, loc="left")
     fig.tight_layout()
     out_dir.mkdir(parents=True, exist_ok=True)
-    png, svg = out_dir / f"{PREFIXE}{ind}.png", out_dir / f"{PREFIXE}{ind}.svg"
-    fig.savefig(png, dpi=DPI)
-    fig.savefig(svg)
+    png = out_dir / f"{PREFIXE}{ind}.png"
+    svg = enregistrer(fig, png, dpi=DPI)
     plt.close(fig)
     legende = (f"Suivi de l'objectif : {e.libelle}, valeur du territoire par millésime"
                + (f" et cible ({fmt.nombre(e.objectif.cible, dec)}" + (f" en {e.objectif.echeance}" if e.objectif.echeance else "") + ")"

@@ -32,6 +32,7 @@ from shapely.ops import polylabel  # noqa: E402
 from ..seuils import DEFAUTS  # noqa: E402
 from . import fmt  # noqa: E402
 from .context import ReportContext  # noqa: E402
+from .figures import chemin_svg  # noqa: E402
 from .tables import Territoire, cle_catalogue, nom_source, producteur_court, sources_par_id  # noqa: E402
 from .texte import de_territoire  # noqa: E402
 
@@ -486,7 +487,8 @@ def carte_situation(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> C
                     occupees, fontsize=8 if touched else 7, point=False, style="italic",
                     color="#555555" if touched else "#8a8a8a")
 
-    png, svg = out_dir / "situation.png", None if ecran else out_dir / "situation.svg"
+    png = out_dir / "situation.png"
+    svg = None if ecran else chemin_svg(png)
     mise.enregistrer(png, svg, ecran)
     legende = f"Carte 1 – Situation du territoire « {ctx.nom} » dans {deps_txt}. {CONTOURS_SOURCE}"
     return Carte("situation", png, svg, titre, legende)
@@ -658,7 +660,8 @@ def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte |
         mise.finir()
         occupees = [_echelle(ax), _nord(ax)]
         _etiquettes(ax, _noms_communes(ctx.communes, 8), occupees, fontsize=7, weight="bold", max_n=5)
-        png, svg = out_dir / f"{colonne}.png", None if ecran else out_dir / f"{colonne}.svg"
+        png = out_dir / f"{colonne}.png"
+        svg = None if ecran else chemin_svg(png)
         mise.enregistrer(png, svg, ecran)
     legende = (
         f"Carte 2 – Accessibilité potentielle localisée (APL) aux médecins généralistes{' en ' + mill if mill else ''}, "
@@ -753,7 +756,8 @@ def _terminer(mise: _Mise, ctx: ReportContext, handles: list, chemin: Path, ecra
     mise.finir()
     occupees = [_echelle(mise.ax), _nord(mise.ax)]
     _etiquettes(mise.ax, _noms_communes(ctx.communes, 8), occupees, fontsize=7, weight="bold", max_n=5)
-    png, svg = chemin.with_suffix(".png"), None if ecran else chemin.with_suffix(".svg")
+    png = chemin.with_suffix(".png")
+    svg = None if ecran else chemin_svg(png)
     mise.enregistrer(png, svg, ecran)
     return png, svg
 

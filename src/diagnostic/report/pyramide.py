@@ -13,6 +13,7 @@ import pandas as pd  # noqa: E402
 
 from . import fmt  # noqa: E402
 from .context import ReportContext  # noqa: E402
+from .figures import enregistrer  # noqa: E402
 from .maps import DPI, Carte  # noqa: E402
 
 COLUMNS = ["territoire_type", "territoire_code", "territoire_nom", "sexe", "tranche_age", "population", "annee"]
@@ -56,9 +57,8 @@ def pyramide(ctx: ReportContext, out_dir: Path) -> list[Carte]:
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     out_dir.mkdir(parents=True, exist_ok=True)
-    png, svg = out_dir / "pyramide_ages.png", out_dir / "pyramide_ages.svg"
-    fig.savefig(png, dpi=DPI)
-    fig.savefig(svg)
+    png = out_dir / "pyramide_ages.png"
+    svg = enregistrer(fig, png, dpi=DPI)
     plt.close(fig)
     legende = (f"Pyramide des âges de {ctx.nom} (barres) et de son département (ligne), en % de la population de "
                f"chaque territoire. Source : INSEE, recensement de la population {annee} (estimations pondérées).")

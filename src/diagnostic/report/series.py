@@ -3,7 +3,7 @@ région and France lines), so that the reader sees the trend, not one point.
 
 Input: ``ReportContext.series`` (columns ``SERIES_COLUMNS``; one row per indicator x territory x year),
 filled by the pipeline from the warehouse table ``int_series`` (see ``depuis_entrepot``). Output: PNG
-(200 dpi) + SVG per chart in ``graphiques/``, embedded in the report like the maps (same ``Carte`` record,
+(200 dpi; + SVG when asked, see ``figures``) per chart in ``graphiques/``, embedded in the report like the maps (same ``Carte`` record,
 ``cle = "serie_<indicateur>"``).
 """
 
@@ -22,6 +22,7 @@ import pandas as pd  # noqa: E402
 
 from . import fmt  # noqa: E402
 from .context import ReportContext  # noqa: E402
+from .figures import enregistrer  # noqa: E402
 from .maps import DPI, Carte, _mpl  # noqa: E402
 from .tables import meta, nom_source, sources_par_id, territoires  # noqa: E402
 
@@ -108,9 +109,8 @@ def graphique(ctx: ReportContext, ind: str, rows: pd.DataFrame, out_dir: Path) -
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     out_dir.mkdir(parents=True, exist_ok=True)
-    png, svg = out_dir / f"{ind}.png", out_dir / f"{ind}.svg"
-    fig.savefig(png, dpi=DPI)
-    fig.savefig(svg)
+    png = out_dir / f"{ind}.png"
+    svg = enregistrer(fig, png, dpi=DPI)
     plt.close(fig)
     sources = sorted({str(s) for s in ctx.indicateurs.loc[ctx.indicateurs["indicateur"] == ind, "source"].dropna()})
     par_id = sources_par_id(ctx)
