@@ -25,7 +25,7 @@ help:
 	@echo "make ingest      télécharge les sources ; make build construit l'entrepôt DuckDB"
 	@echo "make verifier [SOURCE=<id>] [JSON=1]   compare en ligne le format publié par chaque producteur à celui que lit le diagnostic"
 	@echo "make batch KIND=epci|dep [FICHIER=perimetres.toml]   tables nationales avec rangs (reports/_national/)"
-	@echo "make rapports KIND=epci|dep [LIMITE=100]   rapports par lot, sans PDF (reports/_rapports/)"
+	@echo "make rapports KIND=epci|dep [LIMITE=100] [PDF=1]   rapports par lot (PDF avec PDF=1) (reports/_rapports/)"
 	@echo "make bench       banc d'essai : bench/results.json et bench/RESULTS.md"
 
 install: $(STAMP) system-deps
@@ -66,7 +66,7 @@ batch: $(STAMP)
 	$(BIN)/diagnostic batch $(if $(KIND),--kind $(KIND)) $(if $(FICHIER),--fichier "$(FICHIER)") $(if $(MIRROR),--mirror "$(MIRROR)")
 
 rapports: $(STAMP)
-	$(BIN)/diagnostic rapports --kind $(or $(KIND),epci) $(if $(LIMITE),--limite $(LIMITE)) $(if $(MIRROR),--mirror "$(MIRROR)")
+	$(BIN)/diagnostic rapports --kind $(or $(KIND),epci) $(if $(LIMITE),--limite $(LIMITE)) $(if $(PDF),--pdf) $(if $(MIRROR),--mirror "$(MIRROR)")
 
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/run.py $(if $(OPENDATA),--opendata "$(OPENDATA)")

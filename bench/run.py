@@ -76,21 +76,24 @@ def snapshot(root: Path) -> Path:
     return SRC
 
 
-def child_env(ws: Path | None = None, mirror: str = "") -> dict:
-    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+def child_env(ws: Path | None = None, mirror: str = "", src: Path | None = None) -> dict:
+    """``src``: the package folder to run (default: the snapshot); it replaces any PYTHONPATH."""
+    path = str(src) if src else os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "COLUMNS": "200", "PYTHONPATH": path}
     if ws is not None:
         env.update(DIAGNOSTIC_HOME=str(ws), DIAGNOSTIC_MIRROR=mirror)
     return env
 
 
-def run_child(args: list[str], ws: Path, mirror: str, log: Path) -> tuple[float, float, int, float]:
+def run_child(args: list[str], ws: Path, mirror: str, log: Path, src: Path | None = None,
+              extra: dict | None = None) -> tuple[float, float, int, float]:
     """Run one child process; (wall seconds, peak RSS MiB of that child, return code, CPU seconds user +
     system of that child: less sensitive than wall time to other processes sharing the machine)."""
     with open(log, "ab") as out:
         out.write(f"\n$ {' '.join(args)}\n".encode())
         out.flush()
         start = time.perf_counter()
-        proc = subprocess.Popen(args, cwd=ws, env=child_env(ws, mirror), stdout=out, stderr=out)
+        proc = subprocess.Popen(args, cwd=ws, env=child_env(ws, mirror, src) | (extra or {}), stdout=out, stderr=out)
         _CURRENT[:] = [proc]
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
@@ -355,6 +358,9 @@ def main() -> None:
     p.add_argument("--cold-runs", type=int, default=3, help="exécutions des étapes à froid (défaut 3)")
     p.add_argument("--opendata", type=Path, default=Path(os.environ.get("DIAGNOSTIC_TEST_OPENDATA", PROJECT.parent / "shared" / "opendata")))
     p.add_argument("--keep", action="store_true", help="garder l'espace de travail temporaire")
+    p.add_argument("--rapport", action="store_true",
+                   help="seulement la section du rapport (issue 16), en mode rapide ; les autres mesures de results.json sont gardées")
+    p.add_argument("--avant", metavar="COMMIT", help="mesurer aussi le code de ce commit dans la section du rapport (avant / après)")
     a = p.parse_args()
     if not (a.opendata / "MANIFEST.md").is_file():
         sys.exit(f"Miroir de données ouvertes introuvable : {a.opendata}")
@@ -373,6 +379,26 @@ def main() -> None:
     def wipe():
         shutil.rmtree(ws / "data" / "raw", ignore_errors=True)
         shutil.rmtree(ws / "data" / "processed", ignore_errors=True)
+
+    def section_rapport(rapide: bool) -> dict:
+        import rapport
+
+        versions = {"avant": rapport.code_du_commit(PROJECT, a.avant, root / "avant")} if a.avant else {}
+        versions["apres"] = SRC
+        return rapport.mesurer(project=PROJECT, root=root, versions=versions, run_child=run_child, loadavg=loadavg,
+                               py=PY, runs=a.runs, rapide=rapide, log=log)
+
+    if a.rapport:
+        try:
+            section = section_rapport(True)
+        finally:
+            server.shutdown()
+        results = json.loads((BENCH / "results.json").read_text(encoding="utf-8")) if (BENCH / "results.json").is_file() else {}
+        results["rapport"] = section
+        ecrire(results)
+        if not a.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        return
 
     try:
         b.measure("cold_ingest_build", "Ingestion + construction à froid depuis le miroir (espace vide)",
@@ -452,6 +478,7 @@ def main() -> None:
                 "write_pdf_s": "report/pdf.py:write_pdf", "write_docx_s": "report/word.py:write_docx",
                 "write_xlsx_s": "report/exports.py:write_xlsx", "import_report_s": "report/__init__.py:<module>"}),
         }
+        rapport_section = section_rapport(False)
     except BaseException:
         server.shutdown()
         if not a.keep:
@@ -470,8 +497,17 @@ def main() -> None:
                     "du seul processus enfant (os.wait4, ru_maxrss). Miroir servi en HTTP local par le script."),
         "charge_debut_fin": [load_start, loadavg()],
         "mesures": b.measures, "croissance_territoires": growth, "croissance_grain": grains, "profils": profils,
-        "duree_totale_s": round(time.perf_counter() - started, 1),
+        "duree_totale_s": round(time.perf_counter() - started, 1), "rapport": rapport_section,
     }
+    ecrire(results)
+    print(f"Écrit : {BENCH / 'results.json'}, {BENCH / 'RESULTS.md'} ({results['duree_totale_s']} s)")
+    if a.keep:
+        print(f"Espace gardé : {root}")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def ecrire(results: dict) -> None:
     BENCH.mkdir(exist_ok=True)
     tmp = BENCH / ".results.json.tmp"
     tmp.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -479,11 +515,6 @@ def main() -> None:
     tmp = BENCH / ".RESULTS.md.tmp"
     tmp.write_text(markdown(results), encoding="utf-8")
     os.replace(tmp, BENCH / "RESULTS.md")
-    print(f"Écrit : {BENCH / 'results.json'}, {BENCH / 'RESULTS.md'} ({results['duree_totale_s']} s)")
-    if a.keep:
-        print(f"Espace gardé : {root}")
-    else:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _fmt(x, nd=2) -> str:
@@ -549,6 +580,10 @@ def markdown(r: dict) -> str:
     for name, prof in r["profils"].items():
         lines.append(f"- `{name}` : " + ", ".join(f"{k} {_fmt(val, 2) if isinstance(val, (int, float)) else val}" for k, val in prof.items()))
     lines += ["", f"Durée totale du banc : {_fmt(r['duree_totale_s'], 0)} s.", ""]
+    if r.get("rapport"):
+        import rapport
+
+        lines += rapport.markdown(r["rapport"])
     return "\n".join(lines)
 
 

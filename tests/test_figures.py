@@ -20,3 +20,60 @@ def test_svg_only_when_asked_and_png_unchanged(tmp_path):
     for png in ("cartes/apl_mg.png", "cartes/situation.png"):
         assert (sans / png).read_bytes() == (avec / png).read_bytes(), png
     assert ".svg" not in (sans / "diagnostic.html").read_text(encoding="utf-8")
+
+
+def test_unchanged_chart_taken_from_the_cache_changed_one_redrawn(tmp_path):
+    from PIL import Image
+
+    from test_series import SERIE, ctx_prevention
+
+    cache = tmp_path / "cache"
+    nom = "graphiques/couv_vacc_grippe_65_plus.png"
+
+    def rapport(dossier: str, ctx) -> bytes:
+        out = tmp_path / dossier
+        out.mkdir()
+        write_report(ctx, out, pdf=False, word=False, cache_figures=cache)
+        return (out / nom).read_bytes()
+
+    premier = rapport("un", ctx_prevention())
+    entrees = list(cache.glob("*.png"))
+    assert len(entrees) == 1 and entrees[0].read_bytes() == premier
+    # the cached file is what the next report with the same inputs gets: mark it to see it come back
+    Image.new("RGB", (40, 20), "red").save(entrees[0])
+    marque = entrees[0].read_bytes()
+    assert rapport("deux", ctx_prevention()) == marque
+    # one value of the series changed: another key, the chart drawn again
+    SERIE[("france", "FR")]["2024"] = 55.0
+    try:
+        troisieme = rapport("trois", ctx_prevention())
+    finally:
+        SERIE[("france", "FR")]["2024"] = 54.1
+    assert troisieme not in (marque, premier)
+    assert len(list(cache.glob("*.png"))) == 2
+
+
+def test_rgb_png_has_matplotlib_pixels(tmp_path):
+    """The RGB PNG written from one rendering holds the pixels of matplotlib's own (RGBA, opaque) PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from PIL import Image
+
+    from diagnostic.report.figures import png_rgb
+
+    fig, ax = plt.subplots(figsize=(5.3, 2.7), dpi=100)
+    ax.plot([2019, 2020, 2021], [54.2, 55.0, 53.1], marker="o")
+    ax.set_title("Évolution : couverture vaccinale")
+    fig.tight_layout()
+    fig.savefig(tmp_path / "mpl.png", dpi=200)
+    png_rgb(fig, tmp_path / "rgb.png", dpi=200, metadata={"Title": "Évolution"})
+    plt.close(fig)
+    with Image.open(tmp_path / "mpl.png") as a, Image.open(tmp_path / "rgb.png") as b:
+        assert a.mode == "RGBA" and b.mode == "RGB" and b.size == a.size == (1060, 540)
+        assert b.text["Title"] == "Évolution"
+        ref = np.asarray(a)
+        assert (ref[..., 3] == 255).all()
+        assert (ref[..., :3] == np.asarray(b)).all()

@@ -166,9 +166,10 @@ def rapports(
     kind: str = typer.Option("epci", "--kind", help="Type de territoires : epci ou dep."),
     limite: Optional[int] = typer.Option(None, "--limite", min=1, help="Seulement les N premiers territoires (ordre des codes)."),
     code: Optional[list[str]] = typer.Option(None, "--code", help="Seulement ces territoires (option répétable), ex. --code 247100290."),
+    pdf: bool = typer.Option(False, "--pdf", help="Produire aussi diagnostic.pdf de chaque territoire (cartes à la résolution d'impression)."),
     mirror: Optional[str] = MirrorOpt,
 ) -> None:
-    """Rapports par lot (HTML, XLSX, CSV, cartes ; sans PDF ni Word) : reports/_rapports/<type>/<territoire>/."""
+    """Rapports par lot (HTML, XLSX, CSV, cartes ; sans Word, PDF avec --pdf) : reports/_rapports/<type>/<territoire>/."""
     from .pipeline import prepare
     from .rapports import run_rapports
     from .registry import load_registry
@@ -178,7 +179,7 @@ def rapports(
         ws = _setup(mirror)
         sources = load_registry(ws.registry)
         result = prepare(ws, sources=sources)
-        dossiers = run_rapports(ws, kind, sources, result, limite, code)
+        dossiers = run_rapports(ws, kind, sources, result, limite, code, pdf=pdf)
     except DiagnosticError as exc:
         _fail(exc)
     _print_outcome(result)

@@ -284,7 +284,7 @@ def write_atomically(ws: Workspace, slug: str, ctx, prov: list[dict], result: Ru
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        write_report(ctx, tmp, **options)
+        write_report(ctx, tmp, cache_figures=ws.processed / "figures", **options)  # unchanged figures not redrawn
         doc = {"territoire": slug, "produit_le": ctx.produit_le.isoformat(), "sources": prov,
                "sources_indisponibles": result.unavailable, "sources_non_mises_a_jour": result.not_updated,
                "avertissements": result.warnings, "integrite": result.integrite}

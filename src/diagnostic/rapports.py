@@ -1,7 +1,7 @@
 """Batch reports: the diagnostic of many territories of one kind (EPCI, départements) in one run.
 
 Each territory gets the same report as `diagnostic run epci:<SIREN>` (HTML, XLSX, CSV, maps, provenance), without
-the PDF and the Word file, with maps for the screen (120 dpi PNG, no SVG), in `reports/_rapports/<kind>/<slug>/`. Set-based wherever the work is shared:
+the Word file and, unless `--pdf`, without the PDF, with maps for the screen (120 dpi PNG, no SVG; 200 dpi with `--pdf`), in `reports/_rapports/<kind>/<slug>/`. Set-based wherever the work is shared:
 
 - one SQL query computes the indicators of every territory and of all their comparators (`warehouse.indicateurs`
   on one selection), so a territory's figures are those of its single diagnostic, bit for bit;
@@ -122,8 +122,9 @@ def _lignes(df: pd.DataFrame, slug: str, deps: set, regs: set) -> pd.Series:
         (t == "region") & c.isin(regs)) | (t == "france")
 
 
-def ecrire(lot: Lot, i: int) -> Path:
-    """The report of the i-th territory (run in a worker: its own figures are drawn in this process)."""
+def ecrire(lot: Lot, i: int, pdf: bool = False) -> Path:
+    """The report of the i-th territory (run in a worker: its own figures are drawn in this process); with
+    ``pdf``, its PDF too, and maps at print resolution (200 dpi) for it."""
     os.environ["DIAGNOSTIC_WORKERS"] = "1"
     t = lot.territoires[i]
     deps, regs = lot.comparateurs[t.slug]
@@ -133,17 +134,17 @@ def ecrire(lot: Lot, i: int) -> Path:
               | ((pyr["territoire_type"] == "departement") & pyr["territoire_code"].isin(deps))]
     etab = lot.etablissements[lot.etablissements["territoire_code"] == t.slug].reset_index(drop=True)
     ctx = pipeline.contexte(t, ind, lot.fond, lot.series, pyr.reset_index(drop=True), lot.result, etablissements=etab)
-    return pipeline.write_atomically(lot.ws, t.slug, ctx, lot.prov, lot.result, pdf=False, word=False, ecran=True,
+    return pipeline.write_atomically(lot.ws, t.slug, ctx, lot.prov, lot.result, pdf=pdf, word=False, ecran=not pdf,
                                      dossier=lot.dossier)
 
 
 def run_rapports(ws: Workspace, kind: str, sources: dict[str, Source], result: pipeline.RunReport,
-                 limite: int | None = None, choisis: list[str] | None = None) -> list[Path]:
-    """Write the reports of every territory of `kind` (or of the codes `choisis`; the first `limite`), return
-    their folders."""
+                 limite: int | None = None, choisis: list[str] | None = None, pdf: bool = False) -> list[Path]:
+    """Write the reports of every territory of `kind` (or of the codes `choisis`; the first `limite`), with
+    their PDF when `pdf`; return their folders."""
     from .report.parallele import Travaux
 
     lot = preparer(ws, kind, sources, result, limite, choisis)
     with Travaux(lot) as travaux:
-        futures = [travaux.avec_contexte(ecrire, i) for i in range(len(lot.territoires))]
+        futures = [travaux.avec_contexte(ecrire, i, pdf) for i in range(len(lot.territoires))]
         return [f.result() for f in futures]

@@ -30,7 +30,7 @@ from .context import CONTRACT_COLUMNS, ReportContext, check_context
 from .enquete import dessiner as dessiner_enquetes
 from .evolution import graphiques_objectifs, write_evolution_csv
 from .filosofi import carte_niveau_vie
-from .figures import avec_svg
+from .figures import reglages as reglages_figures
 from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
 from .annuaire import carte as carte_acteurs
@@ -46,14 +46,15 @@ __all__ = ["ReportContext", "write_report", "CONTRACT_COLUMNS"]
 
 
 def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: bool = True,
-                 ecran: bool = False, svg: bool = False) -> list[Path]:
+                 ecran: bool = False, svg: bool = False, cache_figures: Path | None = None) -> list[Path]:
     """Write every report file into ``out_dir`` (which exists and is empty); return their paths.
     ``pdf=False`` skips the PDF (the slowest file: a quick look, or a batch of reports), ``word=False`` the
     Word file, ``ecran=True`` draws the maps for the screen only (120 dpi PNG, no SVG): batch reports;
-    ``svg=True`` also writes each figure as SVG (a second rendering: off by default, see ``figures``)."""
+    ``svg=True`` also writes each figure as SVG (a second rendering: off by default, see ``figures``);
+    ``cache_figures``: a folder where rendered figures are kept, so that unchanged ones are not redrawn."""
     check_context(ctx)
     out_dir = Path(out_dir)
-    with avec_svg(svg and not ecran), Travaux(ctx) as travaux, une_fois_par_table():
+    with reglages_figures(svg and not ecran, cache_figures), Travaux(ctx) as travaux, une_fois_par_table():
         # figures first: they are drawn by the workers while this process writes the tables
         figures = [travaux.avec_contexte(carte_situation, out_dir / "cartes", ecran),
                    travaux.avec_contexte(carte_apl, out_dir / "cartes", ecran),

@@ -1,26 +1,46 @@
-"""Writing a drawn figure: PNG always, SVG only when asked (issue 16).
+"""Writing a drawn figure (issue 16): PNG always, SVG only when asked, and a cache of rendered figures.
 
 Each ``savefig`` renders the whole figure again; the SVG copies doubled the cost of every map and chart
 while no page of the report uses them (HTML, PDF and Word embed the PNG). ``write_report(svg=True)``
-(``diagnostic run --svg``) asks for them; ``avec_svg`` holds that choice for the figure functions, which
-run in this process or in workers forked inside it (``report.parallele``), so they inherit it.
+(``diagnostic run --svg``) asks for them.
+
+A figure whose inputs are unchanged is not drawn again: ``depuis_cache(cle, png)`` copies the PNG (and SVG)
+rendered by an earlier run under ``cle``, a hash of everything the drawing reads (data, captions, style:
+the matplotlib version and rcParams, and the code version: the source of the drawing modules). The cache
+is a folder of the workspace (``data/processed/figures/``, given by the pipeline); without one, every
+figure is drawn. At most ``CACHE_MAX`` files are kept (the least recently used go first).
+
+The choices hold for the figure functions, which run in this process or in workers forked inside it
+(``report.parallele``), so they inherit them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-_svg: list[bool] = [False]  # a stack: the innermost write_report's choice last
+PNG_COMPRESSION = 1  # zlib level of the charts' PNG: same pixels, about 3x faster than the default 6
+CACHE_MAX = 600  # files kept in the cache folder
+MODULES_DESSIN = ("figures.py", "series.py", "pyramide.py", "maps.py", "fmt.py", "tables.py")
+
+_svg: list[bool] = [False]  # stacks: the innermost write_report's choice last
+_cache: list[Path | None] = [None]
 
 
 @contextmanager
-def avec_svg(oui: bool):
-    _svg.append(bool(oui))
+def reglages(svg: bool = False, cache: Path | None = None):
+    """While a report is written: SVG twins or not, and the cache folder (None: no cache)."""
+    _svg.append(bool(svg))
+    _cache.append(Path(cache) if cache else None)
     try:
         yield
     finally:
         _svg.pop()
+        _cache.pop()
 
 
 def svg_demande() -> bool:
@@ -32,10 +52,101 @@ def chemin_svg(png: Path) -> Path | None:
     return Path(png).with_suffix(".svg") if svg_demande() else None
 
 
-def enregistrer(fig, png: Path, *, svg_kwargs: dict | None = None, **png_kwargs) -> Path | None:
-    """``fig`` saved as ``png`` and, when asked for, as SVG beside it (returned, else None)."""
-    fig.savefig(png, **png_kwargs)
+_version: list[str] = []
+
+
+def version_dessin() -> str:
+    """The code and style the figures depend on: drawing modules' source, matplotlib version, rcParams."""
+    if not _version:
+        import matplotlib
+
+        h = hashlib.sha256(matplotlib.__version__.encode())
+        here = Path(__file__).parent
+        for name in MODULES_DESSIN:
+            h.update((here / name).read_bytes())
+        h.update(repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items())).encode())
+        _version.append(h.hexdigest())
+    return _version[0]
+
+
+def cle(*parts) -> str:
+    """Cache key of a figure: ``parts`` (its inputs, as text or bytes) and ``version_dessin()``."""
+    h = hashlib.sha256(version_dessin().encode())
+    for p in parts:
+        b = p if isinstance(p, bytes) else str(p).encode()
+        h.update(len(b).to_bytes(8, "little") + b)
+    return h.hexdigest()
+
+
+def _entree(cle: str, suffixe: str) -> Path | None:
+    dossier = _cache[-1]
+    return None if dossier is None else dossier / f"{cle}{suffixe}"
+
+
+def depuis_cache(cle: str, png: Path) -> Path | None | bool:
+    """Copy the figure cached under ``cle`` to ``png`` (and its SVG when asked for). False on a miss, else
+    the SVG path written (or None)."""
+    src_png = _entree(cle, ".png")
+    if src_png is None or not src_png.is_file():
+        return False
+    svg = chemin_svg(png)
+    src_svg = _entree(cle, ".svg")
+    if svg is not None and not src_svg.is_file():
+        return False
+    Path(png).parent.mkdir(parents=True, exist_ok=True)
+    for src, dst in ((src_png, png), (src_svg, svg)):
+        if dst is not None:
+            shutil.copyfile(src, dst)
+            os.utime(src)  # recently used
+    return svg
+
+
+def _mettre_en_cache(cle: str, fichiers: list[tuple[Path, str]]) -> None:
+    dossier = _cache[-1]
+    if dossier is None:
+        return
+    try:
+        dossier.mkdir(parents=True, exist_ok=True)
+        for path, suffixe in fichiers:
+            tmp = dossier / f".{cle}{suffixe}.{os.getpid()}.tmp"
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, dossier / f"{cle}{suffixe}")  # atomic: a parallel run reads whole files
+        entrees = sorted(dossier.glob("*.*g"), key=lambda p: p.stat().st_mtime)
+        for vieux in entrees[:max(0, len(entrees) - CACHE_MAX)]:
+            vieux.unlink(missing_ok=True)
+    except OSError:
+        pass  # a cache that cannot be written costs a redraw next time, never the report
+
+
+def png_rgb(fig, png: Path, *, dpi: float, metadata: dict | None = None, compress_level: int = PNG_COMPRESSION,
+            **savefig_kwargs) -> None:
+    """``fig`` rendered once at ``dpi`` and written as an RGB PNG (no alpha channel). The figures are opaque
+    (white background), so the pixels are those of matplotlib's RGBA PNG; without the alpha channel,
+    WeasyPrint embeds each image once instead of splitting it into colour and mask, both re-encoded."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="raw", dpi=dpi, **savefig_kwargs)
+    raw = buf.getvalue()
+    w, h = (int(x) for x in fig.bbox_inches.size * dpi)
+    if len(raw) != w * h * 4:  # size not as computed: matplotlib's own PNG
+        fig.savefig(png, dpi=dpi, metadata=metadata, pil_kwargs={"compress_level": compress_level}, **savefig_kwargs)
+        return
+    image = Image.frombuffer("RGBA", (w, h), raw, "raw", "RGBA", 0, 1)
+    info = PngInfo()
+    for k, v in (metadata or {}).items():
+        info.add_text(k, v)
+    image.convert("RGB").save(png, format="png", compress_level=compress_level, dpi=(dpi, dpi), pnginfo=info)
+
+
+def enregistrer(fig, png: Path, *, dpi: float, cle: str | None = None, svg_kwargs: dict | None = None) -> Path | None:
+    """``fig`` saved as ``png`` (RGB, see ``png_rgb``) and, when asked for, as SVG beside it (returned, else
+    None); kept in the cache under ``cle`` when given."""
+    png_rgb(fig, png, dpi=dpi)
     svg = chemin_svg(png)
     if svg is not None:
         fig.savefig(svg, **(svg_kwargs or {}))
+    if cle is not None:
+        _mettre_en_cache(cle, [(Path(png), ".png")] + ([(svg, ".svg")] if svg is not None else []))
     return svg

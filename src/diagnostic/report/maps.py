@@ -32,7 +32,7 @@ from shapely.ops import polylabel  # noqa: E402
 from ..seuils import DEFAUTS  # noqa: E402
 from . import fmt  # noqa: E402
 from .context import ReportContext  # noqa: E402
-from .figures import chemin_svg  # noqa: E402
+from .figures import chemin_svg, png_rgb  # noqa: E402
 from .tables import Territoire, cle_catalogue, nom_source, producteur_court, sources_par_id  # noqa: E402
 from .texte import de_territoire  # noqa: E402
 
@@ -276,8 +276,8 @@ class _Mise:
     def enregistrer(self, png: Path, svg: Path | None, ecran: bool = False) -> None:
         png.parent.mkdir(parents=True, exist_ok=True)
         meta = {"Title": self.titre.get_text() if self.titre else ""}
-        self.fig.savefig(png, dpi=DPI_ECRAN if ecran else DPI, facecolor="white",
-                         metadata=meta | {"Software": "diagnostic"}, pil_kwargs={"compress_level": PNG_COMPRESSION})
+        png_rgb(self.fig, png, dpi=DPI_ECRAN if ecran else DPI, facecolor="white", metadata=meta | {"Software": "diagnostic"},
+                compress_level=PNG_COMPRESSION)
         if svg is not None:
             self.fig.savefig(svg, facecolor="white", metadata={"Title": meta["Title"]})
 

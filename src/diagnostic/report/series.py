@@ -22,7 +22,7 @@ import pandas as pd  # noqa: E402
 
 from . import fmt  # noqa: E402
 from .context import ReportContext  # noqa: E402
-from .figures import enregistrer  # noqa: E402
+from . import figures  # noqa: E402
 from .maps import DPI, Carte, _mpl  # noqa: E402
 from .tables import meta, nom_source, sources_par_id, territoires  # noqa: E402
 
@@ -75,11 +75,33 @@ def _titre(ctx: ReportContext, ind: str) -> str:
 
 def graphique(ctx: ReportContext, ind: str, rows: pd.DataFrame, out_dir: Path) -> Carte:
     m = meta(ctx).get(ind, {})
-    unite = m.get("unite", "")
     annees = sorted(set(rows["annee"].astype(str)), key=cle_annee)
+    terr = [t for t in territoires(ctx.indicateurs) if t.type in STYLES]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png = out_dir / f"{ind}.png"
+    cle = figures.cle("serie", DPI, ind, rows.to_csv(index=False), sorted((str(k), str(v)) for k, v in m.items()),
+                      [(t.type, t.code, t.libelle) for t in terr])
+    svg = figures.depuis_cache(cle, png)
+    if svg is False:  # not drawn by an earlier run with the same inputs
+        svg = _dessiner(ctx, ind, rows, m, annees, terr, png, cle)
+    sources = sorted({str(s) for s in ctx.indicateurs.loc[ctx.indicateurs["indicateur"] == ind, "source"].dropna()})
+    par_id = sources_par_id(ctx)
+    src = " ; ".join(nom_source(s, par_id) for s in sources) or "non renseignée"
+    legende = (f"Évolution : {_titre(ctx, ind)}, {annees[0]} à {annees[-1]} ({NIVEAUX_TEXTE}). "
+               f"Une année sans point est une valeur non publiée ou masquée. Source : {src}.")
+    return Carte(cle=PREFIXE + ind, png=png, svg=svg, titre=f"Évolution : {_titre(ctx, ind)}", legende=legende)
+
+
+def _axe_y(v, _):
+    return fmt.nombre(v, 0 if abs(v) >= 100 else 1)
+
+
+def _dessiner(ctx: ReportContext, ind: str, rows: pd.DataFrame, m: dict, annees: list[str], terr: list, png: Path,
+              cle: str) -> Path | None:
+    """Draw the chart into ``png`` (and its SVG when asked for); return the SVG path or None."""
+    unite = m.get("unite", "")
     x = {a: k for k, a in enumerate(annees)}
     fig, ax = plt.subplots(figsize=(8.0, 3.6), dpi=DPI)
-    terr = [t for t in territoires(ctx.indicateurs) if t.type in STYLES]
     deps = [t for t in terr if t.type == "departement"]
     for t in terr:
         g = rows[(rows["territoire_type"] == t.type) & (rows["territoire_code"] == t.code)]
@@ -100,7 +122,7 @@ def graphique(ctx: ReportContext, ind: str, rows: pd.DataFrame, out_dir: Path) -
     ax.set_xticks(range(len(annees)))
     ax.set_xticklabels(annees, fontsize=8, rotation=0 if len(annees) <= 8 and max(map(len, annees)) <= 4 else 30)
     ax.tick_params(axis="y", labelsize=8)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fmt.nombre(v, 0 if abs(v) >= 100 else 1)))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_axe_y))
     ax.set_ylabel(_mpl(unite), fontsize=8)
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
     for side in ("top", "right"):
@@ -108,16 +130,9 @@ def graphique(ctx: ReportContext, ind: str, rows: pd.DataFrame, out_dir: Path) -
     ax.set_title(_mpl(_titre(ctx, ind)), fontsize=10, loc="left")
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    png = out_dir / f"{ind}.png"
-    svg = enregistrer(fig, png, dpi=DPI)
+    svg = figures.enregistrer(fig, png, cle=cle, dpi=DPI)
     plt.close(fig)
-    sources = sorted({str(s) for s in ctx.indicateurs.loc[ctx.indicateurs["indicateur"] == ind, "source"].dropna()})
-    par_id = sources_par_id(ctx)
-    src = " ; ".join(nom_source(s, par_id) for s in sources) or "non renseignée"
-    legende = (f"Évolution : {_titre(ctx, ind)}, {annees[0]} à {annees[-1]} ({NIVEAUX_TEXTE}). "
-               f"Une année sans point est une valeur non publiée ou masquée. Source : {src}.")
-    return Carte(cle=PREFIXE + ind, png=png, svg=svg, titre=f"Évolution : {_titre(ctx, ind)}", legende=legende)
+    return svg
 
 
 NIVEAUX_TEXTE = "département, région et France ; donnée départementale : la CPTS n'est pas isolable dans les données ouvertes"

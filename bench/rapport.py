@@ -1,0 +1,182 @@
+"""Report benchmark of issue 16: the report's cost against that of its figures, before and after.
+
+A section of `make bench` (`bench/run.py`), or alone in a few minutes: `.venv/bin/python bench/run.py --rapport
+[--avant <commit>] [--runs 1]`. On the full mirror of `tests/test_miroir_complet.py` (genuine files plus
+the hand-made fixtures at their URLs: every section of the report filled), for each code version (the
+working tree and, with `--avant`, the package of that commit, extracted with `git archive`), in one run
+and interleaved so that both see the same load:
+
+- `diagnostic.load()` of the CPTS (the figures alone), a warm `diagnostic run` without then with the PDF,
+  as medians; the ratios report / load are the issue's targets (≤ 2 and ≤ 4);
+- a cold run with the full mirror (ingest, build, report with PDF), target ≤ 30 s;
+- batch reports of the first N EPCI (100; 10 in quick mode), target ≤ 45 s for 100, and with `--pdf`;
+- the peak resident memory of each child, target ≤ 1.5 GiB;
+- one warm run under cProfile with `DIAGNOSTIC_WORKERS=1`: the functions the gains come from.
+
+The 1-minute load average is recorded before each measure: on a shared machine absolute times are noisy,
+same-run ratios much less so.
+"""
+
+from __future__ import annotations
+
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+SLUG = "cpts-centre-saone-et-loire"
+CIBLES = {"ratio_sans_pdf": 2.0, "ratio_avec_pdf": 4.0, "froid_s": 30.0, "lot_100_s": 45.0, "memoire_mio": 1536}
+FONCTIONS = {  # label: (file suffix, function) of the profile
+    "savefig": ("matplotlib/figure.py", "savefig"),
+    "series_graphiques": ("report/series.py", "graphiques"),
+    "carte_situation": ("report/maps.py", "carte_situation"),
+    "carte_apl": ("report/maps.py", "carte_apl"),
+    "carte_medecins": ("report/maps.py", "carte_medecins"),
+    "carte_etablissements": ("report/maps.py", "carte_etablissements"),
+    "pyramide": ("report/pyramide.py", "pyramide"),
+    "niveau_departemental": ("report/document.py", "niveau_departemental"),
+    "document": ("report/document.py", "document"),
+    "texte_get_layout": ("matplotlib/text.py", "_get_layout"),
+    "write_pdf": ("report/pdf.py", "write_pdf"),
+    "write_docx": ("report/word.py", "write_docx"),
+    "write_report": ("report/__init__.py", "write_report"),
+}
+
+
+def miroir_complet(project: Path, dest: Path) -> Path:
+    """The full mirror of tests/test_miroir_complet.py (same function, imported from the tests)."""
+    sys.path.insert(0, str(project / "tests"))
+    try:
+        from test_miroir_complet import miroir_complet as construire
+    finally:
+        sys.path.pop(0)
+    return construire(dest)
+
+
+def code_du_commit(project: Path, commit: str, dest: Path) -> Path:
+    """``src/diagnostic`` at ``commit``, extracted into ``dest``; the folder to put on PYTHONPATH."""
+    tar = subprocess.run(["git", "-C", str(project), "archive", "--format=tar", commit, "src/diagnostic"],
+                         capture_output=True, check=True).stdout
+    dest.mkdir(parents=True)
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=tar, check=True)
+    return dest / "src"
+
+
+def _profil(run_child, py: str, src: Path, ws: Path, miroir: str, log: Path) -> dict:
+    prof = ws / "profil.prof"
+    wall, _, rc, _ = run_child([py, "-m", "cProfile", "-o", str(prof), "-m", "diagnostic.cli", "run", SLUG],
+                               ws, miroir, log, src=src, extra={"DIAGNOSTIC_WORKERS": "1"})
+    if rc != 0:
+        return {"echec": f"code de sortie {rc}"}
+    stats = pstats.Stats(str(prof)).stats
+    out = {"total_s": round(wall, 2)}
+    for label, (fichier, fonction) in FONCTIONS.items():
+        hits = [(v[1], v[3]) for (f, _, func), v in stats.items() if func == fonction and f.endswith(fichier)]
+        if hits:
+            calls, cum = max(hits, key=lambda h: h[1])
+            out[label] = {"appels": calls, "cumul_s": round(cum, 3)}
+    prof.unlink(missing_ok=True)
+    return out
+
+
+def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, loadavg, py: str, runs: int,
+            rapide: bool, log: Path) -> dict:
+    """Every measure of the section, for each code version (name -> folder on PYTHONPATH)."""
+    miroir = str(miroir_complet(project, root / "miroir_complet"))
+    n_lot = 10 if rapide else 100
+    res: dict = {"versions": {}, "runs": runs, "rapide": rapide, "lot_epci": n_lot, "cibles": CIBLES}
+    ws_de = {}
+    for nom, src in versions.items():
+        ws = root / f"ws_{nom}"
+        (ws / "data").mkdir(parents=True)
+        shutil.copytree(project / "pipelines", ws / "pipelines")
+        shutil.copytree(project / "data" / "territoires", ws / "data" / "territoires")
+        ws_de[nom] = ws
+        res["versions"][nom] = {"code": str(src), "mesures": {}}
+
+    def mesure(nom: str, mid: str, args: list[str], extra: dict | None = None) -> None:
+        charge = loadavg()
+        wall, rss, rc, cpu = run_child(args, ws_de[nom], miroir, log, src=versions[nom], extra=extra)
+        m = res["versions"][nom]["mesures"].setdefault(mid, {"s": [], "cpu_s": [], "memoire_mio": [], "charge": [], "echec": None})
+        if rc != 0:
+            m["echec"] = f"code de sortie {rc}, voir {log.name}"
+            return
+        m["s"].append(round(wall, 3)); m["cpu_s"].append(round(cpu, 3)); m["memoire_mio"].append(round(rss, 1))
+        m["charge"].append(charge)
+        print(f"  [{nom}] {mid} : {wall:.1f} s, {rss:.0f} Mio (charge {charge})", flush=True)
+
+    cli = [py, "-m", "diagnostic.cli"]
+    load = [py, "-c", f"import diagnostic; diagnostic.load({SLUG!r})"]
+    print("- Rapport (issue 16) : exécution à froid, miroir complet", flush=True)
+    for nom in versions:  # cold: empty workspace, ingest + build + report with PDF
+        mesure(nom, "froid_avec_pdf", cli + ["run", SLUG, "--strict"])
+    print(f"- Rapport : load() puis run sans / avec PDF, à chaud, {runs} tour(s) entrelacés", flush=True)
+    for _ in range(runs):
+        for nom in versions:
+            mesure(nom, "load", load)
+            mesure(nom, "chaud_sans_pdf", cli + ["run", SLUG, "--sans-pdf"])
+            mesure(nom, "chaud_avec_pdf", cli + ["run", SLUG])
+    print(f"- Rapport : rapports par lot des {n_lot} premiers EPCI", flush=True)
+    for nom in versions:
+        mesure(nom, "lot_epci", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot)])
+    aide = {nom: subprocess.run(cli + ["rapports", "--help"], capture_output=True, text=True,
+                                env={"PYTHONPATH": str(src), "COLUMNS": "200", "PATH": "/usr/bin:/bin"}).stdout
+            for nom, src in versions.items()}
+    for nom in versions:
+        if "--pdf" in aide[nom]:
+            mesure(nom, "lot_epci_pdf", cli + ["rapports", "--kind", "epci", "--limite", str(min(n_lot, 10)), "--pdf"])
+    print("- Rapport : profils (cProfile, DIAGNOSTIC_WORKERS=1, une exécution à chaud)", flush=True)
+    for nom, src in versions.items():
+        res["versions"][nom]["profil"] = _profil(run_child, py, src, ws_de[nom], miroir, log)
+    for v in res["versions"].values():
+        med = {k: (statistics.median(m["s"]) if m["s"] and not m["echec"] else None) for k, m in v["mesures"].items()}
+        v["medianes_s"] = med
+        v["memoire_max_mio"] = max((x for m in v["mesures"].values() for x in m["memoire_mio"]), default=None)
+        if med.get("load"):
+            v["ratio_sans_pdf"] = round(med["chaud_sans_pdf"] / med["load"], 2) if med.get("chaud_sans_pdf") else None
+            v["ratio_avec_pdf"] = round(med["chaud_avec_pdf"] / med["load"], 2) if med.get("chaud_avec_pdf") else None
+    return res
+
+
+def _f(x, nd=2) -> str:
+    return "—" if x is None else f"{x:.{nd}f}".replace(".", ",")
+
+
+def markdown(r: dict) -> list[str]:
+    """The section of RESULTS.md."""
+    noms = list(r["versions"])
+    lines = ["## Rapport aussi rapide que ses chiffres / A report as fast as its figures (issue 16)", "",
+             f"Miroir complet (fichiers réels + fixtures à leurs URL), CPTS Centre Saône-et-Loire ; {r['runs']} tour(s) à chaud "
+             f"entrelacés entre versions{' (mode rapide)' if r['rapide'] else ''}. Versions : "
+             + " ; ".join(f"**{n}** = `{v['code']}`" for n, v in r["versions"].items()) + ".", "",
+             "| Mesure | " + " | ".join(noms) + " | Cible |", "|---|" + "---:|" * len(noms) + "---|"]
+    cib = r["cibles"]
+    rows = [("Rapport sans PDF / load() (ratio des médianes)", lambda v: _f(v.get("ratio_sans_pdf")), f"≤ {_f(cib['ratio_sans_pdf'], 0)}"),
+            ("Rapport avec PDF / load() (ratio des médianes)", lambda v: _f(v.get("ratio_avec_pdf")), f"≤ {_f(cib['ratio_avec_pdf'], 0)}")]
+    libelles = {"load": "diagnostic.load() (s)", "chaud_sans_pdf": "run à chaud sans PDF (s)", "chaud_avec_pdf": "run à chaud avec PDF (s)",
+                "froid_avec_pdf": "run à froid avec PDF, miroir complet (s)", "lot_epci": f"rapports par lot, {r['lot_epci']} EPCI (s)",
+                "lot_epci_pdf": f"rapports par lot avec PDF, {min(r['lot_epci'], 10)} EPCI (s)"}
+    for k, lib in libelles.items():
+        cible = {"froid_avec_pdf": f"≤ {_f(cib['froid_s'], 0)}", "lot_epci": f"≤ {_f(cib['lot_100_s'], 0)} (100 EPCI)"}.get(k, "")
+        rows.append((lib, lambda v, k=k: _f(v["medianes_s"].get(k)) + _charge(v["mesures"].get(k)), cible))
+    rows.append(("Mémoire max (Mio)", lambda v: _f(v.get("memoire_max_mio"), 0), f"≤ {cib['memoire_mio']}"))
+    for lib, val, cible in rows:
+        lines.append(f"| {lib} | " + " | ".join(val(r["versions"][n]) for n in noms) + f" | {cible} |")
+    lines += ["", "Entre parenthèses : charge moyenne (1 min) de la machine avant chaque exécution (2 cœurs).", "",
+              "Profil d'un run à chaud (cProfile, `DIAGNOSTIC_WORKERS=1`) : appels / secondes cumulées.", "",
+              "| Fonction | " + " | ".join(noms) + " |", "|---|" + "---:|" * len(noms)]
+    for label in ["total_s", *FONCTIONS]:
+        cells = []
+        for n in noms:
+            p = r["versions"][n].get("profil", {}).get(label)
+            cells.append("—" if p is None else (_f(p) if label == "total_s" else f"{p['appels']} / {_f(p['cumul_s'])}"))
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
+def _charge(m: dict | None) -> str:
+    if not m or not m["charge"]:
+        return " (échec)" if m and m["echec"] else ""
+    return " (" + ", ".join(_f(c, 1) for c in m["charge"]) + ")"
