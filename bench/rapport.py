@@ -173,7 +173,15 @@ def markdown(r: dict) -> list[str]:
             p = r["versions"][n].get("profil", {}).get(label)
             cells.append("—" if p is None else (_f(p) if label == "total_s" else f"{p['appels']} / {_f(p['cumul_s'])}"))
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    return lines + [""]
+    lines += ["", "Ce qui explique les gains (lignes du profil) / what the gains come from:", "",
+              "- `savefig` : chaque carte et graphique n'est plus rendu qu'une fois, en PNG (le SVG seulement avec `--svg`) ;",
+              "- `series_graphiques` : un graphique annuel dont les entrées (valeurs, libellés, style, version du code) n'ont pas "
+              "changé est repris du cache `data/processed/figures/` au lieu d'être redessiné (à chaud, tous le sont) ;",
+              "- `niveau_departemental` : calculé une fois par rapport (table des indicateurs et catalogue), non plus à chaque appel ;",
+              "- `write_pdf` : images PNG en RVB (fond blanc opaque) : WeasyPrint ne sépare plus couleur et masque alpha, "
+              "qu'il réencodait tous deux ;",
+              "- `texte_get_layout` : la mise en page du texte suit le nombre de figures dessinées.", ""]
+    return lines
 
 
 def _charge(m: dict | None) -> str:

@@ -37,8 +37,9 @@ def test_unchanged_chart_taken_from_the_cache_changed_one_redrawn(tmp_path):
         return (out / nom).read_bytes()
 
     premier = rapport("un", ctx_prevention())
-    entrees = list(cache.glob("*.png"))
-    assert len(entrees) == 1 and entrees[0].read_bytes() == premier
+    entrees = [p for p in cache.glob("*.png") if p.read_bytes() == premier]
+    assert len(entrees) == 1
+    avant = len(list(cache.glob("*.png")))  # the chart and the maps
     # the cached file is what the next report with the same inputs gets: mark it to see it come back
     Image.new("RGB", (40, 20), "red").save(entrees[0])
     marque = entrees[0].read_bytes()
@@ -50,7 +51,7 @@ def test_unchanged_chart_taken_from_the_cache_changed_one_redrawn(tmp_path):
     finally:
         SERIE[("france", "FR")]["2024"] = 54.1
     assert troisieme not in (marque, premier)
-    assert len(list(cache.glob("*.png"))) == 2
+    assert len(list(cache.glob("*.png"))) > avant  # a new entry for the chart
 
 
 def test_rgb_png_has_matplotlib_pixels(tmp_path):
@@ -77,3 +78,40 @@ def test_rgb_png_has_matplotlib_pixels(tmp_path):
         ref = np.asarray(a)
         assert (ref[..., 3] == 255).all()
         assert (ref[..., :3] == np.asarray(b)).all()
+
+
+def test_unchanged_map_taken_from_the_cache_changed_one_redrawn(tmp_path):
+    from PIL import Image
+
+    cache = tmp_path / "cache"
+
+    def rapport(dossier: str, ctx) -> bytes:
+        out = tmp_path / dossier
+        out.mkdir()
+        write_report(ctx, out, pdf=False, word=False, cache_figures=cache)
+        return (out / "cartes" / "situation.png").read_bytes()
+
+    premier = rapport("un", make_ctx())
+    entrees = [p for p in cache.glob("*.png") if p.read_bytes() == premier]
+    assert len(entrees) == 1
+    Image.new("RGB", (40, 20), "red").save(entrees[0])
+    marque = entrees[0].read_bytes()
+    assert rapport("deux", make_ctx()) == marque
+    html = (tmp_path / "deux" / "diagnostic.html").read_text(encoding="utf-8")
+    assert "Carte 1 – Situation du territoire" in html  # its caption comes back with it
+    autre = make_ctx()
+    autre.nom = "CPTS Autre nom"  # the title of the map changes: drawn again
+    assert rapport("trois", autre) not in (marque, premier)
+
+
+def test_map_cache_key_holds_every_context_field_the_maps_read():
+    """A map is taken from the cache when the context fields of CHAMPS_CARTES are unchanged: maps.py must
+    read no other field (a new one goes into CHAMPS_CARTES)."""
+    import re
+    from pathlib import Path
+
+    import diagnostic.report.maps as maps
+    from diagnostic.report.figures import CHAMPS_CARTES
+
+    lus = set(re.findall(r"\bctx\.([a-z_]+)", Path(maps.__file__).read_text(encoding="utf-8")))
+    assert lus and lus <= set(CHAMPS_CARTES), lus - set(CHAMPS_CARTES)

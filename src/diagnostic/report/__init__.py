@@ -30,7 +30,7 @@ from .context import CONTRACT_COLUMNS, ReportContext, check_context
 from .enquete import dessiner as dessiner_enquetes
 from .evolution import graphiques_objectifs, write_evolution_csv
 from .filosofi import carte_niveau_vie
-from .figures import reglages as reglages_figures
+from .figures import carte_en_cache, reglages as reglages_figures
 from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
 from .annuaire import carte as carte_acteurs
@@ -56,14 +56,12 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
     out_dir = Path(out_dir)
     with reglages_figures(svg and not ecran, cache_figures), Travaux(ctx) as travaux, une_fois_par_table():
         # figures first: they are drawn by the workers while this process writes the tables
-        figures = [travaux.avec_contexte(carte_situation, out_dir / "cartes", ecran),
-                   travaux.avec_contexte(carte_apl, out_dir / "cartes", ecran),
-                   travaux.avec_contexte(carte_medecins, out_dir / "cartes", ecran),
-                   travaux.avec_contexte(carte_etablissements, out_dir / "cartes", ecran),
-                   travaux.avec_contexte(carte_niveau_vie, out_dir / "cartes", ecran),
-                   travaux.avec_contexte(graphiques, out_dir / "graphiques"),
-                   travaux.avec_contexte(pyramide, out_dir / "graphiques"),
-                   travaux.avec_contexte(carte_acteurs, out_dir / "cartes", ecran)]
+        figures = [travaux.avec_contexte(carte_en_cache, carte, out_dir / "cartes", ecran)  # unchanged maps not redrawn
+                   for carte in (carte_situation, carte_apl, carte_medecins, carte_etablissements)]
+        figures += [travaux.avec_contexte(carte_niveau_vie, out_dir / "cartes", ecran),
+                    travaux.avec_contexte(graphiques, out_dir / "graphiques"),
+                    travaux.avec_contexte(pyramide, out_dir / "graphiques"),
+                    travaux.avec_contexte(carte_acteurs, out_dir / "cartes", ecran)]
         written = [write_csv(ctx, out_dir / "indicateurs.csv"), write_csv_excel(ctx, out_dir / "indicateurs_excel.csv"),
                    write_xlsx(ctx, out_dir / "indicateurs.xlsx")]
         written += [p for p in [write_evolution_csv(ctx, out_dir / "evolution.csv")] if p]

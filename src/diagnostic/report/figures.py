@@ -25,7 +25,7 @@ from pathlib import Path
 
 PNG_COMPRESSION = 1  # zlib level of the charts' PNG: same pixels, about 3x faster than the default 6
 CACHE_MAX = 600  # files kept in the cache folder
-MODULES_DESSIN = ("figures.py", "series.py", "pyramide.py", "maps.py", "fmt.py", "tables.py")
+CHAMPS_CARTES = ("nom", "communes", "departements", "etablissements", "indicateurs", "sources")  # what maps.py reads
 
 _svg: list[bool] = [False]  # stacks: the innermost write_report's choice last
 _cache: list[Path | None] = [None]
@@ -56,14 +56,16 @@ _version: list[str] = []
 
 
 def version_dessin() -> str:
-    """The code and style the figures depend on: drawing modules' source, matplotlib version, rcParams."""
+    """The code and style the figures depend on: every file of the package (code, catalogue, settings
+    shipped with it), the matplotlib version, rcParams."""
     if not _version:
         import matplotlib
 
         h = hashlib.sha256(matplotlib.__version__.encode())
-        here = Path(__file__).parent
-        for name in MODULES_DESSIN:
-            h.update((here / name).read_bytes())
+        paquet = Path(__file__).resolve().parents[1]
+        for path in sorted(paquet.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".toml", ".sql", ".css", ".html", ".j2", ".json"):
+                h.update(str(path.relative_to(paquet)).encode() + path.read_bytes())
         h.update(repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items())).encode())
         _version.append(h.hexdigest())
     return _version[0]
@@ -111,7 +113,7 @@ def _mettre_en_cache(cle: str, fichiers: list[tuple[Path, str]]) -> None:
             tmp = dossier / f".{cle}{suffixe}.{os.getpid()}.tmp"
             shutil.copyfile(path, tmp)
             os.replace(tmp, dossier / f"{cle}{suffixe}")  # atomic: a parallel run reads whole files
-        entrees = sorted(dossier.glob("*.*g"), key=lambda p: p.stat().st_mtime)
+        entrees = sorted((p for p in dossier.iterdir() if not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
         for vieux in entrees[:max(0, len(entrees) - CACHE_MAX)]:
             vieux.unlink(missing_ok=True)
     except OSError:
@@ -150,3 +152,63 @@ def enregistrer(fig, png: Path, *, dpi: float, cle: str | None = None, svg_kwarg
     if cle is not None:
         _mettre_en_cache(cle, [(Path(png), ".png")] + ([(svg, ".svg")] if svg is not None else []))
     return svg
+
+
+def _empreinte(valeur) -> bytes:
+    """Bytes that change when ``valeur`` (a context field read by the maps) changes."""
+    import pandas as pd
+
+    if valeur is None:
+        return b"None"
+    if isinstance(valeur, pd.DataFrame):
+        h = hashlib.sha256(repr(list(valeur.columns)).encode())
+        if "geometry" in valeur.columns and hasattr(valeur, "geometry"):
+            h.update(b"".join(g.wkb if g is not None else b"-" for g in valeur.geometry))
+            valeur = pd.DataFrame(valeur.drop(columns="geometry"))
+        h.update(valeur.to_csv(index=False).encode())
+        return h.digest()
+    return repr(valeur).encode()
+
+
+def carte_en_cache(ctx, fonction, out_dir: Path, ecran: bool = False):
+    """``fonction(ctx, out_dir, ecran)`` (a map of ``maps.py``), or its files and record from the cache when
+    the context fields the maps read (``CHAMPS_CARTES``) and the code are those of an earlier run."""
+    import json
+
+    from .maps import Carte
+
+    if _cache[-1] is None:
+        return fonction(ctx, out_dir, ecran)
+    k = cle("carte", fonction.__module__, fonction.__name__, ecran, svg_demande(),
+            *(_empreinte(getattr(ctx, champ, None)) for champ in CHAMPS_CARTES))
+    fiche = _entree(k, ".json")
+    try:
+        enr = json.loads(fiche.read_text(encoding="utf-8")) if fiche.is_file() else None
+    except (OSError, ValueError):
+        enr = None
+    if enr is not None:
+        if enr.get("aucune"):
+            return None
+        png = Path(out_dir) / enr["png"]
+        svg = Path(out_dir) / enr["svg"] if enr.get("svg") else None
+        sources = [(_entree(k, ".png"), png)] + ([(_entree(k, ".svg"), svg)] if svg else [])
+        if all(src.is_file() for src, _ in sources):
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            for src, dst in sources:
+                shutil.copyfile(src, dst)
+                os.utime(src)
+            os.utime(fiche)
+            return Carte(enr["cle"], png, svg, enr["titre"], enr["legende"])
+    carte = fonction(ctx, out_dir, ecran)
+    fichiers = [] if carte is None else [(Path(carte.png), ".png")] + ([(Path(carte.svg), ".svg")] if carte.svg else [])
+    _mettre_en_cache(k, fichiers)
+    enr = {"aucune": True} if carte is None else {
+        "cle": carte.cle, "png": Path(carte.png).name, "svg": Path(carte.svg).name if carte.svg else None,
+        "titre": carte.titre, "legende": carte.legende}
+    try:
+        tmp = fiche.with_name(f".{fiche.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(enr, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, fiche)  # written last: a record means its files are there
+    except OSError:
+        pass
+    return carte
