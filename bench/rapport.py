@@ -158,13 +158,24 @@ def markdown(r: dict) -> list[str]:
     libelles = {"load": "diagnostic.load() (s)", "chaud_sans_pdf": "run à chaud sans PDF (s)", "chaud_avec_pdf": "run à chaud avec PDF (s)",
                 "froid_avec_pdf": "run à froid avec PDF, miroir complet (s)", "lot_epci": f"rapports par lot, {r['lot_epci']} EPCI (s)",
                 "lot_epci_pdf": f"rapports par lot avec PDF, {min(r['lot_epci'], 10)} EPCI (s)"}
+    def cpu(v, k):
+        m = v["mesures"].get(k)
+        return statistics.median(m["cpu_s"]) if m and m["cpu_s"] and not m["echec"] else None
+
+    def ratio_cpu(v, k):
+        a, b = cpu(v, k), cpu(v, "load")
+        return _f(a / b) if a is not None and b else "—"
+
+    rows += [("Rapport sans PDF / load(), en temps CPU (moins sensible à la charge)", lambda v: ratio_cpu(v, "chaud_sans_pdf"), ""),
+             ("Rapport avec PDF / load(), en temps CPU", lambda v: ratio_cpu(v, "chaud_avec_pdf"), "")]
     for k, lib in libelles.items():
         cible = {"froid_avec_pdf": f"≤ {_f(cib['froid_s'], 0)}", "lot_epci": f"≤ {_f(cib['lot_100_s'], 0)} (100 EPCI)"}.get(k, "")
-        rows.append((lib, lambda v, k=k: _f(v["medianes_s"].get(k)) + _charge(v["mesures"].get(k)), cible))
+        rows.append((lib, lambda v, k=k: _f(v["medianes_s"].get(k)) + f" [CPU {_f(cpu(v, k))}]" + _charge(v["mesures"].get(k)), cible))
     rows.append(("Mémoire max (Mio)", lambda v: _f(v.get("memoire_max_mio"), 0), f"≤ {cib['memoire_mio']}"))
     for lib, val, cible in rows:
         lines.append(f"| {lib} | " + " | ".join(val(r["versions"][n]) for n in noms) + f" | {cible} |")
-    lines += ["", "Entre parenthèses : charge moyenne (1 min) de la machine avant chaque exécution (2 cœurs).", "",
+    lines += ["", "Temps mural médian ; entre crochets le temps CPU (utilisateur + système du processus et de ses enfants "
+              "attendus) ; entre parenthèses la charge moyenne (1 min) de la machine avant chaque exécution (2 cœurs).", "",
               "Profil d'un run à chaud (cProfile, `DIAGNOSTIC_WORKERS=1`) : appels / secondes cumulées.", "",
               "| Fonction | " + " | ".join(noms) + " |", "|---|" + "---:|" * len(noms)]
     for label in ["total_s", *FONCTIONS]:

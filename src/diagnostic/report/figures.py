@@ -6,7 +6,9 @@ while no page of the report uses them (HTML, PDF and Word embed the PNG). ``writ
 
 A figure whose inputs are unchanged is not drawn again: ``depuis_cache(cle, png)`` copies the PNG (and SVG)
 rendered by an earlier run under ``cle``, a hash of everything the drawing reads (data, captions, style:
-the matplotlib version and rcParams, and the code version: the source of the drawing modules). The cache
+the matplotlib version and rcParams, and the code version: every file of the package). Series charts key
+on their rows and labels (``series.graphique``); maps on the context fields they read, ``CHAMPS_CARTES``
+(``carte_en_cache``). The cache
 is a folder of the workspace (``data/processed/figures/``, given by the pipeline); without one, every
 figure is drawn. At most ``CACHE_MAX`` files are kept (the least recently used go first).
 
