@@ -111,7 +111,12 @@ def test_map_cache_key_holds_every_context_field_the_maps_read():
     from pathlib import Path
 
     import diagnostic.report.maps as maps
-    from diagnostic.report.figures import CHAMPS_CARTES
+    from diagnostic.report.figures import AIDES_CARTES, CHAMPS_CARTES
 
-    lus = set(re.findall(r"\bctx\.([a-z_]+)", Path(maps.__file__).read_text(encoding="utf-8")))
+    source = Path(maps.__file__).read_text(encoding="utf-8")
+    lus = set(re.findall(r"\bctx\.([a-z_]+)", source))
     assert lus and lus <= set(CHAMPS_CARTES), lus - set(CHAMPS_CARTES)
+    # functions of other modules handed the whole context: only those whose reads CHAMPS_CARTES holds
+    definies = set(re.findall(r"^def ([a-z_]+)\(", source, re.M))
+    aides = set(re.findall(r"\b([a-z_]+)\(ctx\s*[,)]", source)) - definies
+    assert aides <= set(AIDES_CARTES), aides - set(AIDES_CARTES)
