@@ -189,8 +189,10 @@ def markdown(r: dict) -> list[str]:
               "- `series_graphiques` : un graphique annuel dont les entrées (valeurs, libellés, style, version du code) n'ont pas "
               "changé est repris du cache `data/processed/figures/` au lieu d'être redessiné (à chaud, tous le sont) ;",
               "- `niveau_departemental` : calculé une fois par rapport (table des indicateurs et catalogue), non plus à chaque appel ;",
+              "- cartes (`carte_*`) : « — » après = reprises du cache (mêmes champs du contexte, même code), non redessinées ;",
               "- `write_pdf` : images PNG en RVB (fond blanc opaque) : WeasyPrint ne sépare plus couleur et masque alpha, "
-              "qu'il réencodait tous deux ;",
+              "qu'il réencodait tous deux ; gain petit devant la mise en page de WeasyPrint, à lire dans la ligne du profil "
+              "(elle varie avec la charge d'un tour à l'autre) ;",
               "- `texte_get_layout` : la mise en page du texte suit le nombre de figures dessinées.", ""]
     return lines
 

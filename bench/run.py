@@ -385,8 +385,13 @@ def main() -> None:
 
         versions = {"avant": rapport.code_du_commit(PROJECT, a.avant, root / "avant")} if a.avant else {}
         versions["apres"] = SRC
-        return rapport.mesurer(project=PROJECT, root=root, versions=versions, run_child=run_child, loadavg=loadavg,
-                               py=PY, runs=a.runs, rapide=rapide, log=log)
+        head = subprocess.run(["git", "-C", str(PROJECT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        section = rapport.mesurer(project=PROJECT, root=root, versions=versions, run_child=run_child, loadavg=loadavg,
+                                  py=PY, runs=a.runs, rapide=rapide, log=log)
+        if a.avant:
+            section["versions"]["avant"]["code"] = f"commit {a.avant}"
+        section["versions"]["apres"]["code"] = f"arbre de travail (HEAD {head})"
+        return section
 
     if a.rapport:
         try:
