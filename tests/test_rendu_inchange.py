@@ -110,7 +110,10 @@ def test_report_pages_and_csv_unchanged(tmp_path):
     teste = _rapport(ws, miroir, None)
     ref = _rapport(ws, miroir, _code_reference(reference, tmp_path / "reference"))
 
-    assert (teste / "indicateurs.csv").read_bytes() == (ref / "indicateurs.csv").read_bytes()
+    assert (teste / "indicateurs.csv").read_bytes() == (ref / "indicateurs.csv").read_bytes(), (
+        f"indicateurs.csv différent de celui du commit {reference}")
     p_ref, p_new = pages(ref / "diagnostic.pdf", tmp_path / "pages_ref"), pages(teste / "diagnostic.pdf", tmp_path / "pages_new")
     assert len(p_ref) > 20
-    assert differences(p_ref, p_new) == [], f"rendu différent de celui du commit {reference}"
+    assert differences(p_ref, p_new) == [], (
+        f"rendu différent de celui du commit {reference} ; si le contenu du rapport a changé exprès depuis, "
+        "mettre REFERENCE à jour (commit de ce changement) ou DIAGNOSTIC_RENDU_REFERENCE=<commit>")

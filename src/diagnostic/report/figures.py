@@ -27,10 +27,11 @@ from pathlib import Path
 
 PNG_COMPRESSION = 1  # zlib level of the charts' PNG: same pixels, about 3x faster than the default 6
 CACHE_MAX = 600  # files kept in the cache folder
-# The context fields maps.py reads, itself or through tables.sources_par_id (sources) and tables.cle_catalogue
-# (catalogue, seuils); tests/test_figures.py fails when it reads another one.
+# The context fields maps.py reads, itself or through tables.sources_par_id (sources), tables.cle_catalogue
+# (catalogue, seuils) and source_finess (sources, indicateurs); tests/test_figures.py fails when it reads another one
+# or hands the context to another function.
 CHAMPS_CARTES = ("nom", "communes", "departements", "etablissements", "indicateurs", "sources", "catalogue", "seuils")
-AIDES_CARTES = ("sources_par_id", "cle_catalogue")
+AIDES_CARTES = ("sources_par_id", "cle_catalogue", "source_finess")
 
 _svg: list[bool] = [False]  # stacks: the innermost write_report's choice last
 _cache: list[Path | None] = [None]
