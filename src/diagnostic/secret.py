@@ -14,7 +14,6 @@ Masked rows keep their row, with valeur and numerateur emptied and statut = "sec
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +24,12 @@ KEY = ["territoire_type", "territoire_code"]
 
 
 def thresholds(settings_file: Path | None) -> dict[str, int]:
-    """Thresholds from `pipelines/diagnostic.toml` ([secret_statistique]), defaults otherwise."""
-    if settings_file is None or not settings_file.is_file():
-        return dict(DEFAULTS)
-    data = tomllib.loads(settings_file.read_text(encoding="utf-8")).get("secret_statistique", {})
-    return {**DEFAULTS, **{k: int(v) for k, v in data.items()}}
+    """Thresholds from `pipelines/diagnostic.toml` ([secret_statistique]), defaults otherwise (read by
+    `diagnostic.seuils`, the one reader of that file's thresholds)."""
+    from .seuils import lire  # seuils imports DEFAULTS from here
+
+    valeurs = lire(settings_file)
+    return {k: int(valeurs[k]) for k in DEFAULTS}
 
 
 def _col(catalogue: pd.DataFrame, name: str) -> pd.Series:

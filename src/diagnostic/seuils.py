@@ -2,7 +2,9 @@
 
 - `[secret_statistique]`: `professionnels` (5), `patients` (11): a count under the threshold is masked;
 - `[seuils]`: `apl_sous_densite` (2.5 consultations per year and inhabitant): the APL under which a commune
-  is counted as under-served (`part_pop_apl_mg_inf_2_5`, the APL map).
+  is counted as under-served (`part_pop_apl_mg_inf_2_5`, the APL map); `deces_min` (20 deaths over the pooled
+  years): under it the crude death rate is withheld. A key missing from the file takes its default here, never
+  nothing (the SQL macro `seuil()` would give NULL and the comparison would let every figure through).
 
 The build stores them in the warehouse (`meta_seuil`, read by the SQL models through the `seuil()` macro);
 the catalogue's texts and the report's sentences write them with `texte` / `remplir`, so that a changed
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from .secret import DEFAULTS as SECRET
 
-DEFAUTS: dict[str, float] = {**SECRET, "apl_sous_densite": 2.5}
+DEFAUTS: dict[str, float] = {**SECRET, "apl_sous_densite": 2.5, "deces_min": 20}
 SECTIONS = ("secret_statistique", "seuils")
 
 
