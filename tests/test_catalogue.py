@@ -48,7 +48,7 @@ def paquet(tmp_path, modeles: dict[str, str], entrees: str = ""):
     shutil.copytree(PROJECT / "src" / "diagnostic", racine / "diagnostic",
                     ignore=shutil.ignore_patterns("__pycache__"))
     for nom, sql in modeles.items():
-        (racine / "diagnostic" / "models" / nom).write_text(sql, encoding="utf-8")
+        (racine / "diagnostic" / "models" / "marts" / nom).write_text(sql, encoding="utf-8")
     if entrees:
         with open(racine / "diagnostic" / "indicateurs.toml", "a", encoding="utf-8") as fh:
             fh.write(entrees)

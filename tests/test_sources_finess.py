@@ -187,7 +187,7 @@ def test_registry_entry():
 def test_grouped_categories_are_those_of_the_model_and_required(tmp_path):
     import re
 
-    sql = (PROJECT / "src" / "diagnostic" / "models" / "075_int_etablissements.sql").read_text(encoding="utf-8")
+    sql = (PROJECT / "src" / "diagnostic" / "models" / "intermediaire" / "075_int_etablissements.sql").read_text(encoding="utf-8")
     bloc = sql[sql.index("CREATE OR REPLACE TABLE int_categorie_etablissement"):]
     bloc = bloc[:bloc.index(") t(categetab, groupe)")]
     assert sorted(re.findall(r"\('(\d{3})', '\w+'\)", bloc)) == sorted(finess.CATEGORIES_GROUPEES)
@@ -276,7 +276,7 @@ def test_list_of_establishments_of_a_perimeter(con):
                               "commune": ["71153", "71134", "75056"]})
     con.register("selection_territoire", selection)
     try:
-        df = con.sql((warehouse.MODELS / "etablissements_perimetre.sql").read_text(encoding="utf-8")).df()
+        df = con.sql(warehouse.model_sql("etablissements_perimetre.sql")).df()
     finally:
         con.unregister("selection_territoire")
     assert set(df["territoire_code"]) == {"p"}  # the perimeter's rows only, keyed by the perimeter

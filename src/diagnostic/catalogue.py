@@ -46,7 +46,7 @@ COLONNES = ("libelle", "unite", "theme", "definition", "secret", "groupe", "tota
             "sens", "sens_rang", "sujet", "carte", "lecture", "lecture_suite", "produit_par")
 DEFAUTS = {"sens": "neutre", "carte": False, "produit_par": "entrepot"}
 SENS = ("hausse_favorable", "hausse_defavorable", "neutre")
-# the batch ranks' vocabulary (models/91_mart_rangs.sql)
+# the batch ranks' vocabulary (models/marts/91_mart_rangs.sql)
 SENS_RANG = {"hausse_favorable": "plus_eleve_favorable", "hausse_defavorable": "plus_faible_favorable",
              "neutre": "descriptif"}
 TEXTES = ("libelle", "definition", "lecture", "lecture_suite")

@@ -1,5 +1,6 @@
 """Build `data/processed/diagnostic.duckdb` from the raw files: staging tables (parsed and validated),
-then the SQL models of `models/` in order, then the data checks of `models/checks/`.
+then the SQL models of `models/intermediaire/` in the order of their declared graph (graphe.py), the indicator
+marts of `models/marts/`, then the data checks of `models/checks/`.
 
 The warehouse is built in a temporary file and moved into place only when complete, so a reader always
 sees the previous consistent state. A fingerprint of the raw files and the models skips the rebuild when
@@ -22,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from . import catalogue as _catalogue
-from . import contrat, geo, integrite, secret, seuils as _seuils
+from . import contrat, geo, graphe, integrite, secret, seuils as _seuils
 from .config import DiagnosticError, Workspace
 from .fetch import read_manifest
 from .ingest import raw_folder
@@ -43,7 +44,20 @@ class BuildReport:
 
 
 def model_sql(name: str) -> str:
-    return (MODELS / name).read_text(encoding="utf-8")
+    """The SQL of a model or query of `models/` by file name, whatever its layer folder."""
+    found = sorted(MODELS.rglob(name))
+    if not found:
+        raise DiagnosticError(f"Modèle {name} introuvable dans {MODELS}.")
+    return found[0].read_text(encoding="utf-8")
+
+
+# The Python step of the graph: communes' outlines harmonised to the target COG (geo.harmonise).
+GEO = graphe.Modele("geo (contours, Python)", ("int_cog_passage",), ("geo_commune", "geo_departement"))
+
+
+def graphe_build() -> list[graphe.Modele]:
+    """The intermediate models (`models/intermediaire/`) and the Python step, in dependency order."""
+    return graphe.ordre([graphe.lire(p) for p in sorted((MODELS / "intermediaire").glob("*.sql"))] + [GEO])
 
 
 def catalogue(seuils: dict | None = None) -> pd.DataFrame:
@@ -227,10 +241,12 @@ def run_models(con: duckdb.DuckDBPyConnection, staged: dict[str, dict], meta: li
     _create(con, "ref_indicateur", catalogue(seuils))
     _create(con, "meta_seuil", pd.DataFrame(list(seuils.items()), columns=["cle", "valeur"]).astype({"valeur": float}))
     _create(con, "meta_secret", pd.DataFrame([(k, seuils[k]) for k in secret.DEFAULTS], columns=["cle", "seuil"]))
-    for model in sorted(MODELS.glob("[0-8]*.sql")):  # staging -> int_*, in file-name order
-        con.execute(model.read_text(encoding="utf-8"))
-        if model.name.startswith("01_"):  # geometry needs the code passage, int_commune needs geometry
+    con.execute(model_sql("00_macros.sql"))
+    for model in graphe_build():  # staging -> int_*, in the order of the declared graph
+        if model is GEO:
             _build_geo(con, staged["contours"], report)
+        else:
+            con.execute(model.chemin.read_text(encoding="utf-8"))
     con.execute("CREATE TEMP VIEW selection_territoire AS SELECT * FROM int_territoire_commune")
     mart = _masked(con, _contrat(con, con.sql(indicateurs_sql()).df()))
     con.execute("DROP VIEW selection_territoire")
@@ -238,7 +254,7 @@ def run_models(con: duckdb.DuckDBPyConnection, staged: dict[str, dict], meta: li
     if jamais:
         raise DiagnosticError(
             f"Catalogue {_catalogue.CHEMIN.name} : indicateur(s) {', '.join(f'« {i} »' for i in jamais)} produit(s) par aucun "
-            "modèle models/9*_mart_indicateurs*.sql. Ajoutez le modèle qui le calcule, ou retirez l'entrée du catalogue "
+            "modèle models/marts/9*_mart_indicateurs*.sql. Ajoutez le modèle qui le calcule, ou retirez l'entrée du catalogue "
             "(un indicateur ajouté à l'exécution par un autre module déclare produit_par = \"<module>\").")
     _create(con, "mart_indicateurs", mart)
     _run_checks(con)
@@ -281,7 +297,7 @@ def indicateurs_sql() -> str:
     `selection_territoire`) as one query through the `contrat` macro (00_macros.sql: label and unit from the
     catalogue, types, statut of a missing value), ordered by territory then catalogue order. A row whose id is
     missing from the catalogue keeps its row (no label): `_contrat` stops on it."""
-    parts = [p.read_text(encoding="utf-8").strip().rstrip(";") for p in sorted(MODELS.glob("9*_mart_indicateurs*.sql"))]
+    parts = [p.read_text(encoding="utf-8").strip().rstrip(";") for p in sorted((MODELS / "marts").glob("9*_mart_indicateurs*.sql"))]
     union = "\nUNION ALL BY NAME\n".join(f"SELECT {', '.join(contrat.LIGNE)} FROM ({part})" for part in parts)
     return f"""
         WITH lignes AS ({union})
@@ -298,7 +314,7 @@ def _contrat(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
     if inconnus:
         raise DiagnosticError(
             f"Indicateur(s) {', '.join(f'« {i} » (source {s})' for i, s in inconnus)} produit(s) par les modèles "
-            f"models/9*_mart_indicateurs*.sql mais absent(s) du catalogue {_catalogue.CHEMIN.name} : ajoutez-y "
+            f"models/marts/9*_mart_indicateurs*.sql mais absent(s) du catalogue {_catalogue.CHEMIN.name} : ajoutez-y "
             "leur entrée (libelle, unite, theme, definition).")
     if list(df.columns) != contrat.COLONNES:
         raise DiagnosticError(f"La macro contrat (models/00_macros.sql) donne les colonnes {list(df.columns)} ; "

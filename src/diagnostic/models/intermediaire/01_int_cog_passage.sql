@@ -1,3 +1,4 @@
+-- reads: stg_cog_ancien_code, stg_cog_commune
 -- int_cog_passage: any commune code met in a source -> the commune of the target COG it belongs to.
 -- Grain: one row per code_source. Priority: a current commune is itself; an arrondissement municipal
 -- belongs to its commune (Paris, Lyon, Marseille); a commune déléguée / associée to its commune

@@ -1,3 +1,4 @@
+-- reads: int_cog_passage, stg_apl_mg
 -- int_commune_apl: DREES APL to médecins généralistes harmonised to the target COG.
 -- Grain: one row per (millesime, commune of the target COG). Several workbook rows fall into one commune
 -- (arrondissements municipaux, communes merged since): APL is averaged with the standardised population

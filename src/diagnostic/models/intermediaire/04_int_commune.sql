@@ -1,3 +1,4 @@
+-- reads: geo_commune, int_commune_apl, meta_source, stg_cog_commune, stg_cog_epci_membre
 -- int_commune: one row per commune (commune-actuelle) of the target COG, with everything the
 -- indicators need at commune grain. Population = population municipale of the communes file.
 -- `champ_france` = metropolitan France and the five DROM (COM excluded, see DESIGN.md).

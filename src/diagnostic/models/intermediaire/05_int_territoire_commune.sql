@@ -1,3 +1,4 @@
+-- reads: int_commune, stg_cog_departement, stg_cog_epci, stg_cog_region
 -- int_territoire_commune: membership of communes in the standard territories.
 -- Grain: one row per (territoire_type, territoire_code, commune). France = metro + DROM.
 CREATE OR REPLACE TABLE int_territoire_commune AS

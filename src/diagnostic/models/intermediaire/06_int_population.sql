@@ -1,3 +1,4 @@
+-- reads: int_cog_passage, stg_poplegale_commune, stg_rp_pop_age_sexe, stg_rp_pop_commune
 -- Population by age and sex (INSEE RP) and populations légales, harmonised to the target COG.
 --
 -- The staging tables come from each source's parser, or from its empty() when the source is

@@ -1,3 +1,4 @@
+-- reads: int_cog_passage, stg_finess_etablissement
 -- FINESS establishments (FINESS+ structures flux, or the older geolocated extraction etalab-cs1100507: one
 -- staging table for both, see sources/finess.py), harmonised to the target COG, with the
 -- groupe the report counts. Runs after 01_int_cog_passage.sql ("075_" sorts between "06_" and "07_").

@@ -1,3 +1,4 @@
+-- reads:
 -- Groups of the directory of actors (annuaire.xlsx, « Acteurs du territoire »): the groups of
 -- int_groupe_etablissement, with the establishments they leave in 'autre' sorted into medico-social and
 -- social groups, and the label of each category the flux does not carry (FINESS+ gives the code only).

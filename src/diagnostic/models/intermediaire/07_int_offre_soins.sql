@@ -1,3 +1,4 @@
+-- reads: int_cog_passage, stg_apl_autres, stg_rpps_activite
 -- Health professionals (RPPS / Annuaire Santé) and APL to the other professions (DREES), harmonised to
 -- the target COG. Guards: see 06_int_population.sql.
 CREATE TABLE IF NOT EXISTS stg_rpps_activite (identifiant VARCHAR, code_profession VARCHAR, code_type_savoir_faire VARCHAR,

@@ -1,3 +1,8 @@
+-- reads: stg_odisse_depistage_colorectal, stg_odisse_depistage_colorectal_champs, stg_odisse_depistage_sein,
+-- reads: stg_odisse_depistage_sein_champs, stg_odisse_vaccination_departement,
+-- reads: stg_odisse_vaccination_departement_champs, stg_odisse_vaccination_france,
+-- reads: stg_odisse_vaccination_france_champs, stg_odisse_vaccination_region,
+-- reads: stg_odisse_vaccination_region_champs
 -- Prévention: vaccination coverage and organised cancer screening (Santé publique France, Odissé), as
 -- published for départements, régions and France. No commune, EPCI or CPTS level exists in open data.
 -- Guards: the Odissé parser names its staging tables from the registry (one per level / dataset); a table

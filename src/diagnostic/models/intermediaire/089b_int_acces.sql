@@ -1,3 +1,5 @@
+-- reads: int_commune, int_prevention_serie, stg_ameli_ald_sans_mt, stg_ameli_patientele_mt, stg_ameli_sas,
+-- reads: stg_drees_urgences
 -- Accès aux soins: yearly series of the Cnam Observatoire de l'accès aux soins (ALD patients without a
 -- médecin traitant, population covered by the SAS, mean médecin-traitant patientèle per GP) and of the DREES
 -- emergency department visits. Published for départements, régions and France only (DREES: départements).

@@ -1,3 +1,4 @@
+-- reads: stg_ameli_ald_sans_mt, stg_ameli_demographie, stg_ameli_effectifs
 -- ameli (Cnam) département / région / France tables, and the département rates by sex and age band used
 -- for the expected prevalence. Guards: see 06_int_population.sql.
 CREATE TABLE IF NOT EXISTS stg_ameli_effectifs (annee VARCHAR, pathologie VARCHAR, top VARCHAR, patho_niv1 VARCHAR,
