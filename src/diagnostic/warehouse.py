@@ -56,7 +56,13 @@ GEO = graphe.Modele("geo (contours, Python)", ("int_cog_passage",), ("geo_commun
 
 
 def graphe_build() -> list[graphe.Modele]:
-    """The intermediate models (`models/intermediaire/`) and the Python step, in dependency order."""
+    """The intermediate models (`models/intermediaire/`) and the Python step, in dependency order. A model left
+    at the root of `models/` (other than the macros) would never run: refused."""
+    egares = [p.name for p in MODELS.glob("*.sql") if p.name != "00_macros.sql"]
+    if egares:
+        raise DiagnosticError(f"Modèle(s) {', '.join(sorted(egares))} à la racine de {MODELS} : rangez chacun dans "
+                              "intermediaire/ (tables int_*, avec sa ligne « -- reads: »), marts/ (indicateurs) ou "
+                              "rapport/ (requêtes du rapport).")
     return graphe.ordre([graphe.lire(p) for p in sorted((MODELS / "intermediaire").glob("*.sql"))] + [GEO])
 
 

@@ -1,3 +1,4 @@
+-- reads: int_cog_passage, stg_filosofi_commune
 -- Filosofi (INSEE, revenus et pauvreté) harmonised to the target COG.
 -- Grain: int_commune_filosofi one row per commune of the target COG that has at least one row in the file.
 --
