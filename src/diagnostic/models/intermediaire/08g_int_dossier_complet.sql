@@ -1,3 +1,4 @@
+-- reads: int_cog_passage, stg_dossier_complet_commune
 -- INSEE Dossier complet (RP 2021 social variables, deaths by commune of residence) harmonised to the target COG.
 -- Grain: int_commune_dossier_complet one row per commune of the target COG that has at least one row in the file.
 -- Weighted census counts (fractional) are summed, never rounded. An arrondissement municipal row is left out when
