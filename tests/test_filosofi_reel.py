@@ -190,8 +190,9 @@ def _section(html: str, numero: int) -> str:
 def test_report_population_shows_the_commune_map_its_reading_and_why_no_median(run_reel):
     out = run_reel / "reports" / SLUG
     assert (out / "cartes" / "niveau_vie_median.png").is_file()
+    assert (out / "cartes" / "taux_pauvrete.png").is_file()
     pop = _section((out / "diagnostic.html").read_text(encoding="utf-8"), 2)
-    assert "Niveau de vie médian par commune, 2021" in pop
+    assert "Niveau de vie médian par commune, 2021" in pop and "Taux de pauvreté par commune, 2021" in pop
     fichier = {r["CODGEO"]: r for r in lignes_reelles()}
     cpts = _communes_cpts()
     meds = [int(fichier[c]["MED21"]) for c in cpts]
@@ -211,6 +212,7 @@ def test_offline_mirror_says_source_non_disponible(built_workspace):
     pop = _section(html, 2)
     assert "Source non disponible. Revenus et pauvreté (INSEE, Filosofi)" in pop
     assert not (built_workspace / "reports" / SLUG / "cartes" / "niveau_vie_median.png").exists()
+    assert not (built_workspace / "reports" / SLUG / "cartes" / "taux_pauvrete.png").exists()
     with open(built_workspace / "reports" / SLUG / "indicateurs.csv", encoding="utf-8", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["source"] == "filosofi"]
     assert len(rows) == 5 * 4 and {r["statut"] for r in rows} == {"non_disponible"}

@@ -54,5 +54,5 @@ def test_every_section_is_filled_with_a_full_mirror(tmp_path):
     assert any("Cartographie des pathologies" in b for b in blocs)
     assert "Section à compléter" not in html
     cartes = {p.name for p in (ws / "reports" / SLUG / "cartes").glob("*.png")}
-    assert cartes == {"situation.png", "apl_mg.png", "medecins.png", "etablissements.png", "acteurs.png", "niveau_vie_median.png"}
+    assert cartes == {"situation.png", "apl_mg.png", "medecins.png", "etablissements.png", "acteurs.png", "niveau_vie_median.png", "taux_pauvrete.png"}
     assert "ÉTABLISSEMENT FICTIF 1" in html  # the FINESS list (fixture names: invented)

@@ -29,7 +29,7 @@ from . import document as modele
 from .context import CONTRACT_COLUMNS, ReportContext, check_context
 from .enquete import dessiner as dessiner_enquetes
 from .evolution import graphiques_objectifs, write_evolution_csv
-from .filosofi import carte_niveau_vie
+from .filosofi import carte_niveau_vie, carte_taux_pauvrete
 from .figures import carte_en_cache, reglages as reglages_figures
 from .exports import write_csv, write_csv_excel, write_xlsx
 from .html import write_html
@@ -59,6 +59,7 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
         figures = [travaux.avec_contexte(carte_en_cache, carte, out_dir / "cartes", ecran)  # unchanged maps not redrawn
                    for carte in (carte_situation, carte_apl, carte_medecins, carte_etablissements)]
         figures += [travaux.avec_contexte(carte_niveau_vie, out_dir / "cartes", ecran),
+                    travaux.avec_contexte(carte_taux_pauvrete, out_dir / "cartes", ecran),
                     travaux.avec_contexte(graphiques, out_dir / "graphiques"),
                     travaux.avec_contexte(pyramide, out_dir / "graphiques"),
                     travaux.avec_contexte(carte_acteurs, out_dir / "cartes", ecran)]

@@ -227,6 +227,8 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
 
         if "niveau_vie_median" in by_key:
             figures.append(_figure(by_key["niveau_vie_median"], filosofi.lecture(ctx)))
+        if "taux_pauvrete" in by_key:
+            figures.append(_figure(by_key["taux_pauvrete"], None))
         note = filosofi.note_perimetre(ctx)
         if note:
             notes.append(note)

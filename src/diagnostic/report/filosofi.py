@@ -46,31 +46,43 @@ def _millesime(ctx: ReportContext) -> str:
     return str(rows["millesime"].dropna().iloc[0]) if len(rows) and rows["millesime"].notna().any() else ""
 
 
-def statuts(communes) -> np.ndarray:
-    """The class of each commune's median: its statut, or 'absente' when the commune is not in the file."""
-    if STATUT not in communes.columns:
+def statuts(communes, colonne: str = STATUT) -> np.ndarray:
+    """The class of each commune's value: its statut, or 'absente' when the commune is not in the file."""
+    if colonne not in communes.columns:
         return np.full(len(communes), "absente", dtype=object)
-    return communes[STATUT].astype(object).where(communes[STATUT].notna(), "absente").to_numpy()
+    return communes[colonne].astype(object).where(communes[colonne].notna(), "absente").to_numpy()
 
 
-def bornes(valeurs: np.ndarray, k: int = 5) -> list[float]:
-    """Quantile breaks of the published medians, rounded to 100 €, without duplicates."""
+def bornes(valeurs: np.ndarray, k: int = 5, arrondi: int = 100) -> list[float]:
+    """Quantile breaks of the published values, rounded to `arrondi`, without duplicates."""
     v = valeurs[~np.isnan(valeurs)]
     if len(np.unique(v)) < 2:
         return []
-    b = [round(float(q) / 100) * 100 for q in np.quantile(v, np.linspace(0, 1, k + 1)[1:-1])]
+    b = [round(float(q) / arrondi) * arrondi for q in np.quantile(v, np.linspace(0, 1, k + 1)[1:-1])]
     return sorted({x for x in b if v.min() < x <= v.max()})
 
 
 def carte_niveau_vie(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | None:
     """Median standard of living per commune; None without any published value (source unavailable)."""
-    if COLONNE not in ctx.communes.columns or not len(_plottable(ctx.communes)):
+    return _carte(ctx, out_dir, ecran, COLONNE, STATUT, "Niveau de vie médian par commune",
+                  "En euros par an et par unité de consommation", " €", 100, "YlGnBu")
+
+
+def carte_taux_pauvrete(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | None:
+    """Poverty rate per commune where INSEE publishes it; None without any published value."""
+    return _carte(ctx, out_dir, ecran, "taux_pauvrete", "statut_taux_pauvrete", "Taux de pauvreté par commune",
+                  "Part des personnes sous le seuil de pauvreté (60 % du niveau de vie médian), en %", " %", 1, "OrRd")
+
+
+def _carte(ctx: ReportContext, out_dir: Path, ecran: bool, colonne: str, statut_col: str, titre_base: str,
+           sous_titre_base: str, suffixe: str, arrondi: int, palette: str) -> Carte | None:
+    if colonne not in ctx.communes.columns or not len(_plottable(ctx.communes)):
         return None
     codes = _deps_touches(ctx.communes)
     c = _plottable(ctx.communes)
     c = c[c["departement"].astype(str).isin(codes)]
-    st = statuts(c)
-    vals = np.where(st == "ok", c[COLONNE].astype(float).to_numpy(), np.nan)
+    st = statuts(c, statut_col)
+    vals = np.where(st == "ok", c[colonne].astype(float).to_numpy(), np.nan)
     ok = ~np.isnan(vals)
     if not ok.any():
         return None
@@ -78,8 +90,8 @@ def carte_niveau_vie(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> 
     mise = _Mise(_emprise(ctx, codes))
     ax = mise.ax
     _fond(ax, ctx, codes)
-    br = bornes(vals)
-    cmap = matplotlib.colormaps["YlGnBu"]
+    br = bornes(vals, arrondi=arrondi)
+    cmap = matplotlib.colormaps[palette]
     couleurs = [cmap(x) for x in np.linspace(0.15, 0.9, len(br) + 1)]
     cls = np.searchsorted(np.asarray(br), vals[ok], side="right")
     _dessiner(ax, c[ok].geometry, facecolor=[couleurs[i] for i in cls], edgecolor="white", linewidth=0.2, zorder=2)
@@ -89,8 +101,7 @@ def carte_niveau_vie(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> 
               "absente": dict(facecolor="white", edgecolor=COLOR_ND_EDGE, hatch="xxxx", linewidth=0.3)}
     handles = []
     lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
-    libelles = _libelles(br, lo, hi)
-    for col, lab, n in zip(couleurs, libelles, np.bincount(cls, minlength=len(couleurs))):
+    for col, lab, n in zip(couleurs, _libelles(br, lo, hi, suffixe), np.bincount(cls, minlength=len(couleurs))):
         handles.append(Patch(facecolor=col, edgecolor="none", label=f"{lab} ({fmt.nombre(int(n))})"))
     with matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
         for statut, label in CLASSES_HORS_VALEUR.items():
@@ -104,18 +115,17 @@ def carte_niveau_vie(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> 
         mill = _millesime(ctx)
         source = (f"Source : INSEE, Filosofi {mill} (revenus {mill}, géographie du fichier harmonisée au COG 2026) ; "
                   + CONTOURS_SOURCE.removeprefix("Source : "))
-        titre = f"Niveau de vie médian par commune{', ' + mill if mill else ''}"
-        mise.textes(titre, f"En euros par an et par unité de consommation : {ctx.nom} et {_noms_deps_txt(ctx, codes)}",
-                    source)
-        png, svg = _terminer(mise, ctx, handles, out_dir / "niveau_vie_median", ecran)
-    legende = (f"Carte – Niveau de vie médian des communes publié par l'INSEE (Filosofi {mill}). Les communes soumises "
+        titre = f"{titre_base}{', ' + mill if mill else ''}"
+        mise.textes(titre, f"{sous_titre_base} : {ctx.nom} et {_noms_deps_txt(ctx, codes)}", source)
+        png, svg = _terminer(mise, ctx, handles, out_dir / colonne, ecran)
+    legende = (f"Carte – {titre_base} : valeurs publiées par l'INSEE (Filosofi {mill}). Les communes soumises "
                "au secret statistique (« s ») ou sans valeur (« nd ») forment des classes à part : ni zéro ni moyenne. "
                f"{source}")
-    return Carte("niveau_vie_median", png, svg, titre, legende)
+    return Carte(colonne, png, svg, titre, legende)
 
 
-def _libelles(br: list[float], lo: float, hi: float) -> list[str]:
-    e = lambda x: fmt.nombre(x) + " €"  # noqa: E731
+def _libelles(br: list[float], lo: float, hi: float, suffixe: str) -> list[str]:
+    e = lambda x: fmt.nombre(x) + suffixe  # noqa: E731
     if not br:
         return [f"de {e(lo)} à {e(hi)}" if lo != hi else e(lo)]
     out = [f"moins de {e(br[0])}"]
