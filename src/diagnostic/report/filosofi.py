@@ -29,7 +29,7 @@ COULEUR_SECRET = "#9e9e9e"
 COULEUR_FUSION = "#d9d9d9"
 # statut -> legend label (a class of its own, never a zero nor a missing value)
 CLASSES_HORS_VALEUR = {
-    "secret": "Secret statistique (« s » : trop peu de ménages fiscaux)",
+    "secret": "Secret statistique (« s »)",
     "non_disponible": "Non disponible (« nd »)",
     "fusionnee": "Commune fusionnée depuis la géographie du fichier : pas de valeur pour son territoire actuel",
     "absente": "Commune absente du fichier",
