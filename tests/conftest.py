@@ -57,6 +57,29 @@ def one(df, **keys):
     return rows.iloc[0]
 
 
+def miroir_lie(dest: Path) -> Path:
+    """`dest` holding a link to every file of the offline mirror (OPENDATA) at the same path: a mirror to which
+    a test adds files without touching the shared one."""
+    for src in OPENDATA.rglob("*"):
+        if src.is_file():
+            target = dest / src.relative_to(OPENDATA)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(src.resolve(), target)
+    return dest
+
+
+def au_registre(miroir: Path, source: str, fichier: str) -> Path:
+    """The path of the registry's URL of `fichier` (of `source`'s latest vintage) in the mirror `miroir`, its
+    folder created."""
+    from diagnostic.fetch import mirror_location
+    from diagnostic.registry import load_registry
+
+    url = load_registry(PROJECT / "pipelines" / "sources.toml")[source].files()[fichier]
+    path = Path(mirror_location(url, str(miroir)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def new_workspace(root: Path) -> Path:
     """A project folder with the registry and the perimeters, empty data/ and reports/."""
     (root / "pipelines").mkdir(parents=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -16,10 +15,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import FIXTURES, OPENDATA, PROJECT, run_cli
+from conftest import FIXTURES, PROJECT, au_registre, miroir_lie, run_cli
 from diagnostic import warehouse
-from diagnostic.fetch import mirror_location
-from diagnostic.registry import load_registry
 from diagnostic.sources import SourceFormatError, dossier_complet
 
 ZIP = FIXTURES / "dossier_complet" / "dossier_complet_31_12_2024.zip"
@@ -69,15 +66,8 @@ def test_missing_variable_is_named():
 @pytest.fixture(scope="module")
 def run_fixture(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("dossier")
-    miroir = tmp / "miroir"
-    for src in OPENDATA.rglob("*"):
-        if src.is_file():
-            target = miroir / src.relative_to(OPENDATA)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(src.resolve(), target)
-    url = load_registry(PROJECT / "pipelines" / "sources.toml")["dossier_complet"].files()["dossier_complet_31_12_2024.zip"]
-    archive = Path(mirror_location(url, str(miroir)))
-    archive.parent.mkdir(parents=True, exist_ok=True)
+    miroir = miroir_lie(tmp / "miroir")
+    archive = au_registre(miroir, "dossier_complet", "dossier_complet_31_12_2024.zip")
     shutil.copy(ZIP, archive)
     ws = tmp / "ws"
     (ws / "data").mkdir(parents=True)

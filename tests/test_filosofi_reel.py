@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -16,10 +15,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import DECOUPAGE, FIXTURES, OPENDATA, PROJECT, run_cli
+from conftest import DECOUPAGE, FIXTURES, PROJECT, au_registre, miroir_lie, run_cli
 from diagnostic import warehouse
-from diagnostic.fetch import mirror_location
-from diagnostic.registry import load_registry
 from diagnostic.sources import SourceFormatError, filosofi
 
 REEL = PROJECT.parent / "shared" / "realdata" / "filosofi-2021" / "cc_filosofi_2021_COM.csv"
@@ -93,15 +90,8 @@ def test_wrong_vintage_names_the_missing_columns():
 @pytest.fixture(scope="module")
 def run_reel(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("filosofi")
-    miroir = tmp / "miroir"
-    for src in OPENDATA.rglob("*"):
-        if src.is_file():
-            target = miroir / src.relative_to(OPENDATA)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(src.resolve(), target)
-    url = load_registry(PROJECT / "pipelines" / "sources.toml")["filosofi"].files()["base-cc-filosofi-2021-geo2023-histo_CSV.zip"]
-    archive = Path(mirror_location(url, str(miroir)))
-    archive.parent.mkdir(parents=True, exist_ok=True)
+    miroir = miroir_lie(tmp / "miroir")
+    archive = au_registre(miroir, "filosofi", "base-cc-filosofi-2021-geo2023-histo_CSV.zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.write(REEL, "cc_filosofi_2021_COM.csv")  # bytes untouched
     ws = tmp / "ws"

@@ -6,11 +6,10 @@ run is the command an analyst types, with --strict: it fails if any source is mi
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
-from conftest import FIXTURES, OPENDATA, PROJECT, run_cli
+from conftest import FIXTURES, PROJECT, miroir_lie, run_cli
 from diagnostic.fetch import mirror_location
 from diagnostic.registry import load_registry
 
@@ -19,11 +18,7 @@ SLUG = "cpts-centre-saone-et-loire"
 
 def miroir_complet(dest: Path) -> Path:
     """Links to the real mirror's files, then each fixture at its registry URL (sources absent from it)."""
-    for src in OPENDATA.rglob("*"):
-        if src.is_file():
-            target = dest / src.relative_to(OPENDATA)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(src.resolve(), target)
+    miroir_lie(dest)
     for sid, source in load_registry(PROJECT / "pipelines" / "sources.toml").items():
         for name, url in source.files().items():
             target = Path(mirror_location(url, str(dest)))

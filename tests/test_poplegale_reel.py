@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import zipfile
-from pathlib import Path
 
 import pytest
 
-from conftest import DECOUPAGE, OPENDATA, PROJECT, run_cli
-from diagnostic.fetch import mirror_location
-from diagnostic.registry import load_registry
+from conftest import DECOUPAGE, PROJECT, au_registre, miroir_lie, run_cli
 
 REEL = PROJECT.parent / "shared" / "realdata" / "poplegale-2023"
 SLUG = "cpts-centre-saone-et-loire"
@@ -25,15 +21,8 @@ pytestmark = pytest.mark.skipif(not REEL.is_dir(), reason="fichiers réels absen
 
 
 def test_run_with_the_genuine_populations_legales(tmp_path):
-    miroir = tmp_path / "miroir"
-    for src in OPENDATA.rglob("*"):
-        if src.is_file():
-            target = miroir / src.relative_to(OPENDATA)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(src.resolve(), target)
-    url = load_registry(PROJECT / "pipelines" / "sources.toml")["poplegale"].files()["ensemble.zip"]
-    archive = Path(mirror_location(url, str(miroir)))
-    archive.parent.mkdir(parents=True, exist_ok=True)
+    miroir = miroir_lie(tmp_path / "miroir")
+    archive = au_registre(miroir, "poplegale", "ensemble.zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.write(REEL / "donnees_communes.csv", "donnees_communes.csv")  # bytes untouched
     ws = tmp_path / "ws"
