@@ -383,7 +383,8 @@ def opendatasoft(res: Resultat, source: Source, urls: dict[str, str]) -> None:
     facettes_voulues: dict[str, str] = {}
     if source.parser == "odisse":
         odisse = module
-        geo = {k: odisse._choisir(colonnes, champs, *v) for k, v in odisse.GEO.items()}
+        fiche = f"fiche du jeu {ident}"  # named in the parser's message when two fields match one label
+        geo = {k: odisse._choisir(colonnes, champs, *v, fiche) for k, v in odisse.GEO.items()}
         annee = geo["annee"]
         if annee is None:
             res.ajoute("champ_absent", f"année ({' ou '.join(odisse.GEO['annee'][0])})")
@@ -394,7 +395,7 @@ def opendatasoft(res: Resultat, source: Source, urls: dict[str, str]) -> None:
         manquantes = []
         for mesure, cfg in mesures.items():
             try:
-                col = odisse._choisir(colonnes, champs, list(cfg.get("champs", [])), cfg.get("libelle"))
+                col = odisse._choisir(colonnes, champs, list(cfg.get("champs", [])), cfg.get("libelle"), fiche)
             except Exception as exc:  # several labels match: the parser would refuse the file
                 res.ajoute("champ_absent", f"mesure {mesure} : {exc}")
                 continue
