@@ -41,7 +41,7 @@ def dribble(h):
 
 def start(ws, *args, mirror):
     return subprocess.Popen([sys.executable, "-m", "diagnostic.cli", *args], cwd=ws, env=cli_env(ws, mirror),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def wait_for(predicate, timeout=30.0):

@@ -309,8 +309,8 @@ def test_killed_run_leaves_history(suivi_ws, mirror_url):
     proc = start(ws, "run", SLUG, mirror=mirror_url)
     try:
         assert wait_for(lambda: list((ws / "reports").glob(f".{SLUG}.*.tmp/indicateurs.csv")), timeout=120)
-    finally:
-        proc.send_signal(signal.SIGKILL)
+    finally:  # the whole process group: the report's drawing workers too, which would go on writing otherwise
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     assert etat(ws) == avant
     assert (ws / "reports" / SLUG / "indicateurs.csv").read_bytes() == rapport
