@@ -19,9 +19,9 @@ from matplotlib.patches import Patch
 
 from . import fmt
 from .context import ReportContext
-from .maps import (COLOR_CONTOUR, COLOR_LIMITE_DEP, COLOR_ND_EDGE, CONTOURS_SOURCE, Carte, _contour_perimetre,
-                   _contours, _deps_touches, _dessiner, _emprise, _fond, _Mise, _mpl, _noms_deps_txt, _perimetre,
-                   _plottable, _terminer)
+from .maps import (COLOR_CONTOUR, COLOR_LIMITE_DEP, COLOR_ND_EDGE, CONTOURS_SOURCE, Carte, _choroplethe,
+                   _communes_des_departements, _contours, _dessiner, _mpl, _noms_deps_txt, _perimetre, _plottable,
+                   _terminer)
 
 COLONNE = "niveau_vie_median"
 STATUT = "statut_niveau_vie_median"
@@ -78,18 +78,14 @@ def _carte(ctx: ReportContext, out_dir: Path, ecran: bool, colonne: str, statut_
            sous_titre_base: str, suffixe: str, arrondi: int, palette: str) -> Carte | None:
     if colonne not in ctx.communes.columns or not len(_plottable(ctx.communes)):
         return None
-    codes = _deps_touches(ctx.communes)
-    c = _plottable(ctx.communes)
-    c = c[c["departement"].astype(str).isin(codes)]
+    codes, c = _communes_des_departements(ctx)
     st = statuts(c, statut_col)
     vals = np.where(st == "ok", c[colonne].astype(float).to_numpy(), np.nan)
     ok = ~np.isnan(vals)
     if not ok.any():
         return None
-    contour = _contour_perimetre(ctx.communes)
-    mise = _Mise(_emprise(ctx, codes))
+    contour, mise = _choroplethe(ctx, codes)
     ax = mise.ax
-    _fond(ax, ctx, codes)
     br = bornes(vals, arrondi=arrondi)
     cmap = matplotlib.colormaps[palette]
     couleurs = [cmap(x) for x in np.linspace(0.15, 0.9, len(br) + 1)]

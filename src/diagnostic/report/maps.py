@@ -601,22 +601,33 @@ def _legende_apl(ctx: ReportContext, colonne: str) -> tuple[str, str, str]:
     return mill, unite, src
 
 
+def _communes_des_departements(ctx: ReportContext):
+    """(codes of the départements the perimeter touches, their plottable communes): the extent of a choropleth."""
+    codes = _deps_touches(ctx.communes)
+    c = _plottable(ctx.communes)
+    return codes, c[c["departement"].astype(str).isin(codes)].copy()
+
+
+def _choroplethe(ctx: ReportContext, codes):
+    """(perimeter outline, figure) of a commune choropleth over the départements `codes`, background drawn."""
+    contour = _contour_perimetre(ctx.communes)
+    mise = _Mise(_emprise(ctx, codes))
+    _fond(mise.ax, ctx, codes)
+    return contour, mise
+
+
 def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | None:
     """Choropleth of the APL per commune; None when the column holds no value at all."""
     colonne, seuil = indicateur_carte(ctx), seuil_apl(ctx)
     if colonne is None or not len(_plottable(ctx.communes)):
         return None
-    codes = _deps_touches(ctx.communes)
-    c = _plottable(ctx.communes)
-    c = c[c["departement"].astype(str).isin(codes)].copy()
+    codes, c = _communes_des_departements(ctx)
     vals = c[colonne].astype(float).to_numpy()
     ok = ~np.isnan(vals)
     if not ok.any():
         return None
-    contour = _contour_perimetre(ctx.communes)
-    mise = _Mise(_emprise(ctx, codes))
+    contour, mise = _choroplethe(ctx, codes)
     ax = mise.ax
-    _fond(ax, ctx, codes)
 
     breaks = classes(vals, seuil)
     lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
