@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from diagnostic.report import write_report
-from diagnostic.report.series import SERIES_COLUMNS, a_tracer, depuis_entrepot
+from diagnostic.report.donnees import series as series_entrepot
+from diagnostic.report.series import SERIES_COLUMNS, a_tracer
 
 from test_report import make_ctx
 
@@ -134,16 +135,16 @@ def test_departement_level_inferred_without_catalogue_niveau(tmp_path):
     assert "Donnée départementale : la CPTS n&#39;est pas isolable" in html
 
 
-def test_depuis_entrepot_filters_to_the_report_territories():
+def test_series_of_the_warehouse_filtered_to_the_report_territories():
     import duckdb
 
     con = duckdb.connect()
-    con.execute("CREATE TABLE int_series AS SELECT * FROM (VALUES "
+    con.execute("CREATE TABLE mart_series AS SELECT * FROM (VALUES "
                 "('x', 'departement', '71', NULL, '2023', 1.0, NULL, NULL, 'ok', 's'),"
                 "('x', 'departement', '13', NULL, '2023', 2.0, NULL, NULL, 'ok', 's')) "
                 "t(indicateur, territoire_type, territoire_code, territoire_nom, annee, valeur, numerateur, denominateur, statut, source)")
     ind = pd.DataFrame({"territoire_type": ["departement"], "territoire_code": ["71"], "territoire_nom": ["Saône-et-Loire"]})
-    s = depuis_entrepot(con, ind)
+    s = series_entrepot(con, ind)
     assert list(s.columns) == SERIES_COLUMNS and s["territoire_code"].tolist() == ["71"]
     assert s["territoire_nom"].tolist() == ["Saône-et-Loire"]
-    assert depuis_entrepot(duckdb.connect(), ind).empty
+    assert series_entrepot(duckdb.connect(), ind).empty

@@ -285,7 +285,7 @@ def test_urgences_rate_per_10000_and_gaps(con):
 
 
 def test_series_hold_every_year_for_the_report(con):
-    s = con.sql("SELECT indicateur, territoire_type, territoire_code, annee, valeur FROM int_series").df()
+    s = con.sql("SELECT indicateur, territoire_type, territoire_code, annee, valeur FROM mart_series").df()
     ald = s[(s["indicateur"] == "part_ald_sans_mt") & (s["territoire_type"] == "france")].sort_values("annee")
     assert ald["valeur"].tolist() == [4.6, 3.8]
     grippe = s[(s["indicateur"] == "couv_vacc_grippe_65_plus") & (s["territoire_code"] == "71")]
@@ -303,7 +303,7 @@ def test_offline_guards_build_the_marts_without_any_new_source():
     rows = db.sql("SELECT DISTINCT statut FROM mart_indicateurs WHERE indicateur LIKE 'couv_vacc_%' "
                   "OR indicateur LIKE 'particip_%' OR indicateur LIKE 'passages_%'").fetchall()
     assert rows == [("non_disponible",)]
-    assert db.sql("SELECT count(*) FROM int_series").fetchone()[0] == 5  # the colleague's ALD rows only
+    assert db.sql("SELECT count(*) FROM mart_series").fetchone()[0] == 5  # the colleague's ALD rows only
 
 
 def test_staging_guards_match_the_parsers_output():

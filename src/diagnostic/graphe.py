@@ -3,12 +3,14 @@
 Layers (`src/diagnostic/models/`): the staging tables `stg_*` come from the parsers (`sources/`); `intermediaire/`
 builds the `int_*` tables, one model per file, each naming what it reads in a header line
 `-- reads: int_cog_passage, stg_apl_mg` (several lines allowed); `marts/` holds the indicator marts and the
-batch ranks, queries run on a selection (warehouse.indicateurs, batch); `rapport/` the report's own queries.
+batch ranks, queries run on a selection (warehouse.indicateurs, batch), and the stored marts the report reads
+(`CREATE OR REPLACE TABLE mart_*`, nodes of this graph like the intermediate models); `rapport/` the report's own
+queries, which read marts only (report/donnees.py).
 
 A model's outputs are its `CREATE OR REPLACE TABLE` statements. A model runs after the models (or the Python
 step) that create what it reads; ties are broken by file name. The resolver refuses, with a French message
 naming the model: a table created twice, a declared input nobody creates (other than the staging, meta and
-catalogue tables), an `int_*` / `geo_*` table read without being declared, a cycle.
+catalogue tables), an `int_*` / `geo_*` / `mart_*` table read without being declared, a cycle.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from .config import DiagnosticError
 
 _CREE = re.compile(r"CREATE\s+OR\s+REPLACE\s+TABLE\s+(\w+)", re.I)
 _LIT = re.compile(r"^--\s*reads:(.*)$", re.M)
-_TABLE = re.compile(r"\b((?:int|geo)_\w+)\b")
+_TABLE = re.compile(r"\b((?:int|geo|mart)_\w+)\b")
 ENTREES = ("stg_", "meta_", "ref_")  # inputs of the graph: parsers' staging tables, build metadata, catalogue
 
 

@@ -194,11 +194,11 @@ def departements(indicateurs: pd.DataFrame) -> list[str]:
 
 def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sources: dict[str, Source],
                    result: RunReport | None = None, locales=None, selection: pd.DataFrame | None = None):
-    from .report.series import depuis_entrepot
+    from .report import donnees
 
     selection = territoire.selection(con) if selection is None else selection
     return contexte(territoire, indicateurs, fond(ws, con, departements(indicateurs), sources),
-                    depuis_entrepot(con, indicateurs), pyramide_ages(con, selection), result, locales,
+                    donnees.series(con, indicateurs), pyramide_ages(con, selection), result, locales,
                     etablissements(con, selection))
 
 

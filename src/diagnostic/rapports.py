@@ -92,7 +92,7 @@ def _comparateurs(con, territoires: list[Territoire]) -> dict[str, tuple[set, se
 def preparer(ws: Workspace, kind: str, sources: dict[str, Source], result: pipeline.RunReport,
              limite: int | None = None, choisis: list[str] | None = None) -> Lot:
     """Everything the reports need, from the built warehouse, in a handful of queries."""
-    from .report.series import depuis_entrepot
+    from .report import donnees
 
     with warehouse.connect(ws) as con:
         territoires = [resolve(f"{PREFIXES[kind]}:{code}", con, ws.territoires) for code in codes(con, kind, limite, choisis)]
@@ -104,7 +104,7 @@ def preparer(ws: Workspace, kind: str, sources: dict[str, Source], result: pipel
             territoires=territoires,
             indicateurs=indicateurs,
             fond=pipeline.fond(ws, con, pipeline.departements(indicateurs), sources),
-            series=depuis_entrepot(con, indicateurs),
+            series=donnees.series(con, indicateurs),
             pyramides=pipeline.pyramide_ages(con, sel),
             etablissements=pipeline.etablissements(con, sel),
             prov=provenance.files(ws, sources, pipeline.vintages_used(con)),

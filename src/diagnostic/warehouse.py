@@ -56,14 +56,16 @@ GEO = graphe.Modele("geo (contours, Python)", ("int_cog_passage",), ("geo_commun
 
 
 def graphe_build() -> list[graphe.Modele]:
-    """The intermediate models (`models/intermediaire/`) and the Python step, in dependency order. A model left
-    at the root of `models/` (other than the macros) would never run: refused."""
+    """The intermediate models (`models/intermediaire/`), the Python step and the stored marts (the files of
+    `models/marts/` that create a `mart_*` table), in dependency order. A model left at the root of `models/`
+    (other than the macros) would never run: refused."""
     egares = [p.name for p in MODELS.glob("*.sql") if p.name != "00_macros.sql"]
     if egares:
         raise DiagnosticError(f"Modèle(s) {', '.join(sorted(egares))} à la racine de {MODELS} : rangez chacun dans "
                               "intermediaire/ (tables int_*, avec sa ligne « -- reads: »), marts/ (indicateurs) ou "
                               "rapport/ (requêtes du rapport).")
-    return graphe.ordre([graphe.lire(p) for p in sorted((MODELS / "intermediaire").glob("*.sql"))] + [GEO])
+    stockes = [m for m in map(graphe.lire, sorted((MODELS / "marts").glob("*.sql"))) if m.cree]
+    return graphe.ordre([graphe.lire(p) for p in sorted((MODELS / "intermediaire").glob("*.sql"))] + [GEO] + stockes)
 
 
 def catalogue(seuils: dict | None = None) -> pd.DataFrame:
@@ -248,7 +250,7 @@ def run_models(con: duckdb.DuckDBPyConnection, staged: dict[str, dict], meta: li
     _create(con, "meta_seuil", pd.DataFrame(list(seuils.items()), columns=["cle", "valeur"]).astype({"valeur": float}))
     _create(con, "meta_secret", pd.DataFrame([(k, seuils[k]) for k in secret.DEFAULTS], columns=["cle", "seuil"]))
     con.execute(model_sql("00_macros.sql"))
-    for model in graphe_build():  # staging -> int_*, in the order of the declared graph
+    for model in graphe_build():  # staging -> int_* -> stored mart_*, in the order of the declared graph
         if model is GEO:
             _build_geo(con, staged["contours"], report)
         else:

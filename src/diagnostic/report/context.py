@@ -21,7 +21,7 @@ COMMUNES_COLUMNS: tuple[str, ...] = (
     "code", "nom", "departement", "region", "population", "superficie_km2", "apl_mg", "perimetre", "geometry",
 )
 CATALOGUE_COLUMNS: tuple[str, ...] = ("indicateur", "libelle", "unite", "definition", "theme")
-# ``ReportContext.series``: one row per indicator x territory x year (see ``series.depuis_entrepot``).
+# ``ReportContext.series``: one row per indicator x territory x year (see ``donnees.series``).
 SERIES_COLUMNS: list[str] = ["indicateur", "territoire_type", "territoire_code", "territoire_nom", "annee", "valeur", "statut"]
 SOURCE_KEYS: tuple[str, ...] = (
     "source", "titre", "producteur", "licence", "url", "millesime", "fichier", "recupere_le", "octets", "sha256",
@@ -50,7 +50,7 @@ class ReportContext:
       method notes.
     - ``series`` (optional): yearly values drawn as time-series charts, columns ``indicateur,
       territoire_type, territoire_code, territoire_nom, annee, valeur, statut`` (one row per indicator x
-      territory x year; see ``series.depuis_entrepot``). None or empty: no chart.
+      territory x year; see ``donnees.series``). None or empty: no chart.
     - ``pyramide`` (optional): census population by sex and age band of the perimeter and its
       département(s) (``pyramide.COLUMNS``); None or empty: no age pyramid.
     - ``etablissements`` (optional): FINESS establishments of the perimeter's communes

@@ -2,7 +2,7 @@
 région and France lines), so that the reader sees the trend, not one point.
 
 Input: ``ReportContext.series`` (columns ``SERIES_COLUMNS``; one row per indicator x territory x year),
-filled by the pipeline from the warehouse table ``int_series`` (see ``depuis_entrepot``). Output: PNG
+filled by the pipeline from the stored mart ``mart_series`` (see ``donnees.series``). Output: PNG
 (200 dpi; + SVG when asked, see ``figures``) per chart in ``graphiques/``, embedded in the report like the maps (same ``Carte`` record,
 ``cle = "serie_<indicateur>"``).
 """
@@ -31,18 +31,6 @@ ANNEES_MAX = 8  # last available years shown
 STYLES = {"departement": ("#3f88c5", "-", "o"), "region": ("#e08e45", "--", "s"), "france": ("#4a4a4a", ":", "^")}
 COULEURS_DEPS = ["#3f88c5", "#2a9d8f", "#6a4c93"]
 PREFIXE = "serie_"
-
-
-def depuis_entrepot(con, indicateurs: pd.DataFrame) -> pd.DataFrame:
-    """The yearly series (``int_series``) of the territories of ``indicateurs`` (their names taken from it).
-    Empty frame when the warehouse has no such table (built before issue 7)."""
-    tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if "int_series" not in tables:
-        return pd.DataFrame(columns=SERIES_COLUMNS)
-    df = con.sql("SELECT indicateur, territoire_type, territoire_code, annee, valeur, statut FROM int_series").df()
-    noms = indicateurs[["territoire_type", "territoire_code", "territoire_nom"]].drop_duplicates(["territoire_type", "territoire_code"])
-    df = df.merge(noms, on=["territoire_type", "territoire_code"], how="inner")
-    return df[SERIES_COLUMNS].sort_values(["indicateur", "territoire_type", "territoire_code", "annee"]).reset_index(drop=True)
 
 
 def cle_annee(a: str) -> tuple[int, str]:

@@ -1,4 +1,4 @@
--- reads: int_commune, int_prevention_serie, stg_ameli_ald_sans_mt, stg_ameli_patientele_mt, stg_ameli_sas,
+-- reads: int_commune, stg_ameli_ald_sans_mt, stg_ameli_patientele_mt, stg_ameli_sas,
 -- reads: stg_drees_urgences
 -- Accès aux soins: yearly series of the Cnam Observatoire de l'accès aux soins (ALD patients without a
 -- médecin traitant, population covered by the SAS, mean médecin-traitant patientèle per GP) and of the DREES
@@ -72,10 +72,3 @@ SELECT 'passages_urgences_10000', territoire_type, territoire_code, territoire_n
        10000 * passages / nullif(population, 0), passages, population,
        CASE WHEN population > 0 THEN 'ok' ELSE 'non_disponible' END, 'drees_urgences+cog'
 FROM urg_niveaux;
-
--- int_series: the yearly series the report draws (prévention and accès aux soins), same columns.
--- Grain: one row per (indicateur, territoire_type, territoire_code, annee).
-CREATE OR REPLACE TABLE int_series AS
-SELECT * FROM int_prevention_serie
-UNION ALL BY NAME
-SELECT * FROM int_acces_serie;
