@@ -206,3 +206,84 @@ def test_offline_mirror_says_source_non_disponible(built_workspace):
     with open(built_workspace / "reports" / SLUG / "indicateurs.csv", encoding="utf-8", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["source"] == "filosofi"]
     assert len(rows) == 5 * 4 and {r["statut"] for r in rows} == {"non_disponible"}
+
+
+# --- Supra-communal files (EPCI, département, région) of the same zip -----------------------------------------
+# The genuine commune file, untouched, with the HAND-MADE files tests/fixtures/filosofi/cc_filosofi_2021_{EPCI,DEP,
+# REG}.csv (header of the genuine file; invented medians and rates: 12 345 €, 12,3 %…, see tests/fixtures/README.md).
+SUPRA = FIXTURES / "filosofi"
+
+
+@pytest.fixture(scope="module")
+def run_supra(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("filosofi_supra")
+    miroir = miroir_lie(tmp / "miroir")
+    archive = au_registre(miroir, "filosofi", "base-cc-filosofi-2021-geo2023-histo_CSV.zip")
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(REEL, "cc_filosofi_2021_COM.csv")
+        for niveau in ("EPCI", "DEP", "REG"):
+            zf.write(SUPRA / f"cc_filosofi_2021_{niveau}.csv", f"cc_filosofi_2021_{niveau}.csv")
+    ws = tmp / "ws"
+    (ws / "data").mkdir(parents=True)
+    shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
+    shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
+    run_cli(ws, "run", SLUG, "--sans-pdf", mirror=str(miroir))
+    return ws
+
+
+def test_supra_files_parsed_with_the_commune_columns():
+    path = SUPRA / "cc_filosofi_2021_EPCI.csv"
+    df = filosofi.parse_csv(path.read_bytes(), path.name, "2021", "epci").set_index("code")
+    assert df.loc["247100290", ["niveau", "nb_personnes_menages_fiscaux", "niveau_vie_median", "taux_pauvrete"]].tolist() == \
+        ["epci", 86_504.0, 12_345.0, 12.3]
+    with pytest.raises(SourceFormatError, match=r"cc_filosofi_2021_EPCI\.csv, ligne 2, colonne 'CODGEO' : code '247100290' inattendu pour le niveau departement"):
+        filosofi.parse_csv(path.read_bytes(), path.name, "2021", "departement")
+
+
+def test_perimeter_equal_to_one_epci_gets_the_epci_file_value(run_supra):
+    rows = _indicateurs(run_supra)
+    # The CPTS is exactly the 34 communes of the EPCI 247100290: INSEE's EPCI value, not a value from communes
+    assert (rows["perimetre", "niveau_vie_median"]["valeur"], rows["perimetre", "niveau_vie_median"]["statut"]) == ("12345.0", "ok")
+    assert (rows["perimetre", "taux_pauvrete"]["valeur"], rows["perimetre", "taux_pauvrete"]["statut"]) == ("12.3", "ok")
+    assert (rows["departement", "niveau_vie_median"]["valeur"], rows["departement", "taux_pauvrete"]["valeur"]) == ("23456.0", "13.4")
+    assert (rows["region", "niveau_vie_median"]["valeur"], rows["region", "taux_pauvrete"]["valeur"]) == ("22222.0", "14.5")
+    for ind in ("niveau_vie_median", "taux_pauvrete"):
+        assert (rows["france", ind]["valeur"], rows["france", ind]["statut"]) == ("", "non_disponible")
+    # persons stay the sum over the communes, which equals the EPCI row's persons (the composition check)
+    fichier = {r["CODGEO"]: r for r in lignes_reelles()}
+    assert float(rows["perimetre", "nb_personnes_menages_fiscaux"]["valeur"]) == sum(int(fichier[c]["NBPERSMENFISC21"]) for c in _communes_cpts()) == 86_504
+    html = (run_supra / "reports" / SLUG / "diagnostic.html").read_text(encoding="utf-8")
+    pop = _section(html, 2)
+    assert "Pour la France, aucun fichier de Filosofi de ce niveau n'est lu." in pop
+
+
+def test_epci_value_only_for_exactly_that_epci_with_its_composition_checked(run_supra):
+    fichier = {r["CODGEO"]: r for r in lignes_reelles()}
+    with duckdb.connect(str(run_supra / "data" / "processed" / "diagnostic.duckdb"), read_only=True) as con:
+        def valeurs(codes):
+            df = warehouse.indicateurs(con, _selection(con, codes))
+            return {r.indicateur: (r.valeur, r.statut) for r in df[df["source"] == "filosofi"].itertuples()}
+
+        def communes_epci(siren):
+            return [c for (c,) in con.execute("SELECT code FROM int_commune WHERE epci = ? ORDER BY code", [siren]).fetchall()]
+
+        cpts = communes_epci("247100290")
+        assert set(cpts) == _communes_cpts()
+        assert valeurs(cpts)["niveau_vie_median"] == (12_345.0, "ok")
+        # 33 of its 34 communes: not the EPCI, and never a value made from the communes' published medians
+        moins_une = valeurs(cpts[1:])
+        assert moins_une["niveau_vie_median"][1] == moins_une["taux_pauvrete"][1] == "non_disponible"
+        assert pd.isna(moins_une["niveau_vie_median"][0])
+        # CC de Marcigny: the file's persons (5 973) differ from the sum over its 12 current communes (5 972,
+        # recomputed here from the genuine commune file): composition not checked, no value
+        marcigny = communes_epci("247100639")
+        somme = sum(int(fichier[c]["NBPERSMENFISC21"]) for c in marcigny)
+        assert (len(marcigny), somme) == (12, 5_972)
+        controle = con.execute("SELECT personnes_communes, nb_personnes_menages_fiscaux, composition_verifiee "
+                               "FROM int_filosofi_territoire WHERE niveau = 'epci' AND code = '247100639'").fetchone()
+        assert controle == (5_972.0, 5_973.0, False)
+        assert valeurs(marcigny)["niveau_vie_median"][1] == "non_disponible"
+        assert pd.isna(valeurs(marcigny)["niveau_vie_median"][0])
+        # a perimeter made of a whole département gets the département file's value
+        dep = [c for (c,) in con.execute("SELECT code FROM int_commune WHERE departement = '71' AND champ_france").fetchall()]
+        assert valeurs(dep)["taux_pauvrete"] == (13.4, "ok")

@@ -35,10 +35,12 @@ CLASSES_HORS_VALEUR = {
     "absente": "Commune absente du fichier",
 }
 RAISON_NON_DISPONIBLE = (
-    "Le niveau de vie médian et le taux de pauvreté ne s'additionnent pas : l'INSEE ne les publie pas pour ce "
-    "territoire, et ils ne sont jamais recalculés à partir des valeurs des communes. Pour les départements, "
-    "régions et la France, les fichiers de Filosofi à ces niveaux ne sont pas lus dans cette édition."
+    "Le niveau de vie médian et le taux de pauvreté ne s'additionnent pas : ils ne sont jamais recalculés à partir "
+    "des valeurs des communes. L'INSEE les publie pour chaque commune, EPCI, département et région ; un territoire "
+    "n'en reçoit que s'il est exactement l'un d'eux (un EPCI seulement si sa composition est celle de la géographie "
+    "du fichier de l'INSEE)."
 )
+RAISON_FRANCE = "Pour la France, aucun fichier de Filosofi de ce niveau n'est lu."
 
 
 def _millesime(ctx: ReportContext) -> str:
@@ -162,14 +164,26 @@ def lecture(ctx: ReportContext) -> str | None:
 
 
 def note_perimetre(ctx: ReportContext) -> str | None:
-    """Why the perimeter has no median nor poverty rate, when the Filosofi file was read (None otherwise)."""
+    """Which territories of the table have no median nor poverty rate, and why, when the Filosofi file was read
+    (None otherwise, or when every territory has its published value)."""
     ind = ctx.indicateurs
     rows = ind[ind["source"] == "filosofi"]
     if not len(rows) or not (rows["statut"] == "ok").any():
         return None  # source unavailable: the section says « Source non disponible »
-    perim = rows[(rows["territoire_type"] == "perimetre") & rows["indicateur"].isin(["niveau_vie_median", "taux_pauvrete"])]
-    if not len(perim) or not (perim["statut"] == "non_disponible").all():
+    valeurs = rows[rows["indicateur"].isin(["niveau_vie_median", "taux_pauvrete"])]
+    manque = valeurs.groupby(["territoire_type", "territoire_nom"], sort=False)["statut"].apply(
+        lambda s: (s == "non_disponible").all())
+    noms = [nom for (t, nom), nd in manque.items() if nd and t != "france"]
+    france = any(nd for (t, _), nd in manque.items() if t == "france")
+    if not noms and not france:
         return None
-    return ("Niveau de vie médian et taux de pauvreté (INSEE, Filosofi) du territoire et de ses comparateurs : non "
-            "disponibles. " + RAISON_NON_DISPONIBLE + " La carte des communes montre les valeurs que l'INSEE publie "
-            "pour chacune ; la part de la population vivant dans une commune où la valeur est publiée est dans le tableau.")
+    texte = "Niveau de vie médian et taux de pauvreté (INSEE, Filosofi) : "
+    if noms:
+        texte += f"non disponibles pour {fmt.liste(noms)}. " + RAISON_NON_DISPONIBLE
+        texte += (" La carte des communes montre les valeurs que l'INSEE publie pour chacune ; la part de la "
+                  "population vivant dans une commune où la valeur est publiée est dans le tableau.")
+        if france:
+            texte += " " + RAISON_FRANCE
+    else:
+        texte += "non disponibles pour la France. " + RAISON_FRANCE
+    return texte

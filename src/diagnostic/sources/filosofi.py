@@ -12,11 +12,18 @@ Only four columns are read: fiscal households (NBMENFISC), persons in fiscal hou
 median standard of living (MED, € per consumption unit and year) and the poverty rate at 60 % (TP60, %).
 Medians and rates are never aggregated over communes (the models say so).
 
-Grain: `stg_filosofi_commune` one row per (millesime, code) — codes of the file's own COG.
+Supra-communal files of the same zip (`cc_filosofi_2021_EPCI.csv`, `_DEP.csv`, `_REG.csv`: the registry's
+`territoires` table, level -> member regex) carry INSEE's own values for those territories, in the commune file's
+columns (third-party code reads `cc_filosofi_2021_DEP.csv` with the same names; see the registry's evidence).
+They are read when the zip holds them; a level whose member is absent stays unread (its territories get no value).
+
+Grain: `stg_filosofi_commune` one row per (millesime, code) — codes of the file's own COG;
+`stg_filosofi_territoire` one row per (millesime, niveau, code), niveau 'epci', 'departement' or 'region'.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +52,17 @@ FILOSOFI = pa.DataFrameSchema(
     name="filosofi_communes",
 )
 
+# level of a supra-communal file -> pattern of its codes (EPCI: SIREN; départements with Corsica and DROM)
+NIVEAUX = {"epci": r"^\d{9}$", "departement": r"^(\d{2}|2[AB]|97\d)$", "region": r"^\d{2}$"}
+
+FILOSOFI_TERRITOIRES = pa.DataFrameSchema(
+    {"niveau": pa.Column(str, pa.Check.isin(list(NIVEAUX))), **FILOSOFI.columns,
+     "code": pa.Column(str, pa.Check.str_matches("|".join(NIVEAUX.values())))},
+    unique=["millesime", "niveau", "code"],
+    strict=True,
+    name="filosofi_territoires",
+)
+
 
 def colonnes(annee: str) -> dict[str, str]:
     """File column -> role, for the vintage `annee` ('2021' -> NBMENFISC21…)."""
@@ -64,7 +82,8 @@ def _mesure(df: pd.DataFrame, col: str, fichier: str) -> tuple[pd.Series, pd.Ser
     return values.where(statut == "ok"), statut
 
 
-def parse_csv(data: bytes, fichier: str, annee: str) -> pd.DataFrame:
+def parse_csv(data: bytes, fichier: str, annee: str, niveau: str | None = None) -> pd.DataFrame:
+    """One Filosofi file of the zip: the commune file (`niveau` None) or the file of one supra-communal level."""
     cols = colonnes(annee)
     df = read_table(data, fichier, sep=";")
     require_columns(df.columns, ["CODGEO", *cols], fichier)
@@ -93,22 +112,46 @@ def parse_csv(data: bytes, fichier: str, annee: str) -> pd.DataFrame:
         "taux_pauvrete": roles["pauvrete"][0],
         "statut_taux_pauvrete": roles["pauvrete"][1],
     })
-    return strings(validate(out, FILOSOFI, fichier, row_offset=2))
+    if niveau is None:
+        return strings(validate(out, FILOSOFI, fichier, row_offset=2))
+    motif = NIVEAUX[niveau]
+    faux = ~out["code"].str.match(motif)
+    if faux.any():
+        i = int(faux.idxmax())
+        raise SourceFormatError(f"Fichier {fichier}, ligne {i + 2}, colonne 'CODGEO' : code {out['code'].iloc[i]!r} "
+                                f"inattendu pour le niveau {niveau} (attendu : {motif}).")
+    out.insert(0, "niveau", niveau)
+    return strings(validate(out, FILOSOFI_TERRITOIRES, fichier, row_offset=2))
 
 
 def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     """spec: the registry's vintage table; `annee` = income year of Filosofi, `membre` = regex of the commune
-    file inside the zip."""
+    file inside the zip, `territoires` = level -> regex of that level's file (optional members)."""
     try:
         annee, membre = str(spec["annee"]), str(spec["membre"])
     except KeyError as exc:
         raise SourceFormatError(f"Registre des sources : clé {exc} manquante pour Filosofi.") from None
+    territoires = dict(spec.get("territoires", {}))
+    inconnus = sorted(set(territoires) - set(NIVEAUX))
+    if inconnus:
+        raise SourceFormatError(f"Registre des sources : niveau(x) Filosofi inconnu(s) {', '.join(inconnus)} "
+                                f"(niveaux lus : {', '.join(NIVEAUX)}).")
     path = single_file(folder, "zip Filosofi")
     zf, member = zip_member(path, membre)
     with zf:
         data = zf.read(member)
-    return {"stg_filosofi_commune": parse_csv(data, f"{path.name}/{member}", annee)}
+        presents = [n.rsplit("/", 1)[-1] for n in zf.namelist()]
+    out = {"stg_filosofi_commune": parse_csv(data, f"{path.name}/{member}", annee)}
+    lus = []
+    for niveau, motif in territoires.items():
+        if not any(re.fullmatch(motif, n, flags=re.IGNORECASE) for n in presents):
+            continue  # this level's file is not in the zip: its territories get no value
+        zf, nom = zip_member(path, motif)
+        with zf:
+            lus.append(parse_csv(zf.read(nom), f"{path.name}/{nom}", annee, niveau))
+    out["stg_filosofi_territoire"] = pd.concat(lus, ignore_index=True) if lus else empty_frame(FILOSOFI_TERRITOIRES)
+    return out
 
 
 def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_filosofi_commune": empty_frame(FILOSOFI)}
+    return {"stg_filosofi_commune": empty_frame(FILOSOFI), "stg_filosofi_territoire": empty_frame(FILOSOFI_TERRITOIRES)}

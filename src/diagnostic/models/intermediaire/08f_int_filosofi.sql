@@ -1,4 +1,4 @@
--- reads: int_cog_passage, stg_filosofi_commune
+-- reads: int_cog_passage, int_territoire_commune, stg_filosofi_commune, stg_filosofi_territoire
 -- Filosofi (INSEE, revenus et pauvreté) harmonised to the target COG.
 -- Grain: int_commune_filosofi one row per commune of the target COG that has at least one row in the file.
 --
@@ -11,6 +11,9 @@
 CREATE TABLE IF NOT EXISTS stg_filosofi_commune (millesime VARCHAR, code VARCHAR, nb_menages_fiscaux DOUBLE,
     nb_personnes_menages_fiscaux DOUBLE, statut_effectifs VARCHAR, niveau_vie_median DOUBLE,
     statut_niveau_vie_median VARCHAR, taux_pauvrete DOUBLE, statut_taux_pauvrete VARCHAR);
+CREATE TABLE IF NOT EXISTS stg_filosofi_territoire (niveau VARCHAR, millesime VARCHAR, code VARCHAR,
+    nb_menages_fiscaux DOUBLE, nb_personnes_menages_fiscaux DOUBLE, statut_effectifs VARCHAR,
+    niveau_vie_median DOUBLE, statut_niveau_vie_median VARCHAR, taux_pauvrete DOUBLE, statut_taux_pauvrete VARCHAR);
 
 CREATE OR REPLACE TABLE int_filosofi_lignes AS
 SELECT f.*, p.code_commune
@@ -33,3 +36,29 @@ SELECT code_commune AS code, any_value(millesime) AS millesime, count(*) AS nb_l
        CASE WHEN count(*) = 1 THEN any_value(statut_taux_pauvrete) ELSE 'fusionnee' END AS statut_taux_pauvrete
 FROM int_filosofi_lignes
 GROUP BY code_commune;
+
+-- int_filosofi_territoire: INSEE's own values for the EPCI, départements and régions of its files, with a check of
+-- the territory's composition. Grain: one row per (niveau, code) of the files.
+-- The files are in the geography of the commune file (2023): a département or a région has not changed since, an
+-- EPCI may have. So an EPCI's values apply to the EPCI of the target COG only when its persons in fiscal
+-- households, as INSEE publishes them, equal exactly the sum over its current communes (each published, none
+-- missing from the commune file): `composition_verifiee`. Levels without that check: true.
+CREATE OR REPLACE TABLE int_filosofi_territoire AS
+WITH communes AS (
+    SELECT t.territoire_type AS niveau, t.territoire_code AS code,
+           count(*) AS nb_communes,
+           count(*) FILTER (WHERE f.code IS NULL) AS nb_absentes,
+           count(*) FILTER (WHERE NOT f.effectifs_publies) AS nb_effectifs_secrets,
+           sum(f.nb_personnes_menages_fiscaux) AS personnes_communes
+    FROM int_territoire_commune t
+    LEFT JOIN int_commune_filosofi f ON f.code = t.commune
+    WHERE t.territoire_type IN ('epci', 'departement', 'region')
+    GROUP BY ALL
+)
+SELECT s.*, c.nb_communes, c.nb_absentes, c.nb_effectifs_secrets, c.personnes_communes,
+       CASE WHEN s.niveau <> 'epci' THEN true
+            ELSE coalesce(c.nb_absentes = 0 AND c.nb_effectifs_secrets = 0 AND s.statut_effectifs = 'ok'
+                          AND c.personnes_communes = s.nb_personnes_menages_fiscaux, false) END AS composition_verifiee
+FROM stg_filosofi_territoire s
+LEFT JOIN communes c USING (niveau, code)
+WHERE s.millesime = (SELECT max(millesime) FROM stg_filosofi_territoire);
