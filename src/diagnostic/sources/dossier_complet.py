@@ -26,6 +26,8 @@ from . import SourceFormatError, require_columns, validate
 from .cog import CODE_COMMUNE
 from .lecture import empty_frame, numbers, read_table, single_file, strings, zip_member
 
+MEMBRE = r"dossier_complet\.csv"  # the member of the zip read
+
 # staging column -> file variable, `{a}` being the census year on two digits
 RECENSEMENT = {
     "population": "P{a}_POP",
@@ -85,7 +87,7 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     except KeyError as exc:
         raise SourceFormatError(f"Registre des sources : clé {exc} manquante pour le dossier complet.") from None
     path = single_file(folder, "zip du dossier complet")
-    zf, member = zip_member(path, r"dossier_complet\.csv")
+    zf, member = zip_member(path, MEMBRE)
     with zf:
         data = zf.read(member)
     return {"stg_dossier_complet_commune": parse_csv(data, f"{path.name}/{member}", annee, deces)}
