@@ -32,12 +32,12 @@ from .evolution import graphiques_objectifs, write_evolution_csv
 from .filosofi import carte_niveau_vie, carte_taux_pauvrete
 from .figures import carte_en_cache, reglages as reglages_figures
 from .exports import write_csv, write_csv_excel, write_xlsx
-from .html import write_html
+from .html import render_html, write_html
 from .annuaire import carte as carte_acteurs
 from .maps import Carte, carte_apl, carte_etablissements, carte_medecins, carte_situation
 from .parallele import Travaux
 from .tables import une_fois_par_table
-from .pdf import write_pdf
+from .pdf import image_fichier, preparer as preparer_pdf, write_pdf
 from .pyramide import pyramide
 from .series import graphiques
 from .word import write_docx
@@ -71,6 +71,8 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
 
             written += ecrire_annuaire(ctx.annuaire, out_dir)
         maps = graphiques_objectifs(ctx, out_dir / "graphiques")
+        if pdf:
+            preparer_pdf()  # WeasyPrint imported while the workers finish the figures
         for f in figures:
             r = f.result()
             maps += [r] if isinstance(r, Carte) else (r or [])
@@ -82,7 +84,8 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
         html = write_html(ctx, maps, out_dir / "diagnostic.html", doc)
         written.append(html)
         if pdf:
-            written.append(write_pdf(html, out_dir / "diagnostic.pdf", f"{ctx.nom} — Diagnostic territorial"))
+            imprime = render_html(ctx, maps, doc, images=image_fichier)  # figures as files, not base64 (pdf.py)
+            written.append(write_pdf(imprime, out_dir / "diagnostic.pdf", f"{ctx.nom} — Diagnostic territorial", out_dir))
         if docx is not None:
             written.append(docx.result())
     return written

@@ -32,9 +32,10 @@ def data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
-def render_html(ctx: ReportContext, cartes: list[Carte], doc: dict | None = None) -> str:
+def render_html(ctx: ReportContext, cartes: list[Carte], doc: dict | None = None, images=data_uri) -> str:
+    """``images(path)``: an image's ``src`` (a data URI; ``pdf.image_fichier`` for the HTML that is printed)."""
     doc = document(ctx, cartes) if doc is None else doc
-    return environment().get_template("diagnostic.html.j2").render(doc=doc, data_uri=data_uri)
+    return environment().get_template("diagnostic.html.j2").render(doc=doc, data_uri=images)
 
 
 def write_html(ctx: ReportContext, cartes: list[Carte], path: Path, doc: dict | None = None) -> Path:
