@@ -69,6 +69,12 @@ def test_missing_field_and_unreadable_count(tmp_path):
         cepidc.parse(dossier, spec())
 
 
+def test_several_sexes_would_count_deaths_twice(tmp_path):
+    dossier = _copie(tmp_path, lambda d: d[7].update(sexe="Hommes"))
+    with pytest.raises(SourceFormatError, match=r"champ 'sexe' : plusieurs valeurs \(Hommes, Tous sexes\)"):
+        cepidc.parse(dossier, spec())
+
+
 def test_a_cause_group_whose_chapter_is_missing_lists_the_chapters_present(tmp_path):
     def sans_17(d):
         d[:] = [r for r in d if not r["cause_of_death"].startswith("17.")]

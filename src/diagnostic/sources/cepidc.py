@@ -97,6 +97,10 @@ def parse_deces(path: Path, codes: dict[str, str], annee: str, groupes: dict[str
             raise SourceFormatError(f"Fichier {path.name}, enregistrement {i}, champ 'sum_dc' : nombre de décès "
                                     f"{r['sum_dc']!r} (entier positif attendu).")
         lignes.append((codes[libelle_dep], int(m.group(1)), m.group(2), deces))
+    sexes = sorted({str(r["sexe"]) for r in data if "sexe" in r})
+    if len(sexes) > 1:  # one sex is asked (sex[]=12): several would be counted twice
+        raise SourceFormatError(f"Fichier {path.name}, champ 'sexe' : plusieurs valeurs ({', '.join(sexes)}) ; "
+                                "une seule attendue (les deux sexes ensemble), les décès seraient comptés deux fois.")
     df = pd.DataFrame(lignes, columns=["departement", "chapitre", "libelle", "deces"])
     exiger_selection(len(df), path.name, "aucun enregistrement de décès", [], "enregistrements")
     libelles = df.groupby("chapitre")["libelle"].agg(lambda s: sorted(set(s)))

@@ -11,7 +11,7 @@ import zlib
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ..registry import Source
-from . import distant, zip_insee
+from . import cepidc, distant, zip_insee
 from .constats import Resultat
 
 ODS_EXPORT = re.compile(r"^(?P<hote>https?://[^/]+)/api/explore/v2\.1/catalog/datasets/(?P<id>[^/?]+)/exports/")
@@ -500,6 +500,7 @@ CONTROLES = {
     "finess": finess,
     "filosofi": zip_insee.filosofi,
     "dossier_complet": zip_insee.dossier_complet,
+    "cepidc": cepidc.cepidc,
 }
 
 
