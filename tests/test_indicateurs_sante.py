@@ -353,7 +353,7 @@ def test_registry_urls_through_a_mirror_reach_the_parsers(tmp_path):
 def test_age_pyramid_sums_the_census_of_the_perimeter_and_its_departement(con):
     """The report's pyramid: census counts by sex and band of the perimeter, then of its département
     (hand-made fixture: the CC's communes 71134 + 71153, census 2022)."""
-    from diagnostic.pipeline import pyramide_ages
+    from diagnostic.report.donnees import pyramide_ages
     from diagnostic.territoire import Territoire
 
     t = Territoire(slug="p", nom="Périmètre", description="", communes=["71134", "71153"])

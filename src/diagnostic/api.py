@@ -17,7 +17,7 @@ import pandas as pd
 
 from . import warehouse
 from .config import Workspace
-from .pipeline import commune_geometries, compute, prepare
+from .pipeline import compute, prepare
 from .territoire import Territoire, resolve
 
 
@@ -39,12 +39,14 @@ def load(territoire: str, *, root: str | Path | None = None, update: bool = Fals
     """Indicators and communes (with geometry, WGS 84) of a territory, building what is missing.
 
     `update=True` re-downloads the sources (like `--refresh`)."""
+    from .report import donnees
+
     ws = Workspace(Path(root).resolve()) if root else Workspace.find()
     prepare(ws, refresh=update)
     with warehouse.connect(ws) as con:
         t = resolve(territoire, con, ws.territoires)
         indicateurs, _ = compute(ws, con, t)
         deps = sorted(set(indicateurs.loc[indicateurs["territoire_type"].eq("departement"), "territoire_code"]))
-        communes = commune_geometries(con, deps)
+        communes = donnees.communes(con, deps)  # the report's communes (mart_commune)
     communes = communes[communes["code"].isin(t.communes)].reset_index(drop=True)
     return Diagnostic(territoire=t, indicateurs=indicateurs, communes=communes)

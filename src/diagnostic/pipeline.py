@@ -80,64 +80,9 @@ def prepare(ws: Workspace, *, refresh: bool = False, force_build: bool = False,
     return run
 
 
-def commune_geometries(con, departements: list[str]) -> gpd.GeoDataFrame:
-    """Communes of the given départements with their figures and geometry (WGS 84)."""
-    con.register("_deps", pd.DataFrame({"d": departements}))
-    try:
-        df = con.sql(
-            """
-            WITH mg AS (  -- GPs per commune of practice; 1 to threshold-1 is masked (secret statistique)
-                SELECT code, count(DISTINCT identifiant) AS nb FROM int_commune_professionnel
-                WHERE profession = 'medecin_generaliste' GROUP BY code
-            ),
-            seuil AS (SELECT seuil FROM meta_secret WHERE cle = 'professionnels'),
-            rpps AS (SELECT count(*) > 0 AS ok FROM stg_rpps_activite)
-            SELECT c.code, c.nom, c.departement, c.region, c.population, c.superficie_km2, c.apl_mg,
-                   CASE WHEN rpps.ok THEN (CASE WHEN coalesce(mg.nb, 0) >= seuil.seuil OR coalesce(mg.nb, 0) = 0
-                                                THEN coalesce(mg.nb, 0) END) END AS nb_mg,
-                   rpps.ok AND mg.nb > 0 AND mg.nb < seuil.seuil AS nb_mg_secret,
-                   f.niveau_vie_median, f.statut_niveau_vie_median, f.taux_pauvrete, f.statut_taux_pauvrete,
-                   g.geom
-            FROM int_commune c JOIN geo_commune g USING (code)
-            CROSS JOIN seuil CROSS JOIN rpps
-            LEFT JOIN mg USING (code)
-            LEFT JOIN int_commune_filosofi f USING (code)
-            WHERE c.departement IN (SELECT d FROM _deps)
-            ORDER BY c.code
-            """
-        ).df()
-    finally:
-        con.unregister("_deps")
-    return geo.from_wkb_frame(df)
-
-
-def departement_outlines(con) -> gpd.GeoDataFrame:
-    return geo.from_wkb_frame(con.sql("SELECT code, nom, geom FROM geo_departement").df())
-
-
 def vintages_used(con) -> dict[str, str]:
     """Source id -> the vintage the warehouse was built from."""
     return dict(con.sql("SELECT cle, millesime FROM meta_source WHERE cle = source").fetchall())
-
-
-def etablissements(con, selection: pd.DataFrame) -> pd.DataFrame:
-    """FINESS establishments in the communes of the selection's perimeter(s) (empty without FINESS)."""
-    return _sur_selection(con, selection, "etablissements_perimetre.sql")
-
-
-def pyramide_ages(con, selection: pd.DataFrame) -> pd.DataFrame:
-    """Census population by sex and age band of the selection's perimeter(s) and département(s) (empty
-    without census)."""
-    return _sur_selection(con, selection, "pyramide_ages.sql")
-
-
-def _sur_selection(con, selection: pd.DataFrame, model: str) -> pd.DataFrame:
-    """A report query of `models/` (not a model of the build) run on `selection_territoire`."""
-    con.register("selection_territoire", selection)
-    try:
-        return con.sql(warehouse.model_sql(model)).df()
-    finally:
-        con.unregister("selection_territoire")
 
 
 def compute(ws: Workspace, con, territoire: Territoire, selection: pd.DataFrame | None = None):
@@ -171,20 +116,12 @@ def seuils_entrepot(con) -> dict[str, float]:
 
 
 def fond(ws: Workspace, con, departements: list[str], sources: dict[str, Source]) -> Fond:
+    """The communes and outlines from the warehouse's marts (report/donnees.py), repaired once."""
+    from .report import donnees
+
     s = seuils_entrepot(con)
-    return Fond(_valides(commune_geometries(con, departements)), _valides(departement_outlines(con)),
+    return Fond(donnees.valides(donnees.communes(con, departements)), donnees.valides(donnees.departements(con)),
                 warehouse.catalogue(s), provenance.summary(provenance.files(ws, sources, vintages_used(con))), s)
-
-
-def _valides(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Geometries repaired once (make_valid) and flagged so, so that each map does not check them again."""
-    from .report.maps import GEOMETRIE_VALIDE
-
-    bad = gdf.geometry.notna() & ~gdf.geometry.is_valid
-    if bad.any():
-        gdf.loc[bad, gdf.geometry.name] = gdf.geometry[bad].make_valid()
-    gdf.attrs[GEOMETRIE_VALIDE] = True
-    return gdf
 
 
 def departements(indicateurs: pd.DataFrame) -> list[str]:
@@ -198,8 +135,8 @@ def report_context(ws: Workspace, con, territoire: Territoire, indicateurs, sour
 
     selection = territoire.selection(con) if selection is None else selection
     return contexte(territoire, indicateurs, fond(ws, con, departements(indicateurs), sources),
-                    donnees.series(con, indicateurs), pyramide_ages(con, selection), result, locales,
-                    etablissements(con, selection))
+                    donnees.series(con, indicateurs), donnees.pyramide_ages(con, selection), result, locales,
+                    donnees.etablissements(con, selection))
 
 
 def contexte(territoire: Territoire, indicateurs: pd.DataFrame, fond: Fond, series: pd.DataFrame,

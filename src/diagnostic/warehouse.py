@@ -63,7 +63,7 @@ def graphe_build() -> list[graphe.Modele]:
     if egares:
         raise DiagnosticError(f"Modèle(s) {', '.join(sorted(egares))} à la racine de {MODELS} : rangez chacun dans "
                               "intermediaire/ (tables int_*, avec sa ligne « -- reads: »), marts/ (indicateurs) ou "
-                              "rapport/ (requêtes du rapport).")
+                              "rapport/ (requêtes du rapport, qui ne lisent que des marts).")
     stockes = [m for m in map(graphe.lire, sorted((MODELS / "marts").glob("*.sql"))) if m.cree]
     return graphe.ordre([graphe.lire(p) for p in sorted((MODELS / "intermediaire").glob("*.sql"))] + [GEO] + stockes)
 
@@ -255,6 +255,7 @@ def run_models(con: duckdb.DuckDBPyConnection, staged: dict[str, dict], meta: li
             _build_geo(con, staged["contours"], report)
         else:
             con.execute(model.chemin.read_text(encoding="utf-8"))
+            masquer(con, [t for t in model.cree if t.startswith("mart_")])
     con.execute("CREATE TEMP VIEW selection_territoire AS SELECT * FROM int_territoire_commune")
     mart = _masked(con, _contrat(con, con.sql(indicateurs_sql()).df()))
     con.execute("DROP VIEW selection_territoire")
@@ -298,6 +299,28 @@ def _masked(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
     """Secret statistique after aggregation, with the thresholds the warehouse was built with."""
     seuils = dict(con.sql("SELECT cle, seuil FROM meta_secret").fetchall())
     return secret.apply(df, con.sql("SELECT * FROM ref_indicateur").df(), seuils)
+
+
+def masquer(con: duckdb.DuckDBPyConnection, tables: list[str]) -> None:
+    """Secret statistique in stored marts at commune grain (``mart_commune``), by the masking of the indicator
+    rows (``_masked``: diagnostic.secret.apply, thresholds of the build): a column named for a catalogued
+    indicator under secrecy (``secret`` in indicateurs.toml), with its status column ``statut_<id>``, is read as
+    one row per commune, masked, and its masked cells written back (value NULL, status ``secret``)."""
+    secrets = {i for (i,) in con.sql("SELECT indicateur FROM ref_indicateur WHERE secret IS NOT NULL").fetchall()} \
+        if "secret" in con.sql("SELECT * FROM ref_indicateur LIMIT 0").columns else set()
+    for table in tables:
+        colonnes = con.sql(f'SELECT * FROM "{table}" LIMIT 0').columns
+        for col in [c for c in colonnes if c in secrets and f"statut_{c}" in colonnes and "code" in colonnes]:
+            lignes = con.sql(f"""SELECT 'commune' AS territoire_type, code AS territoire_code, '{col}' AS indicateur,
+                                        {col}::DOUBLE AS valeur, {col}::DOUBLE AS numerateur, statut_{col} AS statut
+                                 FROM "{table}" WHERE statut_{col} IS DISTINCT FROM 'secret'""").df()
+            masques = lignes.loc[_masked(con, lignes)["statut"].eq("secret"), ["territoire_code"]]
+            con.register("_masques", masques)
+            try:
+                con.execute(f'UPDATE "{table}" SET {col} = NULL, statut_{col} = \'secret\' '
+                            "WHERE code IN (SELECT territoire_code FROM _masques)")
+            finally:
+                con.unregister("_masques")
 
 
 def indicateurs_sql() -> str:

@@ -32,6 +32,7 @@ from shapely.ops import polylabel  # noqa: E402
 from ..seuils import DEFAUTS  # noqa: E402
 from . import fmt  # noqa: E402
 from .context import ReportContext  # noqa: E402
+from .donnees import GEOMETRIE_VALIDE  # noqa: E402  (attrs flag: geometries repaired by donnees.valides)
 from .figures import chemin_svg, png_rgb  # noqa: E402
 from .tables import Territoire, cle_catalogue, nom_source, producteur_court, sources_par_id  # noqa: E402
 from .texte import de_territoire  # noqa: E402
@@ -97,7 +98,6 @@ def _mpl(text: str) -> str:
     return str(text).replace("$", r"\$")
 
 
-GEOMETRIE_VALIDE = "geometrie_valide"  # attrs flag: geometries already checked (pipeline.fond), skip is_valid
 
 
 def _plottable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
