@@ -282,7 +282,7 @@ def _question(ctx: ReportContext, e, q, rows) -> tuple[list[dict], list[dict], l
 def sections(ctx: ReportContext, premier: int) -> list[dict]:
     """One report section per public (professionals, patients), numbered from ``premier``. The section's
     content is in ``blocs`` (one per survey part: participation, then each question, in file order), each
-    ``{titre, paragraphes, listes, figures}``, laid out by ``templates/enquete.html.j2`` and ``enquete_word.py``."""
+    ``{titre, paragraphes, listes, figures}``, laid out by ``templates/enquete.html.j2`` and ``word._blocs``."""
     out: list[dict] = []
     par_titre: dict[str, list] = {}
     for e in _enquetes(ctx):

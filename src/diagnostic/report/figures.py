@@ -23,6 +23,7 @@ import io
 import os
 import shutil
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 PNG_COMPRESSION = 1  # zlib level of the charts' PNG: same pixels, about 3x faster than the default 6
@@ -32,6 +33,19 @@ CACHE_MAX = 600  # files kept in the cache folder
 # or hands the context to another function.
 CHAMPS_CARTES = ("nom", "communes", "departements", "etablissements", "indicateurs", "sources", "catalogue", "seuils")
 AIDES_CARTES = ("sources_par_id", "cle_catalogue", "source_finess")
+
+
+
+@dataclass
+class Carte:
+    """One written map or chart (``maps``, ``series``, ``pyramide``…), as the documents embed it."""
+
+    cle: str  # "situation", "apl_mg"
+    png: Path
+    svg: Path | None  # None for the screen-only maps of batch reports
+    titre: str
+    legende: str  # French caption for the HTML
+
 
 _svg: list[bool] = [False]  # stacks: the innermost write_report's choice last
 _cache: list[Path | None] = [None]
@@ -180,8 +194,6 @@ def carte_en_cache(ctx, fonction, out_dir: Path, ecran: bool = False):
     """``fonction(ctx, out_dir, ecran)`` (a map of ``maps.py``), or its files and record from the cache when
     the context fields the maps read (``CHAMPS_CARTES``) and the code are those of an earlier run."""
     import json
-
-    from .maps import Carte
 
     if _cache[-1] is None:
         return fonction(ctx, out_dir, ecran)

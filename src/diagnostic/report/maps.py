@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -33,7 +32,7 @@ from ..seuils import DEFAUTS  # noqa: E402
 from . import fmt  # noqa: E402
 from .context import ReportContext  # noqa: E402
 from .donnees import GEOMETRIE_VALIDE  # noqa: E402  (attrs flag: geometries repaired by donnees.valides)
-from .figures import chemin_svg, png_rgb  # noqa: E402
+from .figures import Carte, chemin_svg, png_rgb  # noqa: E402  (Carte: re-exported)
 from .tables import Territoire, cle_catalogue, nom_source, producteur_court, sources_par_id  # noqa: E402
 from .texte import de_territoire  # noqa: E402
 
@@ -80,17 +79,6 @@ COLOR_LIMITE_DEP = "#4a4a4a"
 COLOR_CONTOUR = "#111111"
 COLOR_ND_EDGE = "#8c8c8c"
 HALO = [pe.withStroke(linewidth=2.6, foreground="white")]
-
-
-@dataclass
-class Carte:
-    """One written map."""
-
-    cle: str  # "situation", "apl_mg"
-    png: Path
-    svg: Path | None  # None for the screen-only maps of batch reports
-    titre: str
-    legende: str  # French caption for the HTML
 
 
 def _mpl(text: str) -> str:
@@ -771,13 +759,6 @@ def _terminer(mise: _Mise, ctx: ReportContext, handles: list, chemin: Path, ecra
     svg = None if ecran else chemin_svg(png)
     mise.enregistrer(png, svg, ecran)
     return png, svg
-
-
-def millesime_finess(ctx: ReportContext) -> str:
-    """The FINESS extraction date of the establishment counts, in French (« 12 mai 2026 »), or ""."""
-    ind = ctx.indicateurs
-    rows = ind[ind["indicateur"].astype(str).str.startswith("nb_etab_") & ind["millesime"].notna()]
-    return fmt.date_fr(str(rows["millesime"].iloc[0])) if len(rows) else ""
 
 
 # --- general practitioners per commune of practice (RPPS) ----------------------------------------

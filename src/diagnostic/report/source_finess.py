@@ -3,8 +3,8 @@ geolocated extraction) comes from the provenance (`nature_fichier` of the vintag
 
 from __future__ import annotations
 
+from . import fmt
 from .context import ReportContext
-from .maps import millesime_finess
 from .tables import sources_par_id
 
 
@@ -14,3 +14,10 @@ def source_finess(ctx: ReportContext) -> str:
     nature = str(sources_par_id(ctx).get("finess", {}).get("nature_fichier") or "").strip()
     millesime = millesime_finess(ctx)
     return "FINESS" + (f", {nature}" if nature else "") + (f" du {millesime}" if millesime else "")
+
+
+def millesime_finess(ctx: ReportContext) -> str:
+    """The FINESS extraction date of the establishment counts, in French (« 12 mai 2026 »), or ""."""
+    ind = ctx.indicateurs
+    rows = ind[ind["indicateur"].astype(str).str.startswith("nb_etab_") & ind["millesime"].notna()]
+    return fmt.date_fr(str(rows["millesime"].iloc[0])) if len(rows) else ""

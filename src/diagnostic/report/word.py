@@ -225,9 +225,7 @@ def write_docx(doc_model: dict, path: Path) -> Path:
         doc.add_section(WD_SECTION.NEW_PAGE)
         doc.add_heading(f"{s['numero']}. {s['titre']}", level=1)
         if s.get("blocs"):  # the CPTS's surveys
-            from .enquete_word import blocs
-
-            blocs(doc, s["blocs"])
+            _blocs(doc, s["blocs"])
         for p in s.get("introduction") or []:
             doc.add_paragraph(p)
         if s["lignes"]:
@@ -341,3 +339,20 @@ def write_docx(doc_model: dict, path: Path) -> Path:
                   [c["num"] for c in cols])
     doc.save(str(path))
     return path
+
+
+def _blocs(doc, items: list[dict]) -> None:
+    """The blocks of a survey section (same order as ``templates/enquete.html.j2``)."""
+    for b in items:
+        doc.add_heading(b["titre"], level=2)
+        for texte in b["paragraphes"]:
+            doc.add_paragraph(texte)
+        for li in b["listes"]:
+            if li["titre"]:
+                doc.add_heading(li["titre"], level=3)
+            _table_simple(doc, li["entetes"], li["lignes"], li["largeurs_mm"], li["num"])
+            if li["note"]:
+                _petit(doc.add_paragraph(), li["note"])
+            _petit(doc.add_paragraph(), li["source"])
+        for f in b["figures"]:
+            _figure(doc, f)
