@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -80,7 +81,8 @@ def run_fixture(tmp_path_factory) -> Path:
 def test_perimeter_sums_then_divides(run_fixture):
     with open(run_fixture / "reports" / SLUG / "indicateurs.csv", encoding="utf-8", newline="") as fh:
         rows = {(r["territoire_type"], r["indicateur"]): r for r in csv.DictReader(fh)}
-    f = lignes_fixture()
+    cpts = set(tomllib.loads((PROJECT / "data" / "territoires" / f"{SLUG}.toml").read_text())["communes"])
+    f = [r for r in lignes_fixture() if r["CODGEO"] in cpts]
     s = lambda v: sum(float(r[v]) for r in f)  # noqa: E731
     attendu = {
         "part_80_ans_et_plus_seuls": (s("P21_POP80P_PSEUL"), s("P21_POP80P"), 100),
@@ -95,8 +97,9 @@ def test_perimeter_sums_then_divides(run_fixture):
         assert float(r["numerateur"]) == pytest.approx(num, rel=1e-12) and float(r["denominateur"]) == pytest.approx(den, rel=1e-12)
         assert float(r["valeur"]) == pytest.approx(k * num / den, rel=1e-12), ind
     assert rows["perimetre", "taux_mortalite_brut"]["millesime"] == "2019-2023"
-    # the fixture holds the CPTS's communes only: the département is not summed from a part of its communes
-    assert rows["departement", "taux_chomage_15_64"]["statut"] == "non_disponible"
+    # the fixture holds every commune of France but Mayotte: France is not summed from a part of its communes
+    assert rows["departement", "taux_chomage_15_64"]["statut"] == "ok"
+    assert rows["france", "taux_chomage_15_64"]["statut"] == "non_disponible"
 
 
 def test_too_few_deaths_withholds_the_rate(run_fixture):
@@ -119,16 +122,22 @@ def test_report_shows_the_social_rows_and_mortality(run_fixture):
     assert "Taux brut de mortalité" in sante
     from html import unescape
 
-    f = lignes_fixture()
+    cpts = set(tomllib.loads((PROJECT / "data" / "territoires" / f"{SLUG}.toml").read_text())["communes"])
+    f = [r for r in lignes_fixture() if r["CODGEO"] in cpts]
     s = lambda v: sum(float(r[v]) for r in f)  # noqa: E731
     seuls, mono = 100 * s("P21_POP80P_PSEUL") / s("P21_POP80P"), 100 * s("C21_FAMMONO") / s("C21_FAM")
     taux = 1000 * sum(s(f"DECESD{y[-2:]}") for y in ANNEES) / (5 * s("P21_POP"))
     v = lambda x: f"{x:.1f}".replace(".", ",")  # noqa: E731
     assert (v(seuls), v(mono), v(taux)) == ("42,9", "16,1", "11,1")
-    assert (f"Lecture : {v(seuls)}\u202f% des personnes de 80 ans ou plus de la CPTS Centre Saône-et-Loire vivent seules ; "
-            f"{v(mono)}\u202f% de ses familles sont monoparentales.") in unescape(pop)
+    d = [r for r in lignes_fixture() if r["CODGEO"].startswith("71")]  # the département, recomputed
+    sd = lambda v: sum(float(r[v]) for r in d)  # noqa: E731
+    seuls_d, mono_d = 100 * sd("P21_POP80P_PSEUL") / sd("P21_POP80P"), 100 * sd("C21_FAMMONO") / sd("C21_FAM")
+    taux_d = 1000 * sum(sd(f"DECESD{y[-2:]}") for y in ANNEES) / (5 * sd("P21_POP"))
+    assert (f"Lecture : {v(seuls)}\u202f% des personnes de 80 ans ou plus de la CPTS Centre Saône-et-Loire vivent seules, "
+            f"contre {v(seuls_d)}\u202f% dans le département ; {v(mono)}\u202f% de ses familles sont monoparentales, contre "
+            f"{v(mono_d)}\u202f% dans le département.") in unescape(pop)
     assert (f"Lecture : la CPTS Centre Saône-et-Loire compte {v(taux)} décès pour 1 000 habitants par an (taux brut, "
-            "non standardisé sur l'âge).") in unescape(sante)
+            f"non standardisé sur l'âge), contre {v(taux_d)} dans le département.") in unescape(sante)
 
 
 def test_offline_mirror_says_source_non_disponible(built_workspace):

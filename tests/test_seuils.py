@@ -33,9 +33,10 @@ def reglages(tmp_path):
 
 
 def test_settings_file_gives_every_threshold(reglages, tmp_path):
-    assert seuils.lire(reglages) == {"professionnels": 3, "patients": 13, "apl_sous_densite": 3.5, "deces_min": 20}
+    assert seuils.lire(reglages) == {"professionnels": 3, "patients": 13, "apl_sous_densite": 3.5, "deces_min": 20,
+                                     "icm_couverture_min": 99}
     assert seuils.lire(tmp_path / "absent.toml") == {"professionnels": 5, "patients": 11, "apl_sous_densite": 2.5,
-                                                      "deces_min": 20}
+                                                      "deces_min": 20, "icm_couverture_min": 99}
     assert seuils.lire(PROJECT / "pipelines" / "diagnostic.toml") == seuils.DEFAUTS
     assert warehouse.catalogue(seuils.lire(reglages)).set_index("indicateur").loc[
         "part_pop_apl_mg_inf_2_5", "libelle"].endswith("inférieure à 3,5")

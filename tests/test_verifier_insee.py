@@ -129,7 +129,7 @@ def test_dossier_complet_conforme_member_missing_and_newer_years(bac):
     with RangeMirror([root, OPENDATA]) as m:
         proc, lignes = verifier(ws, m.url, "dossier_complet")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert lignes["dossier_complet"] == "dossier_complet : conforme (dossier_complet.csv : 16/16 colonnes attendues)"
+    assert lignes["dossier_complet"] == "dossier_complet : conforme (dossier_complet.csv : 32/32 colonnes attendues)"
 
     _zip(cible, {"meta_dossier_complet.csv": b"COD_VAR;LIB_VAR\n"})
     with RangeMirror([root, OPENDATA]) as m:

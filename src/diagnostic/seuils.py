@@ -3,7 +3,9 @@
 - `[secret_statistique]`: `professionnels` (5), `patients` (11): a count under the threshold is masked;
 - `[seuils]`: `apl_sous_densite` (2.5 consultations per year and inhabitant): the APL under which a commune
   is counted as under-served (`part_pop_apl_mg_inf_2_5`, the APL map); `deces_min` (20 deaths over the pooled
-  years): under it the crude death rate is withheld. A key missing from the file takes its default here, never
+  years): under it the crude death rate and the comparative mortality indices are withheld; `icm_couverture_min`
+  (99 %): the share of France's population municipale that France's death rates by sex and age must cover for the
+  comparative mortality indices to be given. A key missing from the file takes its default here, never
   nothing (the SQL macro `seuil()` would give NULL and the comparison would let every figure through).
 
 The build stores them in the warehouse (`meta_seuil`, read by the SQL models through the `seuil()` macro);
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from .secret import DEFAULTS as SECRET
 
-DEFAUTS: dict[str, float] = {**SECRET, "apl_sous_densite": 2.5, "deces_min": 20}
+DEFAUTS: dict[str, float] = {**SECRET, "apl_sous_densite": 2.5, "deces_min": 20, "icm_couverture_min": 99}
 SECTIONS = ("secret_statistique", "seuils")
 
 

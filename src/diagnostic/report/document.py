@@ -251,6 +251,12 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
             figures.append(_figure(by_key["medecins"], None))
         if "etablissements" in by_key:
             figures.append(_figure(by_key["etablissements"], None))
+    if plan.cle == "etat_sante":
+        from . import mortalite
+
+        icm = mortalite.tableau(ctx)
+        if icm is not None:
+            listes.append(icm)
     for i in tous:  # yearly series of the section's indicators
         if SERIE + i in by_key:
             figures.append(_figure(by_key[SERIE + i], _lecture_serie(ctx, i)))

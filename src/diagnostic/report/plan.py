@@ -96,7 +96,9 @@ SECTIONS: tuple[Section, ...] = (
         (
             Sujet("Mortalité",
                   f"{SOURCE_ND}. Décès domiciliés par commune de résidence (INSEE, état civil, Dossier complet), "
-                  "cumulés sur cinq ans : taux brut de mortalité du territoire et de ses comparateurs."),
+                  "cumulés sur cinq ans : taux brut de mortalité du territoire et de ses comparateurs ; décès par "
+                  "commune de domicile, sexe et âge (INSEE, fichiers détail des décès) : indices comparatifs de "
+                  "mortalité générale et prématurée."),
         ),
     ),
     Section(

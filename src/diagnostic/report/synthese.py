@@ -82,7 +82,11 @@ def synthese(ctx: ReportContext) -> Synthese:
         return out
     idx = Index.de(ctx.indicateurs)
     m = meta(ctx)
+    from . import mortalite  # the mortality indices enter by their significance, not by the margin
+
     for ind in ordre_indicateurs(ctx.indicateurs, ctx.catalogue):
+        if ind in mortalite.IDS:
+            continue
         info = m[ind]
         unite = info["unite"]
         if fmt.cle_tri(unite) in TAILLES:
@@ -122,6 +126,9 @@ def synthese(ctx: ReportContext) -> Synthese:
             out.appuis.append(p)
         else:
             out.vigilances.append(p)
+    appuis, vigilances = mortalite.points(ctx)
+    out.appuis += [Point(*p) for p in appuis]
+    out.vigilances += [Point(*p) for p in vigilances]
     return out
 
 

@@ -9,10 +9,12 @@ are whole counts. Third-party code reads it with `read_delim("dossier_complet.cs
 
 Only the variables of the social indicators and of mortality are read (the dictionary names them):
 P21_POP, P21_POP80P, P21_POP80P_PSEUL, C21_FAM, C21_FAMMONO, P21_ACT1564, P21_CHOM1564, P21_NSCOL15P,
-P21_NSCOL15P_DIPLMIN, P21_NSCOL15P_BEPC and DECESDyy for the pooled years. An empty cell is a missing value
-(NULL), never a zero.
+P21_NSCOL15P_DIPLMIN, P21_NSCOL15P_BEPC and DECESDyy for the pooled years; and the population by sex and age
+band (P21_H0014 … P21_H90P, P21_F0014 … P21_F90P, P21_H1564, P21_F1564), the denominators of the comparative
+mortality index (`etatcivil_deces`). An empty cell is a missing value (NULL), never a zero.
 
-Grain: `stg_dossier_complet_commune` one row per (millesime, code) — codes of the file's own geography.
+Grain: `stg_dossier_complet_commune` and `stg_dossier_complet_age_sexe` one row per (millesime, code) — codes of
+the file's own geography.
 """
 
 from __future__ import annotations
@@ -42,6 +44,21 @@ RECENSEMENT = {
     "nscol_15p_bepc": "P{a}_NSCOL15P_BEPC",
 }
 
+# population by sex and age band: staging column -> file variable (bands of the census; 15-64 to split 60-74 at 65)
+AGE_SEXE = {f"{s.lower()}{b.lower()}": f"P{{a}}_{s}{b}" for s in "HF"
+            for b in ("0014", "1529", "3044", "4559", "6074", "7589", "90P", "1564")}
+
+POPULATION_AGE_SEXE = pa.DataFrameSchema(
+    {
+        "millesime": pa.Column(str, pa.Check.str_matches(r"^\d{4}$")),
+        "code": pa.Column(str, pa.Check.str_matches(CODE_COMMUNE)),
+        **{c: pa.Column(float, pa.Check.ge(0), nullable=True) for c in AGE_SEXE},
+    },
+    unique=["millesime", "code"],
+    strict=True,
+    name="dossier_complet_age_sexe",
+)
+
 DOSSIER = pa.DataFrameSchema(
     {
         "millesime": pa.Column(str, pa.Check.str_matches(r"^\d{4}$")),
@@ -61,10 +78,29 @@ def variables(annee: str, deces: list[str]) -> dict[str, str]:
     return {col: var.format(a=a) for col, var in RECENSEMENT.items()} | {f"deces_{y}": f"DECESD{y[-2:]}" for y in deces}
 
 
-def parse_csv(data: bytes, fichier: str, annee: str, deces: list[str]) -> pd.DataFrame:
+def variables_age_sexe(annee: str) -> dict[str, str]:
+    return {col: var.format(a=annee[-2:]) for col, var in AGE_SEXE.items()}
+
+
+def lire(data: bytes, fichier: str, annee: str, deces: list[str]) -> pd.DataFrame:
+    """The file's columns the parser reads (text cells), each one required."""
+    noms = [*variables(annee, deces).values(), *variables_age_sexe(annee).values()]
+    df = read_table(data, fichier, sep=";", usecols=lambda c: c.strip() in {"CODGEO", *noms})
+    require_columns(df.columns, ["CODGEO", *noms], fichier)
+    return df
+
+
+def parse_age_sexe(df: pd.DataFrame, fichier: str, annee: str) -> pd.DataFrame:
+    """Population by sex and age band of each row (weighted, fractional, never rounded)."""
+    out = pd.DataFrame({"millesime": annee, "code": df["CODGEO"].str.strip()})
+    for col, var in variables_age_sexe(annee).items():
+        out[col] = numbers(df, var, fichier, row_offset=2)[0]
+    return strings(validate(out, POPULATION_AGE_SEXE, fichier, row_offset=2))
+
+
+def parse_csv(data: bytes | pd.DataFrame, fichier: str, annee: str, deces: list[str]) -> pd.DataFrame:
     noms = variables(annee, deces)
-    df = read_table(data, fichier, sep=";", usecols=lambda c: c.strip() in {"CODGEO", *noms.values()})
-    require_columns(df.columns, ["CODGEO", *noms.values()], fichier)
+    df = data if isinstance(data, pd.DataFrame) else lire(data, fichier, annee, deces)
     out = pd.DataFrame({"millesime": annee, "code": df["CODGEO"].str.strip()})
     for col, var in noms.items():
         out[col] = numbers(df, var, fichier, row_offset=2)[0]
@@ -90,8 +126,11 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     zf, member = zip_member(path, MEMBRE)
     with zf:
         data = zf.read(member)
-    return {"stg_dossier_complet_commune": parse_csv(data, f"{path.name}/{member}", annee, deces)}
+    fichier = f"{path.name}/{member}"
+    df = lire(data, fichier, annee, deces)
+    return {"stg_dossier_complet_commune": parse_csv(df, fichier, annee, deces),
+            "stg_dossier_complet_age_sexe": parse_age_sexe(df, fichier, annee)}
 
 
 def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_dossier_complet_commune": empty_frame(DOSSIER)}
+    return {"stg_dossier_complet_commune": empty_frame(DOSSIER), "stg_dossier_complet_age_sexe": empty_frame(POPULATION_AGE_SEXE)}

@@ -100,7 +100,7 @@ def dossier_complet(res: Resultat, source: Source, urls: dict[str, str]) -> None
     the registry's year and the deaths DECESDyy of its pooled years; a later census or death year is reported."""
     spec = source.vintage()
     annee, deces = str(spec["annee"]), [str(y) for y in spec["deces"]]
-    attendues = ["CODGEO", *dc.variables(annee, deces).values()]
+    attendues = ["CODGEO", *dc.variables(annee, deces).values(), *dc.variables_age_sexe(annee).values()]
     for url in urls.values():
         archive = distant.Archive(url)
         if not archive.ranged:
