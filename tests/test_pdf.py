@@ -103,3 +103,17 @@ def test_pdf_from_an_html_file_and_its_title(tmp_path):
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "CPTS essai — Diagnostic territorial" in info
     assert "Bonjour" in subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_objects_there_before_are_set_aside_from_the_collector_only_while_printing(tmp_path):
+    import gc
+
+    vus = []
+    gc.callbacks.append(lambda phase, info: vus.append(gc.get_freeze_count()) if phase == "start" else None)
+    try:
+        avant = gc.get_freeze_count()
+        write_pdf("<p>" + "Bonjour. " * 2000 + "</p>", tmp_path / "texte.pdf")
+        assert gc.get_freeze_count() == avant == 0
+    finally:
+        gc.callbacks.pop()
+    assert vus and max(vus) > 10_000  # the collections during the PDF did not walk the objects already there
