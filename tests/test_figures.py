@@ -105,18 +105,58 @@ def test_unchanged_map_taken_from_the_cache_changed_one_redrawn(tmp_path):
 
 
 def test_map_cache_key_holds_every_context_field_the_maps_read():
-    """A map is taken from the cache when the context fields of CHAMPS_CARTES are unchanged: maps.py must
-    read no other field (a new one goes into CHAMPS_CARTES)."""
+    """A map is taken from the cache when the context fields of its key are unchanged: maps.py and filosofi.py
+    must read no other field than CHAMPS_CARTES (a new one goes into it), the actors map and the age pyramid
+    none other than theirs in CHAMPS_FIGURES."""
+    import inspect
+    import importlib
     import re
     from pathlib import Path
 
+    import diagnostic.report.annuaire as annuaire
+    import diagnostic.report.filosofi as filosofi
     import diagnostic.report.maps as maps
-    from diagnostic.report.figures import AIDES_CARTES, CHAMPS_CARTES
+    from diagnostic.report.figures import AIDES_CARTES, CHAMPS_CARTES, CHAMPS_FIGURES
 
-    source = Path(maps.__file__).read_text(encoding="utf-8")
-    lus = set(re.findall(r"\bctx\.([a-z_]+)", source))
-    assert lus and lus <= set(CHAMPS_CARTES), lus - set(CHAMPS_CARTES)
-    # functions of other modules handed the whole context: only those whose reads CHAMPS_CARTES holds
-    definies = set(re.findall(r"^def ([a-z_]+)\(", source, re.M))
-    aides = set(re.findall(r"\b([a-z_]+)\(ctx\s*[,)]", source)) - definies
-    assert aides <= set(AIDES_CARTES), aides - set(AIDES_CARTES)
+    pyramide = importlib.import_module("diagnostic.report.pyramide")  # the package exports a function of that name
+    definies = set(re.findall(r"^def ([a-z_]+)\(", Path(maps.__file__).read_text(encoding="utf-8"), re.M))
+    for source, champs in ((Path(maps.__file__).read_text(encoding="utf-8"), CHAMPS_CARTES),
+                           (Path(filosofi.__file__).read_text(encoding="utf-8"), CHAMPS_CARTES),
+                           (inspect.getsource(annuaire.carte), CHAMPS_FIGURES["diagnostic.report.annuaire.carte"]),
+                           (inspect.getsource(pyramide.pyramide), CHAMPS_FIGURES["diagnostic.report.pyramide.pyramide"])):
+        lus = set(re.findall(r"\bctx\.([a-z_]+)", source)) | set(re.findall(r"getattr\(ctx,\s*[\"']([a-z_]+)", source))
+        assert lus and lus <= set(champs), lus - set(champs)
+        # functions of other modules handed the whole context: only those whose reads CHAMPS_CARTES holds
+        locales = set(re.findall(r"^def ([a-z_]+)\(", source, re.M))
+        aides = set(re.findall(r"\b([a-z_]+)\(ctx\s*[,)]", source)) - definies - locales - {"getattr"}
+        assert aides <= set(AIDES_CARTES), aides - set(AIDES_CARTES)
+
+
+def test_filosofi_actors_and_pyramid_taken_from_the_cache(tmp_path):
+    """The Filosofi maps, the actors map and the age pyramid come back from the cache with their captions."""
+    from PIL import Image
+
+    from diagnostic.report.figures import carte_en_cache, reglages
+    from diagnostic.report.pyramide import pyramide
+
+    cache = tmp_path / "cache"
+    ctx = make_ctx()
+    import pandas as pd
+
+    ctx.pyramide = pd.DataFrame(
+        [("perimetre", "p", "P", s, b, 100 + i, "2022") for i, (s, b) in enumerate((s, b) for s in "HF" for b in ("00-14", "15-29"))]
+        + [("departement", "71", "Saône-et-Loire", s, b, 1000, "2022") for s in "HF" for b in ("00-14", "15-29")],
+        columns=["territoire_type", "territoire_code", "territoire_nom", "sexe", "tranche_age", "population", "annee"])
+    with reglages(cache=cache):
+        premiere = carte_en_cache(ctx, pyramide, tmp_path / "un")
+    assert [c.png for c in premiere] == [tmp_path / "un" / "pyramide_ages.png"]
+    entree = next(cache.glob("*.png"))
+    Image.new("RGB", (40, 20), "red").save(entree)
+    with reglages(cache=cache):
+        seconde = carte_en_cache(ctx, pyramide, tmp_path / "deux")
+    assert [(c.cle, c.titre, c.legende) for c in seconde] == [(c.cle, c.titre, c.legende) for c in premiere]
+    assert seconde[0].png.read_bytes() == entree.read_bytes()
+    ctx.pyramide.loc[0, "population"] = 500  # another input: drawn again
+    with reglages(cache=cache):
+        troisieme = carte_en_cache(ctx, pyramide, tmp_path / "trois")
+    assert troisieme[0].png.read_bytes() != entree.read_bytes()

@@ -58,11 +58,11 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
         # figures first: they are drawn by the workers while this process writes the tables
         figures = [travaux.avec_contexte(carte_en_cache, carte, out_dir / "cartes", ecran)  # unchanged maps not redrawn
                    for carte in (carte_situation, carte_apl, carte_medecins, carte_etablissements)]
-        figures += [travaux.avec_contexte(carte_niveau_vie, out_dir / "cartes", ecran),
-                    travaux.avec_contexte(carte_taux_pauvrete, out_dir / "cartes", ecran),
-                    travaux.avec_contexte(graphiques, out_dir / "graphiques"),
-                    travaux.avec_contexte(pyramide, out_dir / "graphiques"),
-                    travaux.avec_contexte(carte_acteurs, out_dir / "cartes", ecran)]
+        figures += [travaux.avec_contexte(carte_en_cache, carte_niveau_vie, out_dir / "cartes", ecran),
+                    travaux.avec_contexte(carte_en_cache, carte_taux_pauvrete, out_dir / "cartes", ecran),
+                    travaux.avec_contexte(graphiques, out_dir / "graphiques"),  # each chart cached (series.graphique)
+                    travaux.avec_contexte(carte_en_cache, pyramide, out_dir / "graphiques"),
+                    travaux.avec_contexte(carte_en_cache, carte_acteurs, out_dir / "cartes", ecran)]
         written = [write_csv(ctx, out_dir / "indicateurs.csv"), write_csv_excel(ctx, out_dir / "indicateurs_excel.csv"),
                    write_xlsx(ctx, out_dir / "indicateurs.xlsx")]
         written += [p for p in [write_evolution_csv(ctx, out_dir / "evolution.csv")] if p]

@@ -34,6 +34,11 @@ CACHE_MAX = 600  # files kept in the cache folder
 CHAMPS_CARTES = ("nom", "communes", "departements", "etablissements", "indicateurs", "sources", "catalogue", "seuils")
 AIDES_CARTES = ("sources_par_id", "cle_catalogue", "source_finess")
 
+# Figure functions reading other context fields than the maps (module.function -> fields of its key).
+CHAMPS_FIGURES = {
+    "diagnostic.report.annuaire.carte": CHAMPS_CARTES + ("annuaire",),
+    "diagnostic.report.pyramide.pyramide": ("nom", "pyramide"),
+}
 
 
 @dataclass
@@ -49,6 +54,7 @@ class Carte:
 
 _svg: list[bool] = [False]  # stacks: the innermost write_report's choice last
 _cache: list[Path | None] = [None]
+_memo: list[dict | None] = [None]  # fingerprints of the context fields, one dict per report being written
 
 
 @contextmanager
@@ -56,11 +62,13 @@ def reglages(svg: bool = False, cache: Path | None = None):
     """While a report is written: SVG twins or not, and the cache folder (None: no cache)."""
     _svg.append(bool(svg))
     _cache.append(Path(cache) if cache else None)
+    _memo.append({})
     try:
         yield
     finally:
         _svg.pop()
         _cache.pop()
+        _memo.pop()
 
 
 def svg_demande() -> bool:
@@ -175,7 +183,20 @@ def enregistrer(fig, png: Path, *, dpi: float, cle: str | None = None, svg_kwarg
 
 
 def _empreinte(valeur) -> bytes:
-    """Bytes that change when ``valeur`` (a context field read by the maps) changes."""
+    """Bytes that change when ``valeur`` (a context field read by the figures) changes. Computed once per
+    object while a report is written (``reglages``): the figures of one report share their inputs."""
+    memo = _memo[-1]
+    if memo is not None and id(valeur) in memo:
+        return memo[id(valeur)][1]
+    out = _calcul_empreinte(valeur)
+    if memo is not None:
+        memo[id(valeur)] = (valeur, out)  # the object kept alive: its id is not reused while the memo lives
+    return out
+
+
+def _calcul_empreinte(valeur) -> bytes:
+    import dataclasses
+
     import pandas as pd
 
     if valeur is None:
@@ -187,46 +208,62 @@ def _empreinte(valeur) -> bytes:
             valeur = pd.DataFrame(valeur.drop(columns="geometry"))
         h.update(valeur.to_csv(index=False).encode())
         return h.digest()
+    if dataclasses.is_dataclass(valeur) and not isinstance(valeur, type):  # e.g. the directory (Annuaire)
+        h = hashlib.sha256(type(valeur).__qualname__.encode())
+        for f in dataclasses.fields(valeur):
+            b = _calcul_empreinte(getattr(valeur, f.name))
+            h.update(f.name.encode() + len(b).to_bytes(8, "little") + b)
+        return h.digest()
     return repr(valeur).encode()
 
 
-def carte_en_cache(ctx, fonction, out_dir: Path, ecran: bool = False):
-    """``fonction(ctx, out_dir, ecran)`` (a map of ``maps.py``), or its files and record from the cache when
-    the context fields the maps read (``CHAMPS_CARTES``) and the code are those of an earlier run."""
+def _fiche_carte(c, out_dir: Path) -> dict:
+    return {"cle": c.cle, "png": Path(c.png).relative_to(out_dir).as_posix(),
+            "svg": Path(c.svg).relative_to(out_dir).as_posix() if c.svg else None, "titre": c.titre, "legende": c.legende}
+
+
+def carte_en_cache(ctx, fonction, out_dir: Path, *args, champs: tuple[str, ...] | None = None):
+    """``fonction(ctx, out_dir, *args)`` (a figure function: the maps of ``maps.py``, ``filosofi.py``, the actors
+    map, the age pyramid), or its files and record from the cache when the context fields it reads (``champs``,
+    by default those of ``CHAMPS_FIGURES``) and the code are those of an earlier run. The function returns a
+    ``Carte``, a list of them, or None; the record says which."""
     import json
 
     if _cache[-1] is None:
-        return fonction(ctx, out_dir, ecran)
-    k = cle("carte", fonction.__module__, fonction.__name__, ecran, svg_demande(),
-            *(_empreinte(getattr(ctx, champ, None)) for champ in CHAMPS_CARTES))
+        return fonction(ctx, out_dir, *args)
+    out_dir = Path(out_dir)
+    champs = champs or CHAMPS_FIGURES.get(f"{fonction.__module__}.{fonction.__name__}", CHAMPS_CARTES)
+    k = cle("carte", fonction.__module__, fonction.__name__, *map(repr, args), svg_demande(),
+            *(_empreinte(getattr(ctx, champ, None)) for champ in champs))
     fiche = _entree(k, ".json")
     try:
         enr = json.loads(fiche.read_text(encoding="utf-8")) if fiche.is_file() else None
     except (OSError, ValueError):
         enr = None
-    if enr is not None:
-        if enr.get("aucune"):
-            return None
-        png = Path(out_dir) / enr["png"]
-        svg = Path(out_dir) / enr["svg"] if enr.get("svg") else None
-        sources = [(_entree(k, ".png"), png)] + ([(_entree(k, ".svg"), svg)] if svg else [])
-        if all(src.is_file() for src, _ in sources):
-            Path(out_dir).mkdir(parents=True, exist_ok=True)
-            for src, dst in sources:
+    if enr is not None and "forme" in enr:
+        copies = [(_entree(k, f".{i}{Path(f[cote]).suffix}"), out_dir / f[cote])
+                  for i, f in enumerate(enr["cartes"]) for cote in ("png", "svg") if f[cote]]
+        if all(src.is_file() for src, _ in copies):
+            for src, dst in copies:
+                dst.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(src, dst)
                 os.utime(src)
             os.utime(fiche)
-            return Carte(enr["cle"], png, svg, enr["titre"], enr["legende"])
-    carte = fonction(ctx, out_dir, ecran)
-    fichiers = [] if carte is None else [(Path(carte.png), ".png")] + ([(Path(carte.svg), ".svg")] if carte.svg else [])
-    _mettre_en_cache(k, fichiers)
-    enr = {"aucune": True} if carte is None else {
-        "cle": carte.cle, "png": Path(carte.png).name, "svg": Path(carte.svg).name if carte.svg else None,
-        "titre": carte.titre, "legende": carte.legende}
+            cartes = [Carte(f["cle"], out_dir / f["png"], out_dir / f["svg"] if f["svg"] else None, f["titre"],
+                            f["legende"]) for f in enr["cartes"]]
+            return {"aucune": None, "carte": cartes[0] if cartes else None, "liste": cartes}[enr["forme"]]
+    res = fonction(ctx, out_dir, *args)
+    cartes = [] if res is None else [res] if isinstance(res, Carte) else list(res)
+    try:
+        enr = {"forme": "aucune" if res is None else "carte" if isinstance(res, Carte) else "liste",
+               "cartes": [_fiche_carte(c, out_dir) for c in cartes]}
+    except ValueError:  # a file outside out_dir: not cached
+        return res
+    _mettre_en_cache(k, [(Path(p), f".{i}{Path(p).suffix}") for i, c in enumerate(cartes) for p in (c.png, c.svg) if p])
     try:
         tmp = fiche.with_name(f".{fiche.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(enr, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, fiche)  # written last: a record means its files are there
     except OSError:
         pass
-    return carte
+    return res

@@ -7,6 +7,7 @@ Word's navigation pane and table of contents work), comparison tables, maps with
 
 from __future__ import annotations
 
+from copy import deepcopy
 from pathlib import Path
 
 from docx import Document
@@ -71,21 +72,51 @@ def _para(doc, text: str = "", *, italic: bool = False, size: float | None = Non
     return p
 
 
+def _forme(element, tag: str, cle: tuple, appliquer) -> None:
+    """Give ``element`` (a run or a cell paragraph, still without properties) the properties ``appliquer`` sets,
+    copied from the first element formatted with ``cle``: the same XML as python-docx writes, without walking
+    its schema for every cell (a table of 100 rows has 500 cells)."""
+    modele = _MODELES.get((tag, cle))
+    if modele is None:
+        appliquer()
+        props = element.find(qn(tag))
+        _MODELES[(tag, cle)] = deepcopy(props) if props is not None else None
+    elif modele is not None:
+        element.insert(0, deepcopy(modele))
+
+
+_MODELES: dict = {}  # (properties tag, formatting) -> w:rPr or w:pPr element
+
+
 def _cell_text(cell, text: str, *, bold: bool = False, italic: bool = False, size: float = 8.5,
                align=None, sub: str = "", color=None) -> None:
     p = cell.paragraphs[0]
-    p.paragraph_format.space_after = Pt(0)
-    r = p.add_run(text)
-    r.bold, r.italic = bold, italic
-    r.font.size = Pt(size)
-    if color is not None:
-        r.font.color.rgb = color
+
+    def format_p():
+        p.paragraph_format.space_after = Pt(0)
+        if align is not None:
+            p.alignment = align
+
+    _forme(p._p, "w:pPr", (align,), format_p)
+    r = p.add_run()
+
+    def format_r():
+        r.bold, r.italic = bold, italic
+        r.font.size = Pt(size)
+        if color is not None:
+            r.font.color.rgb = color
+
+    _forme(r._r, "w:rPr", (bold, italic, size, str(color)), format_r)
+    r.text = text
     if sub:
-        r2 = p.add_run("\n" + sub)
-        r2.font.size = Pt(size - 1.5)
-        r2.font.color.rgb = GRIS
-    if align is not None:
-        p.alignment = align
+        r2 = p.add_run()
+
+        def format_r2():
+            r2.font.size = Pt(size - 1.5)
+            r2.font.color.rgb = GRIS
+
+        _forme(r2._r, "w:rPr", ("sub", size), format_r2)
+        r2.text = "\n" + sub
 
 
 def _table_comparaison(doc, colonnes: list[dict], lignes: list[dict], marque_petit: str) -> None:
@@ -96,24 +127,27 @@ def _table_comparaison(doc, colonnes: list[dict], lignes: list[dict], marque_pet
     other = int((LARGEUR - first) / max(len(colonnes), 1))
     hdr = t.rows[0]
     _repeat_header(hdr)
-    _cell_text(hdr.cells[0], "Indicateur", bold=True)
+    cells = hdr.cells  # computed once per row: python-docx walks the row's XML at each access
+    _cell_text(cells[0], "Indicateur", bold=True)
     for k, c in enumerate(colonnes, start=1):
-        _cell_text(hdr.cells[k], c["libelle"], bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT, sub=c["type"])
-    for cell in hdr.cells:
+        _cell_text(cells[k], c["libelle"], bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT, sub=c["type"])
+    for cell in cells:
         _shade(cell, "DFE8F1")
     for l in lignes:
         row = t.add_row()
         _cant_split(row)
-        _cell_text(row.cells[0], l["libelle"], sub=l["unite"])
+        cells = row.cells
+        _cell_text(cells[0], l["libelle"], sub=l["unite"])
         for k, c in enumerate(l["cellules"], start=1):
             text = c["texte"] + (marque_petit if c["petit"] else "")
-            _cell_text(row.cells[k], text, bold=c["perim"], italic=c["statut"] == "estimation",
+            _cell_text(cells[k], text, bold=c["perim"], italic=c["statut"] == "estimation",
                        align=WD_ALIGN_PARAGRAPH.RIGHT, color=GRIS if c["statut"] in ("non_disponible", "secret") else None)
             if c["perim"]:
-                _shade(row.cells[k], "EAF2FA")
+                _shade(cells[k], "EAF2FA")
     for row in t.rows:
-        row.cells[0].width = first
-        for cell in row.cells[1:]:
+        cells = row.cells
+        cells[0].width = first
+        for cell in cells[1:]:
             cell.width = other
 
 
@@ -121,14 +155,16 @@ def _table_simple(doc, headers: list[str], rows: list[list[str]], widths_mm: lis
     t = doc.add_table(rows=1, cols=len(headers))
     t.style = "Table Grid"
     _repeat_header(t.rows[0])
+    cells = t.rows[0].cells  # once per row (see _table_comparaison)
     for k, h in enumerate(headers):
-        _cell_text(t.rows[0].cells[k], h, bold=True, size=8, align=WD_ALIGN_PARAGRAPH.RIGHT if num[k] else None)
-        _shade(t.rows[0].cells[k], "DFE8F1")
+        _cell_text(cells[k], h, bold=True, size=8, align=WD_ALIGN_PARAGRAPH.RIGHT if num[k] else None)
+        _shade(cells[k], "DFE8F1")
     for r in rows:
         row = t.add_row()
         _cant_split(row)
+        cells = row.cells
         for k, v in enumerate(r):
-            _cell_text(row.cells[k], v, size=8, align=WD_ALIGN_PARAGRAPH.RIGHT if num[k] else None)
+            _cell_text(cells[k], v, size=8, align=WD_ALIGN_PARAGRAPH.RIGHT if num[k] else None)
     for row in t.rows:
         for k, cell in enumerate(row.cells):
             cell.width = Mm(widths_mm[k])
