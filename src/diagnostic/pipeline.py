@@ -23,6 +23,7 @@ from .fetch import FetchError
 from .ingest import ingest
 from .ingest import raw_folder as ingest_folder
 from .registry import Source, load_registry
+from .sources.memo import une_lecture
 from .territoire import Territoire, resolve
 
 log = logging.getLogger(__name__)
@@ -67,13 +68,14 @@ def prepare(ws: Workspace, *, refresh: bool = False, force_build: bool = False,
     build loses the figures of a source the current warehouse holds)."""
     sources = sources or load_registry(ws.registry)
     run = RunReport()
-    ingest_all(ws, sources, run, refresh=refresh)
-    force_build = force_build or integrite.reconstruire_apres_reparation(
-        ws.warehouse, {sid: [(ingest_folder(ws, s), list(s.files()))] for sid, s in sources.items()})
-    try:
-        built = warehouse.build(ws, sources, force=force_build, accepter_perte=accepter_perte)
-    except integrite.PerteRefusee as exc:  # say why the missing files could not be fetched again
-        raise exc.avec_telechargements(run.unavailable) from None
+    with une_lecture():  # a file checked when downloaded is not parsed again by the build (sources.memo)
+        ingest_all(ws, sources, run, refresh=refresh)
+        force_build = force_build or integrite.reconstruire_apres_reparation(
+            ws.warehouse, {sid: [(ingest_folder(ws, s), list(s.files()))] for sid, s in sources.items()})
+        try:
+            built = warehouse.build(ws, sources, force=force_build, accepter_perte=accepter_perte)
+        except integrite.PerteRefusee as exc:  # say why the missing files could not be fetched again
+            raise exc.avec_telechargements(run.unavailable) from None
     for sid, why in built.unavailable.items():  # a failed download explains more than "files missing"
         run.unavailable.setdefault(sid, why)
     run.warnings.extend(built.warnings)

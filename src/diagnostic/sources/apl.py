@@ -15,6 +15,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import SourceFormatError, validate
+from .memo import lu_une_fois
 from .cog import CODE_COMMUNE
 
 HEADER_KEY = "Code commune INSEE"
@@ -89,6 +90,7 @@ def read_sheet(path: Path, sheet: str, columns: dict[str, str]) -> Sheet:
     return Sheet(data[data["code"].notna()], years, {out: headers[i] for out, i in picked.items()}, h, units)
 
 
+@lu_une_fois  # read when downloaded (check_file), then taken by the build
 def parse_sheet(path: Path, sheet: str) -> pd.DataFrame:
     where = f", feuille « {sheet} »"
     data, years, _, h, _ = read_sheet(path, sheet, COLUMNS)

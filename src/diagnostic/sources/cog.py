@@ -14,6 +14,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import SourceFormatError, require_columns, validate
+from .memo import lu_une_fois  # each file read when downloaded (check_file), then taken by the build
 
 CODE_COMMUNE = r"^(\d{5}|2[AB]\d{3})$"
 TYPES = ["commune-actuelle", "arrondissement-municipal", "commune-deleguee", "commune-associee"]
@@ -95,6 +96,7 @@ def _frame(path: Path, records: list[dict], columns: list[str]) -> pd.DataFrame:
     return df
 
 
+@lu_une_fois
 def parse_communes(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """communes.json -> (communes, anciens_codes)."""
     records = _read_json_list(path)
@@ -126,6 +128,7 @@ def parse_communes(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return communes, validate(anciens, ANCIENS_CODES, path)
 
 
+@lu_une_fois
 def parse_epci(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """epci.json -> (epci, epci_membres)."""
     df = _frame(path, _read_json_list(path), ["code", "nom", "type", "membres"])
@@ -138,11 +141,13 @@ def parse_epci(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return epci, validate(membres, EPCI_MEMBRES, path)
 
 
+@lu_une_fois
 def parse_departements(path: Path) -> pd.DataFrame:
     df = _frame(path, _read_json_list(path), ["code", "nom", "region", "zone"])
     return validate(df[["code", "nom", "region", "zone"]].astype(str), DEPARTEMENTS, path)
 
 
+@lu_une_fois
 def parse_regions(path: Path) -> pd.DataFrame:
     df = _frame(path, _read_json_list(path), ["code", "nom", "zone"])
     return validate(df[["code", "nom", "zone"]].astype(str), REGIONS, path)

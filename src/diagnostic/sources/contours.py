@@ -14,6 +14,7 @@ import pandera.pandas as pa
 
 from . import SourceFormatError, require_columns, validate
 from .cog import CODE_COMMUNE
+from .memo import lu_une_fois
 
 CONTOURS = pa.DataFrameSchema(
     {
@@ -42,11 +43,14 @@ def _read(path: Path) -> gpd.GeoDataFrame:
     return gdf[["code", "nom", "geometry"]].to_crs(4326)
 
 
+@lu_une_fois  # read when downloaded (check_file), then taken by the build
+def _communes(path: Path, *, fichier: Path | str | None = None) -> gpd.GeoDataFrame:
+    """One communes-*.geojson file, read and validated (``fichier``: its name in error messages)."""
+    return validate(_read(path), CONTOURS, fichier or path)
+
+
 def parse_communes(paths: list[Path]) -> gpd.GeoDataFrame:
-    frames = []
-    for path in paths:
-        gdf = _read(path)
-        frames.append(validate(gdf, CONTOURS, path))
+    frames = [_communes(path) for path in paths]
     gdf = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
     dup = gdf["code"][gdf["code"].duplicated()]
     if len(dup):
@@ -67,7 +71,10 @@ def parse(folder: Path, spec: dict | None = None) -> dict[str, gpd.GeoDataFrame]
 
 def check_file(path: Path, *, name: str, spec: dict | None = None) -> None:
     """Parse one downloaded file as the file it replaces (raises SourceFormatError)."""
-    validate(_read(path), CONTOURS if name.startswith("communes-") else DEP_CONTOURS, name)
+    if name.startswith("communes-"):
+        _communes(path, fichier=name)
+    else:
+        validate(_read(path), DEP_CONTOURS, name)
 
 
 def empty() -> dict[str, pd.DataFrame]:
