@@ -16,7 +16,7 @@ RUN_FLAGS := $(if $(MIRROR),--mirror "$(MIRROR)") $(if $(STRICT),--strict) $(if 
 # Debian packages: WeasyPrint's libraries and fonts (PDF), poppler and Chromium (rendering checks in the tests).
 SYSTEM_DEPS := poppler-utils chromium fonts-liberation fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
-.PHONY: install system-deps diagnostic evolution ingest build verifier test bench batch rapports clean help
+.PHONY: install system-deps diagnostic evolution ingest build verifier test bench bench-16 batch rapports clean help
 
 help:
 	@echo "make diagnostic TERRITOIRE=<territoire> [MIRROR=<dossier|http://127.0.0.1:PORT>] [STRICT=1] [REFRESH=1]"
@@ -27,6 +27,7 @@ help:
 	@echo "make batch KIND=epci|dep [FICHIER=perimetres.toml]   tables nationales avec rangs (reports/_national/)"
 	@echo "make rapports KIND=epci|dep [LIMITE=100] [PDF=1]   rapports par lot (PDF avec PDF=1) (reports/_rapports/)"
 	@echo "make bench       banc d'essai : bench/results.json et bench/RESULTS.md"
+	@echo "make bench-16    section « rapport » du banc (issue 16) seule, complète, avant/après : ~15 min au plus"
 
 install: $(STAMP) system-deps
 
@@ -70,6 +71,9 @@ rapports: $(STAMP)
 
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/run.py $(if $(OPENDATA),--opendata "$(OPENDATA)")
+
+bench-16: $(STAMP) system-deps  # issue 16 section alone, full mode, before (79090dc) and after: at most about 15 min
+	$(BIN)/python bench/run.py --rapport --complet --runs 3 --avant 79090dc $(if $(OPENDATA),--opendata "$(OPENDATA)")
 
 clean:  # the history of runs (reports/<territoire>/historique/) is kept: the follow-up rests on it
 	rm -rf data/processed/*.duckdb reports/.*.tmp

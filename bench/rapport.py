@@ -28,21 +28,41 @@ from pathlib import Path
 
 SLUG = "cpts-centre-saone-et-loire"
 CIBLES = {"ratio_sans_pdf": 2.0, "ratio_avec_pdf": 4.0, "froid_s": 30.0, "lot_100_s": 45.0, "memoire_mio": 1536}
-FONCTIONS = {  # label: (file suffix, function) of the profile
+FONCTIONS = {  # label: (file suffix, function) of the warm profile
     "savefig": ("matplotlib/figure.py", "savefig"),
     "series_graphiques": ("report/series.py", "graphiques"),
     "carte_situation": ("report/maps.py", "carte_situation"),
     "carte_apl": ("report/maps.py", "carte_apl"),
     "carte_medecins": ("report/maps.py", "carte_medecins"),
     "carte_etablissements": ("report/maps.py", "carte_etablissements"),
+    "carte_niveau_vie": ("report/filosofi.py", "carte_niveau_vie"),
+    "carte_taux_pauvrete": ("report/filosofi.py", "carte_taux_pauvrete"),
+    "carte_acteurs": ("report/annuaire.py", "carte"),
     "pyramide": ("report/pyramide.py", "pyramide"),
     "niveau_departemental": ("report/document.py", "niveau_departemental"),
     "document": ("report/document.py", "document"),
     "texte_get_layout": ("matplotlib/text.py", "_get_layout"),
     "write_pdf": ("report/pdf.py", "write_pdf"),
     "write_docx": ("report/word.py", "write_docx"),
+    "docx_cellules": ("report/word.py", "_cell_text"),
+    "import_matplotlib": ("matplotlib/__init__.py", "<module>"),
+    "import_rapport": ("report/__init__.py", "<module>"),
     "write_report": ("report/__init__.py", "write_report"),
 }
+FONCTIONS_FROID = {  # the same for the cold run (ingest, build, report with PDF)
+    "ingest_all": ("diagnostic/pipeline.py", "ingest_all"),
+    "contours_check_file": ("sources/contours.py", "check_file"),
+    "contours_parse": ("sources/contours.py", "parse"),
+    "apl_check_file": ("sources/apl.py", "check_file"),
+    "apl_parse": ("sources/apl.py", "parse"),
+    "cog_check_file": ("sources/cog.py", "check_file"),
+    "cog_parse": ("sources/cog.py", "parse"),
+    "build": ("diagnostic/warehouse.py", "build"),
+    "run_models": ("diagnostic/warehouse.py", "run_models"),
+    "write_report": ("report/__init__.py", "write_report"),
+    "write_pdf": ("report/pdf.py", "write_pdf"),
+}
+BUDGET_S = 14 * 60  # full mode: measures not started past this many seconds are skipped, and said so
 
 
 def miroir_complet(project: Path, dest: Path) -> Path:
@@ -64,15 +84,18 @@ def code_du_commit(project: Path, commit: str, dest: Path) -> Path:
     return dest / "src"
 
 
-def _profil(run_child, py: str, src: Path, ws: Path, miroir: str, log: Path) -> dict:
+def _profil(run_child, py: str, src: Path, ws: Path, miroir: str, log: Path, args: list[str],
+            fonctions: dict) -> dict:
+    """One run of ``diagnostic.cli args`` under cProfile with a CPU-time clock (``profil_cpu.py``: the load of
+    other processes does not inflate it), ``DIAGNOSTIC_WORKERS=1``; cumulative CPU seconds of ``fonctions``."""
     prof = ws / "profil.prof"
-    wall, _, rc, _ = run_child([py, "-m", "cProfile", "-o", str(prof), "-m", "diagnostic.cli", "run", SLUG],
-                               ws, miroir, log, src=src, extra={"DIAGNOSTIC_WORKERS": "1"})
+    wall, _, rc, cpu = run_child([py, str(Path(__file__).with_name("profil_cpu.py")), str(prof), "-m", "diagnostic.cli", *args],
+                                 ws, miroir, log, src=src, extra={"DIAGNOSTIC_WORKERS": "1"})
     if rc != 0:
         return {"echec": f"code de sortie {rc}"}
     stats = pstats.Stats(str(prof)).stats
-    out = {"total_s": round(wall, 2)}
-    for label, (fichier, fonction) in FONCTIONS.items():
+    out = {"total_s": round(wall, 2), "total_cpu_s": round(cpu, 2)}
+    for label, (fichier, fonction) in fonctions.items():
         hits = [(v[1], v[3]) for (f, _, func), v in stats.items() if func == fonction and f.endswith(fichier)]
         if hits:
             calls, cum = max(hits, key=lambda h: h[1])
@@ -81,12 +104,25 @@ def _profil(run_child, py: str, src: Path, ws: Path, miroir: str, log: Path) -> 
     return out
 
 
+def _uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, loadavg, py: str, runs: int,
             rapide: bool, log: Path) -> dict:
-    """Every measure of the section, for each code version (name -> folder on PYTHONPATH)."""
+    """Every measure of the section, for each code version (name -> folder on PYTHONPATH). Quick mode: batches
+    of 10 EPCI, no cold profile. Full mode (``make bench-16``): batches of 100 EPCI (and with ``--pdf``), a
+    cold run profiled too; a measure not started within ``BUDGET_S`` is skipped and marked so."""
+    import time
+
+    debut = time.perf_counter()
     miroir = str(miroir_complet(project, root / "miroir_complet"))
     n_lot = 10 if rapide else 100
-    res: dict = {"versions": {}, "runs": runs, "rapide": rapide, "lot_epci": n_lot, "cibles": CIBLES}
+    res: dict = {"versions": {}, "runs": runs, "rapide": rapide, "lot_epci": n_lot, "cibles": CIBLES,
+                 "uptime_debut": _uptime(), "sautees": []}
     ws_de = {}
     for nom, src in versions.items():
         ws = root / f"ws_{nom}"
@@ -96,7 +132,16 @@ def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, 
         ws_de[nom] = ws
         res["versions"][nom] = {"code": str(src), "mesures": {}}
 
+    def dans_le_budget(quoi: str) -> bool:
+        if rapide or time.perf_counter() - debut < BUDGET_S:
+            return True
+        res["sautees"].append(quoi)
+        print(f"  budget de temps dépassé : {quoi} non mesuré", flush=True)
+        return False
+
     def mesure(nom: str, mid: str, args: list[str], extra: dict | None = None) -> None:
+        if not dans_le_budget(f"{mid} ({nom})"):
+            return
         charge = loadavg()
         wall, rss, rc, cpu = run_child(args, ws_de[nom], miroir, log, src=versions[nom], extra=extra)
         m = res["versions"][nom]["mesures"].setdefault(mid, {"s": [], "cpu_s": [], "memoire_mio": [], "charge": [], "echec": None})
@@ -105,7 +150,7 @@ def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, 
             return
         m["s"].append(round(wall, 3)); m["cpu_s"].append(round(cpu, 3)); m["memoire_mio"].append(round(rss, 1))
         m["charge"].append(charge)
-        print(f"  [{nom}] {mid} : {wall:.1f} s, {rss:.0f} Mio (charge {charge})", flush=True)
+        print(f"  [{nom}] {mid} : {wall:.1f} s, CPU {cpu:.1f} s, {rss:.0f} Mio (charge {charge})", flush=True)
 
     cli = [py, "-m", "diagnostic.cli"]
     load = [py, "-c", f"import diagnostic; diagnostic.load({SLUG!r})"]
@@ -118,18 +163,33 @@ def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, 
             mesure(nom, "load", load)
             mesure(nom, "chaud_sans_pdf", cli + ["run", SLUG, "--sans-pdf"])
             mesure(nom, "chaud_avec_pdf", cli + ["run", SLUG])
-    print(f"- Rapport : rapports par lot des {n_lot} premiers EPCI", flush=True)
+    print(f"- Rapport : rapports par lot des {n_lot} premiers EPCI (cache des figures vide, puis rempli)", flush=True)
     for nom in versions:
+        shutil.rmtree(ws_de[nom] / "data" / "processed" / "figures", ignore_errors=True)  # a first batch: nothing drawn yet
         mesure(nom, "lot_epci", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot)])
+        mesure(nom, "lot_epci_chaud", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot)])
     aide = {nom: subprocess.run(cli + ["rapports", "--help"], capture_output=True, text=True,
                                 env={"PYTHONPATH": str(src), "COLUMNS": "200", "PATH": "/usr/bin:/bin"}).stdout
             for nom, src in versions.items()}
     for nom in versions:
         if "--pdf" in aide[nom]:
-            mesure(nom, "lot_epci_pdf", cli + ["rapports", "--kind", "epci", "--limite", str(min(n_lot, 10)), "--pdf"])
-    print("- Rapport : profils (cProfile, DIAGNOSTIC_WORKERS=1, une exécution à chaud)", flush=True)
+            mesure(nom, "lot_epci_pdf", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot), "--pdf"])
+    print("- Rapport : profils (cProfile en temps CPU, DIAGNOSTIC_WORKERS=1)", flush=True)
     for nom, src in versions.items():
-        res["versions"][nom]["profil"] = _profil(run_child, py, src, ws_de[nom], miroir, log)
+        if dans_le_budget(f"profil à chaud ({nom})"):
+            res["versions"][nom]["profil"] = _profil(run_child, py, src, ws_de[nom], miroir, log, ["run", SLUG, "--sans-pdf"], FONCTIONS)
+    if not rapide:
+        for nom, src in versions.items():
+            if not dans_le_budget(f"profil à froid ({nom})"):
+                continue
+            ws = root / f"ws_froid_{nom}"
+            (ws / "data").mkdir(parents=True)
+            shutil.copytree(project / "pipelines", ws / "pipelines")
+            shutil.copytree(project / "data" / "territoires", ws / "data" / "territoires")
+            res["versions"][nom]["profil_froid"] = _profil(run_child, py, src, ws, miroir, log, ["run", SLUG, "--strict"], FONCTIONS_FROID)
+            shutil.rmtree(ws, ignore_errors=True)
+    res["uptime_fin"] = _uptime()
+    res["duree_s"] = round(time.perf_counter() - debut, 1)
     for v in res["versions"].values():
         med = {k: (statistics.median(m["s"]) if m["s"] and not m["echec"] else None) for k, m in v["mesures"].items()}
         v["medianes_s"] = med
@@ -144,20 +204,41 @@ def _f(x, nd=2) -> str:
     return "—" if x is None else f"{x:.{nd}f}".replace(".", ",")
 
 
+def _table_profil(r: dict, cle: str, fonctions: dict, noms: list[str]) -> list[str]:
+    lines = ["| Fonction | " + " | ".join(noms) + " |", "|---|" + "---:|" * len(noms)]
+    for label in ["total_s", "total_cpu_s", *fonctions]:
+        cells = []
+        for n in noms:
+            p = (r["versions"][n].get(cle) or {}).get(label)
+            cells.append("—" if p is None else (_f(p) if label.startswith("total") else f"{p['appels']} / {_f(p['cumul_s'])}"))
+        libelle = {"total_s": "total, temps mural (s)", "total_cpu_s": "total, temps CPU (s)"}.get(label, label)
+        lines.append(f"| {libelle} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def markdown(r: dict) -> list[str]:
     """The section of RESULTS.md."""
     noms = list(r["versions"])
     lines = ["## Rapport aussi rapide que ses chiffres / A report as fast as its figures (issue 16)", "",
              f"Miroir complet (fichiers réels + fixtures à leurs URL), CPTS Centre Saône-et-Loire ; {r['runs']} tour(s) à chaud "
-             f"entrelacés entre versions{' (mode rapide)' if r['rapide'] else ''}. Versions : "
-             + " ; ".join(f"**{n}** = `{v['code']}`" for n, v in r["versions"].items()) + ".", "",
-             "| Mesure | " + " | ".join(noms) + " | Cible |", "|---|" + "---:|" * len(noms) + "---|"]
+             f"entrelacés entre versions{' (mode rapide)' if r['rapide'] else ' (mode complet, `make bench-16`)'}. Versions : "
+             + " ; ".join(f"**{n}** = `{v['code']}`" for n, v in r["versions"].items()) + ".", ""]
+    if r.get("uptime_debut"):
+        lines += [f"`uptime` au début : `{r['uptime_debut']}` ; à la fin : `{r.get('uptime_fin', '')}`"
+                  + (f" ; durée de la section : {_f(r['duree_s'], 0)} s" if r.get("duree_s") else "") + ".", ""]
+    if r.get("sautees"):
+        lines += ["**Non mesuré (budget de temps de la section dépassé)** : " + ", ".join(r["sautees"]) + ".", ""]
+    lines += ["| Mesure | " + " | ".join(noms) + " | Cible |", "|---|" + "---:|" * len(noms) + "---|"]
     cib = r["cibles"]
     rows = [("Rapport sans PDF / load() (ratio des médianes)", lambda v: _f(v.get("ratio_sans_pdf")), f"≤ {_f(cib['ratio_sans_pdf'], 0)}"),
             ("Rapport avec PDF / load() (ratio des médianes)", lambda v: _f(v.get("ratio_avec_pdf")), f"≤ {_f(cib['ratio_avec_pdf'], 0)}")]
+    n_lot = r["lot_epci"]
     libelles = {"load": "diagnostic.load() (s)", "chaud_sans_pdf": "run à chaud sans PDF (s)", "chaud_avec_pdf": "run à chaud avec PDF (s)",
-                "froid_avec_pdf": "run à froid avec PDF, miroir complet (s)", "lot_epci": f"rapports par lot, {r['lot_epci']} EPCI (s)",
-                "lot_epci_pdf": f"rapports par lot avec PDF, {min(r['lot_epci'], 10)} EPCI (s)"}
+                "froid_avec_pdf": "run à froid avec PDF, miroir complet (s)",
+                "lot_epci": f"rapports par lot, {n_lot} EPCI, cache des figures vide (s)",
+                "lot_epci_chaud": f"rapports par lot, {n_lot} EPCI, relancés (figures en cache) (s)",
+                "lot_epci_pdf": f"rapports par lot avec PDF, {n_lot} EPCI (s)"}
+
     def cpu(v, k):
         m = v["mesures"].get(k)
         return statistics.median(m["cpu_s"]) if m and m["cpu_s"] and not m["echec"] else None
@@ -169,30 +250,34 @@ def markdown(r: dict) -> list[str]:
     rows += [("Rapport sans PDF / load(), en temps CPU (moins sensible à la charge)", lambda v: ratio_cpu(v, "chaud_sans_pdf"), ""),
              ("Rapport avec PDF / load(), en temps CPU", lambda v: ratio_cpu(v, "chaud_avec_pdf"), "")]
     for k, lib in libelles.items():
-        cible = {"froid_avec_pdf": f"≤ {_f(cib['froid_s'], 0)}", "lot_epci": f"≤ {_f(cib['lot_100_s'], 0)} (100 EPCI)"}.get(k, "")
+        cible = {"froid_avec_pdf": f"≤ {_f(cib['froid_s'], 0)}",
+                 "lot_epci": f"≤ {_f(cib['lot_100_s'], 0)} (100 EPCI)"}.get(k, "")
         rows.append((lib, lambda v, k=k: _f(v["medianes_s"].get(k)) + f" [CPU {_f(cpu(v, k))}]" + _charge(v["mesures"].get(k)), cible))
     rows.append(("Mémoire max (Mio)", lambda v: _f(v.get("memoire_max_mio"), 0), f"≤ {cib['memoire_mio']}"))
     for lib, val, cible in rows:
         lines.append(f"| {lib} | " + " | ".join(val(r["versions"][n]) for n in noms) + f" | {cible} |")
     lines += ["", "Temps mural médian ; entre crochets le temps CPU (utilisateur + système du processus et de ses enfants "
               "attendus) ; entre parenthèses la charge moyenne (1 min) de la machine avant chaque exécution (2 cœurs).", "",
-              "Profil d'un run à chaud (cProfile, `DIAGNOSTIC_WORKERS=1`) : appels / secondes cumulées.", "",
-              "| Fonction | " + " | ".join(noms) + " |", "|---|" + "---:|" * len(noms)]
-    for label in ["total_s", *FONCTIONS]:
-        cells = []
-        for n in noms:
-            p = r["versions"][n].get("profil", {}).get(label)
-            cells.append("—" if p is None else (_f(p) if label == "total_s" else f"{p['appels']} / {_f(p['cumul_s'])}"))
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+              "Profil d'un run à chaud sans PDF (cProfile avec une horloge CPU, `bench/profil_cpu.py`, `DIAGNOSTIC_WORKERS=1`) : "
+              "appels / secondes CPU cumulées (gonflées par le profileur : pour les proportions).", ""]
+    lines += _table_profil(r, "profil", FONCTIONS, noms)
+    if any(v.get("profil_froid") for v in r["versions"].values()):
+        lines += ["", "Profil d'un run à froid avec PDF (même méthode) :", ""]
+        lines += _table_profil(r, "profil_froid", FONCTIONS_FROID, noms)
     lines += ["", "Ce qui explique les gains (lignes du profil) / what the gains come from:", "",
               "- `savefig` : chaque carte et graphique n'est plus rendu qu'une fois, en PNG (le SVG seulement avec `--svg`) ;",
               "- `series_graphiques` : un graphique annuel dont les entrées (valeurs, libellés, style, version du code) n'ont pas "
               "changé est repris du cache `data/processed/figures/` au lieu d'être redessiné (à chaud, tous le sont) ;",
+              "- cartes (`carte_*`, dont Filosofi et acteurs) et `pyramide` : « — » après = reprises du cache (mêmes champs du "
+              "contexte, même code : `figures.carte_en_cache`), non redessinées ; les empreintes des champs sont calculées une "
+              "fois par rapport ;",
               "- `niveau_departemental` : calculé une fois par rapport (table des indicateurs et catalogue), non plus à chaque appel ;",
-              "- cartes (`carte_*`) : « — » après = reprises du cache (mêmes champs du contexte, même code), non redessinées ;",
-              "- `write_pdf` : images PNG en RVB (fond blanc opaque) : WeasyPrint ne sépare plus couleur et masque alpha, "
-              "qu'il réencodait tous deux ; gain petit devant la mise en page de WeasyPrint, à lire dans la ligne du profil "
-              "(elle varie avec la charge d'un tour à l'autre) ;",
+              "- `write_docx`, `docx_cellules` : les propriétés de paragraphe et de caractère d'une cellule sont copiées de la "
+              "première cellule de même mise en forme au lieu d'être reconstruites élément par élément par python-docx "
+              "(`document.xml` identique) ;",
+              "- `write_pdf` : images PNG en RVB (fond blanc opaque) : WeasyPrint ne sépare plus couleur et masque alpha ;",
+              "- à froid, `*_check_file` puis `*_parse` : un fichier brut contrôlé à son arrivée n'est plus relu par la "
+              "construction du même run (`sources/memo.py`, clé : sha256 du contenu) ; `*_parse` tombe à presque rien ;",
               "- `texte_get_layout` : la mise en page du texte suit le nombre de figures dessinées.", ""]
     return lines
 

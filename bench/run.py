@@ -361,6 +361,8 @@ def main() -> None:
     p.add_argument("--rapport", action="store_true",
                    help="seulement la section du rapport (issue 16), en mode rapide ; les autres mesures de results.json sont gardées")
     p.add_argument("--avant", metavar="COMMIT", help="mesurer aussi le code de ce commit dans la section du rapport (avant / après)")
+    p.add_argument("--complet", action="store_true",
+                   help="avec --rapport : la section en mode complet (lots de 100 EPCI, profil à froid ; `make bench-16`)")
     a = p.parse_args()
     if not (a.opendata / "MANIFEST.md").is_file():
         sys.exit(f"Miroir de données ouvertes introuvable : {a.opendata}")
@@ -395,7 +397,7 @@ def main() -> None:
 
     if a.rapport:
         try:
-            section = section_rapport(True)
+            section = section_rapport(not a.complet)
         finally:
             server.shutdown()
         results = json.loads((BENCH / "results.json").read_text(encoding="utf-8")) if (BENCH / "results.json").is_file() else {}
