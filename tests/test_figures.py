@@ -160,3 +160,25 @@ def test_filosofi_actors_and_pyramid_taken_from_the_cache(tmp_path):
     with reglages(cache=cache):
         troisieme = carte_en_cache(ctx, pyramide, tmp_path / "trois")
     assert troisieme[0].png.read_bytes() != entree.read_bytes()
+
+
+def test_word_text_by_segments_writes_the_same_xml(tmp_path):
+    """``docx_texte.par_segments`` (run text by segments, issue 16) writes the document.xml python-docx writes
+    with its own loop per character (tabs and line breaks included)."""
+    import zipfile
+
+    from docx.oxml.text.run import _RunContentAppender
+
+    from diagnostic.report import document as modele
+    from diagnostic.report.word import _write_docx, write_docx
+
+    ctx = make_ctx()
+    ctx.avertissements = ["Deux lignes\nd'avertissement,\tavec une tabulation\r\net un retour."]
+    doc = modele.document(ctx, [])
+    avant = _RunContentAppender.add_text
+    write_docx(doc, tmp_path / "segments.docx")
+    assert _RunContentAppender.add_text is avant  # restored
+    _write_docx(doc, tmp_path / "python_docx.docx")
+    xml = [zipfile.ZipFile(tmp_path / f).read("word/document.xml") for f in ("segments.docx", "python_docx.docx")]
+    assert xml[0] == xml[1]
+    assert b"<w:tab/>" in xml[0] and b"<w:br/>" in xml[0]

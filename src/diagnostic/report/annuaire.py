@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import fmt
+from . import fmt, mpl
 from .context import ReportContext
-from .maps import COLOR_CONTOUR, CONTOURS_SOURCE, Carte, Line2D, _fond_perimetre, _mpl, _perimetre, _plottable, _terminer
+from .maps import COLOR_CONTOUR, CONTOURS_SOURCE, Carte, _fond_perimetre, _mpl, _perimetre, _plottable, _terminer
 
 CLE = "acteurs"
 TITRE = "Acteurs du territoire"
@@ -224,13 +224,13 @@ def carte(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | Non
         ax.scatter(pts.x.to_numpy()[ordre], pts.y.to_numpy()[ordre], s=[taille(nb[i]) for i in ordre], c="#9ecae1",
                    alpha=0.6, edgecolors="#3182bd", linewidths=0.6, zorder=10)
         for v in sorted({round(nmax), max(seuil, round(nmax / 2)), seuil}, reverse=True):
-            handles.append(Line2D([], [], linestyle="none", marker="o", markersize=math.sqrt(taille(v)),
+            handles.append(mpl.Line2D([], [], linestyle="none", marker="o", markersize=math.sqrt(taille(v)),
                                   markerfacecolor="#9ecae1", alpha=0.6, markeredgecolor="#3182bd",
                                   label=f"{fmt.nombre(v)} professionnels de santé"))
     if secret.any():
         ax.scatter(pts.x.to_numpy()[secret], pts.y.to_numpy()[secret], s=9, facecolors="none", edgecolors="#3182bd",
                    linewidths=0.8, zorder=10)
-        handles.append(Line2D([], [], linestyle="none", marker="o", markersize=3, markerfacecolor="none",
+        handles.append(mpl.Line2D([], [], linestyle="none", marker="o", markersize=3, markerfacecolor="none",
                               markeredgecolor="#3182bd",
                               label=f"1 à {fmt.nombre(seuil - 1)} professionnels (effectif non diffusé, secret statistique)"))
     s = a.structures[a.structures["lon"].notna() & a.structures["lat"].notna()]
@@ -244,9 +244,9 @@ def carte(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte | Non
                 continue
             ax.scatter(x[sel], y[sel], s=34, c=couleur, marker=marqueur, edgecolors="white", linewidths=0.5, zorder=20)
             libelle = str(s.loc[sel, "groupe_libelle"].iloc[0])
-            handles.append(Line2D([], [], linestyle="none", marker=marqueur, markersize=5, markerfacecolor=couleur,
+            handles.append(mpl.Line2D([], [], linestyle="none", marker=marqueur, markersize=5, markerfacecolor=couleur,
                                   markeredgecolor="white", label=_mpl(f"{libelle} ({fmt.nombre(int(sel.sum()))})")))
-    handles.append(Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")))
+    handles.append(mpl.Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")))
     source = _sources(a).removesuffix(".") + " ; " + CONTOURS_SOURCE.removeprefix("Source : ")
     titre = f"Acteurs du territoire : {ctx.nom}"
     sous_titre = (f"{fmt.nombre(len(s))} établissement{'s' if len(s) > 1 else ''} et service{'s' if len(s) > 1 else ''} "

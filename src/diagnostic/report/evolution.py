@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from . import fmt  # noqa: E402
+from . import fmt, mpl  # noqa: E402
 from .context import ReportContext  # noqa: E402
 from .figures import enregistrer  # noqa: E402
 from .maps import DPI, Carte, _mpl  # noqa: E402
@@ -201,7 +198,7 @@ def _graphique(ctx: ReportContext, e, out_dir: Path) -> Carte:
     dec = _dec(ctx, ind)
     xs = [p.millesime or p.date for p in e.valeurs]
     ys = [p.valeur for p in e.valeurs]
-    fig, ax = plt.subplots(figsize=(8.0, 2.3), dpi=DPI)
+    fig, ax = mpl.plt.subplots(figsize=(8.0, 2.3), dpi=DPI)
     ax.plot(range(len(xs)), ys, marker="o", color="#1f5f9f", linewidth=2, markersize=5, label="territoire")
     for k, y in enumerate(ys):
         ax.annotate(fmt.nombre(y, dec), (k, y), textcoords="offset points", xytext=(0, 7), fontsize=7,
@@ -229,7 +226,7 @@ def _graphique(ctx: ReportContext, e, out_dir: Path) -> Carte:
     out_dir.mkdir(parents=True, exist_ok=True)
     png = out_dir / f"{PREFIXE}{ind}.png"
     svg = enregistrer(fig, png, dpi=DPI)
-    plt.close(fig)
+    mpl.plt.close(fig)
     legende = (f"Suivi de l'objectif : {e.libelle}, valeur du territoire par millésime"
                + (f" et cible ({fmt.nombre(e.objectif.cible, dec)}" + (f" en {e.objectif.echeance}" if e.objectif.echeance else "") + ")"
                   if e.objectif.cible is not None else "") + ".")

@@ -6,7 +6,7 @@ while no page of the report uses them (HTML, PDF and Word embed the PNG). ``writ
 
 A figure whose inputs are unchanged is not drawn again: ``depuis_cache(cle, png)`` copies the PNG (and SVG)
 rendered by an earlier run under ``cle``, a hash of everything the drawing reads (data, captions, style:
-the matplotlib version and rcParams, and the code version: every file of the package). Series charts key
+the matplotlib version and its matplotlibrc files, and the code version: every file of the package). Series charts key
 on their rows and labels (``series.graphique``); maps on the context fields they read, ``CHAMPS_CARTES``
 (``carte_en_cache``). The cache
 is a folder of the workspace (``data/processed/figures/``, given by the pipeline); without one, every
@@ -85,18 +85,39 @@ _version: list[str] = []
 
 def version_dessin() -> str:
     """The code and style the figures depend on: every file of the package (code, catalogue, settings
-    shipped with it), the matplotlib version, rcParams."""
+    shipped with it), the matplotlib version and every matplotlibrc it may read (``_styles_matplotlib``).
+    Computed without importing matplotlib: a report whose figures all come from the cache never needs it."""
     if not _version:
-        import matplotlib
+        from importlib.metadata import version
 
-        h = hashlib.sha256(matplotlib.__version__.encode())
+        h = hashlib.sha256(version("matplotlib").encode())
         paquet = Path(__file__).resolve().parents[1]
         for path in sorted(paquet.rglob("*")):
             if path.is_file() and path.suffix in (".py", ".toml", ".sql", ".css", ".html", ".j2", ".json"):
                 h.update(str(path.relative_to(paquet)).encode() + path.read_bytes())
-        h.update(repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items())).encode())
+        for path in _styles_matplotlib():
+            h.update(str(path).encode() + (path.read_bytes() if path.is_file() else b"-"))
         _version.append(h.hexdigest())
     return _version[0]
+
+
+def _styles_matplotlib() -> list[Path]:
+    """The matplotlibrc files matplotlib reads its rcParams from (``matplotlib.matplotlib_fname``: the working
+    folder's, ``$MATPLOTLIBRC``, the user's configuration folder, then the one shipped in mpl-data), found
+    without importing it; all of them, so that a change in any one changes the key."""
+    import importlib.util
+
+    env = os.environ
+    out = [Path.cwd() / "matplotlibrc"]
+    if env.get("MATPLOTLIBRC"):
+        out += [Path(env["MATPLOTLIBRC"]), Path(env["MATPLOTLIBRC"]) / "matplotlibrc"]
+    config = (Path(env["MPLCONFIGDIR"]) if env.get("MPLCONFIGDIR")
+              else Path(env.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "matplotlib")
+    out.append(config / "matplotlibrc")
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is not None and spec.origin:
+        out.append(Path(spec.origin).parent / "mpl-data" / "matplotlibrc")
+    return out
 
 
 def cle(*parts) -> str:

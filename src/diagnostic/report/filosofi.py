@@ -12,12 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
 import numpy as np
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
-from . import fmt
+from . import fmt, mpl
 from .context import ReportContext
 from .maps import (COLOR_CONTOUR, COLOR_LIMITE_DEP, COLOR_ND_EDGE, CONTOURS_SOURCE, Carte, _choroplethe,
                    _communes_des_departements, _contours, _dessiner, _mpl, _noms_deps_txt, _perimetre, _plottable,
@@ -89,7 +86,7 @@ def _carte(ctx: ReportContext, out_dir: Path, ecran: bool, colonne: str, statut_
     contour, mise = _choroplethe(ctx, codes)
     ax = mise.ax
     br = bornes(vals, arrondi=arrondi)
-    cmap = matplotlib.colormaps[palette]
+    cmap = mpl.matplotlib.colormaps[palette]
     couleurs = [cmap(x) for x in np.linspace(0.15, 0.9, len(br) + 1)]
     cls = np.searchsorted(np.asarray(br), vals[ok], side="right")
     _dessiner(ax, c[ok].geometry, facecolor=[couleurs[i] for i in cls], edgecolor="white", linewidth=0.2, zorder=2)
@@ -100,16 +97,16 @@ def _carte(ctx: ReportContext, out_dir: Path, ecran: bool, colonne: str, statut_
     handles = []
     lo, hi = float(np.nanmin(vals)), float(np.nanmax(vals))
     for col, lab, n in zip(couleurs, _libelles(br, lo, hi, suffixe), np.bincount(cls, minlength=len(couleurs))):
-        handles.append(Patch(facecolor=col, edgecolor="none", label=f"{lab} ({fmt.nombre(int(n))})"))
-    with matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
+        handles.append(mpl.Patch(facecolor=col, edgecolor="none", label=f"{lab} ({fmt.nombre(int(n))})"))
+    with mpl.matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
         for statut, label in CLASSES_HORS_VALEUR.items():
             sel = st == statut
             if sel.any():
                 _dessiner(ax, c[sel].geometry, zorder=2, **styles[statut])
-                handles.append(Patch(**styles[statut], label=f"{label} ({fmt.nombre(int(sel.sum()))})"))
+                handles.append(mpl.Patch(**styles[statut], label=f"{label} ({fmt.nombre(int(sel.sum()))})"))
         _contours(ax, ctx, codes, contour)
-        handles += [Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")),
-                    Line2D([], [], color=COLOR_LIMITE_DEP, linewidth=1.0, label="Limite départementale")]
+        handles += [mpl.Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")),
+                    mpl.Line2D([], [], color=COLOR_LIMITE_DEP, linewidth=1.0, label="Limite départementale")]
         mill = _millesime(ctx)
         source = (f"Source : INSEE, Filosofi {mill} (revenus {mill}, géographie du fichier harmonisée au COG 2026) ; "
                   + CONTOURS_SOURCE.removeprefix("Source : "))

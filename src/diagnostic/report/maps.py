@@ -10,26 +10,16 @@ import math
 import textwrap
 from pathlib import Path
 
-import matplotlib
 
-matplotlib.use("Agg")
 
 import geopandas as gpd  # noqa: E402
-import matplotlib.patheffects as pe  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.collections import PathCollection  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.path import Path as MplPath  # noqa: E402
-from matplotlib.patches import Patch, Rectangle  # noqa: E402
-from matplotlib.transforms import Bbox  # noqa: E402
 from shapely import box, make_valid, union_all  # noqa: E402
 from shapely.geometry import MultiPolygon, Polygon  # noqa: E402
 from shapely.ops import polylabel  # noqa: E402
 
 from ..seuils import DEFAUTS  # noqa: E402
-from . import fmt  # noqa: E402
+from . import fmt, mpl  # noqa: E402  (mpl: matplotlib on first use)
 from .context import ReportContext  # noqa: E402
 from .donnees import GEOMETRIE_VALIDE  # noqa: E402  (attrs flag: geometries repaired by donnees.valides)
 from .figures import Carte, chemin_svg, png_rgb  # noqa: E402  (Carte: re-exported)
@@ -78,7 +68,11 @@ COLOR_LIMITE_VOISINS = "#c4c4c4"
 COLOR_LIMITE_DEP = "#4a4a4a"
 COLOR_CONTOUR = "#111111"
 COLOR_ND_EDGE = "#8c8c8c"
-HALO = [pe.withStroke(linewidth=2.6, foreground="white")]
+
+
+def _halo() -> list:
+    """White halo around labels (matplotlib imported on first use: ``mpl``)."""
+    return [mpl.pe.withStroke(linewidth=2.6, foreground="white")]
 
 
 def _mpl(text: str) -> str:
@@ -98,7 +92,7 @@ def _plottable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return g
 
 
-def _chemin(geom) -> MplPath | None:
+def _chemin(geom) -> mpl.MplPath | None:
     """One compound path (every ring of every polygon) of a (multi)polygon; None when it has no polygon."""
     polys = [geom] if isinstance(geom, Polygon) else [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon)]
     verts, codes = [], []
@@ -107,11 +101,11 @@ def _chemin(geom) -> MplPath | None:
             xy = np.asarray(ring.coords)[:, :2]
             if len(xy) < 3:
                 continue
-            c = np.full(len(xy), MplPath.LINETO, dtype=MplPath.code_type)
-            c[0], c[-1] = MplPath.MOVETO, MplPath.CLOSEPOLY
+            c = np.full(len(xy), mpl.MplPath.LINETO, dtype=mpl.MplPath.code_type)
+            c[0], c[-1] = mpl.MplPath.MOVETO, mpl.MplPath.CLOSEPOLY
             verts.append(xy)
             codes.append(c)
-    return MplPath(np.concatenate(verts), np.concatenate(codes)) if verts else None
+    return mpl.MplPath(np.concatenate(verts), np.concatenate(codes)) if verts else None
 
 
 def _dessiner(ax, geoms, *, facecolor="none", edgecolor="none", linewidth=0.0, zorder=1, **kw) -> None:
@@ -126,7 +120,7 @@ def _dessiner(ax, geoms, *, facecolor="none", edgecolor="none", linewidth=0.0, z
             if fc is not None:
                 colours.append(fc[i])
     if paths:
-        ax.add_collection(PathCollection(paths, facecolors=colours if fc is not None else facecolor,
+        ax.add_collection(mpl.PathCollection(paths, facecolors=colours if fc is not None else facecolor,
                                          edgecolors=edgecolor, linewidths=linewidth, zorder=zorder, **kw),
                           autolim=False)
 
@@ -192,8 +186,8 @@ class _Mise:
             grow = dy / aspect - dx
             minx, maxx = minx - grow / 2, maxx + grow / 2
         self.bounds = (minx, miny, maxx, maxy)
-        self.fig = Figure(figsize=(FIG_WIDTH, self.mh + 3), dpi=100)
-        FigureCanvasAgg(self.fig)
+        self.fig = mpl.Figure(figsize=(FIG_WIDTH, self.mh + 3), dpi=100)
+        mpl.FigureCanvasAgg(self.fig)
         self.ax = self.fig.add_axes((0, 0, 1, 1))
         self.ax.set_xlim(minx, maxx)
         self.ax.set_ylim(miny, maxy)
@@ -270,7 +264,7 @@ class _Mise:
             self.fig.savefig(svg, facecolor="white", metadata={"Title": meta["Title"]})
 
 
-def _echelle(ax) -> Bbox:
+def _echelle(ax) -> mpl.Bbox:
     """Two-tone scale bar in the lower left corner, on a white plate; returns its display box."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -284,29 +278,29 @@ def _echelle(ax) -> Bbox:
     else:
         label = f"{fmt.nombre(length, 0)}{fmt.NNBSP}m"
     artists = [
-        ax.add_patch(Rectangle((bx, by), length / 2, bh, facecolor="#222222", edgecolor="#222222", lw=0.6, zorder=21)),
-        ax.add_patch(Rectangle((bx + length / 2, by), length / 2, bh, facecolor="white", edgecolor="#222222",
+        ax.add_patch(mpl.Rectangle((bx, by), length / 2, bh, facecolor="#222222", edgecolor="#222222", lw=0.6, zorder=21)),
+        ax.add_patch(mpl.Rectangle((bx + length / 2, by), length / 2, bh, facecolor="white", edgecolor="#222222",
                                lw=0.6, zorder=21)),
     ]
     for x, t in ((bx, "0"), (bx + length, label)):
         artists.append(ax.text(x, by + bh * 1.8, t, ha="center", va="bottom", fontsize=6.5, color="#222222",
                                zorder=22))
     r = ax.figure.canvas.get_renderer()
-    box_ = Bbox.union([a.get_window_extent(r) for a in artists]).padded(4)
+    box_ = mpl.Bbox.union([a.get_window_extent(r) for a in artists]).padded(4)
     (px0, py0), (px1, py1) = ax.transData.inverted().transform(box_.get_points())
-    ax.add_patch(Rectangle((px0, py0), px1 - px0, py1 - py0, facecolor="white", edgecolor="none", alpha=0.92,
+    ax.add_patch(mpl.Rectangle((px0, py0), px1 - px0, py1 - py0, facecolor="white", edgecolor="none", alpha=0.92,
                            zorder=20))
     return box_
 
 
-def _nord(ax) -> Bbox:
+def _nord(ax) -> mpl.Bbox:
     """Small north arrow in the upper right corner (grid north of the projection)."""
     arrow = ax.annotate("", xy=(0.965, 0.975), xytext=(0.965, 0.905), xycoords="axes fraction",
                         arrowprops=dict(arrowstyle="-|>", color="#222222", lw=1.2, mutation_scale=11), zorder=22)
     n = ax.text(0.965, 0.895, "N", transform=ax.transAxes, ha="center", va="top", fontsize=8,
-                fontweight="bold", color="#222222", zorder=22, path_effects=HALO)
+                fontweight="bold", color="#222222", zorder=22, path_effects=_halo())
     r = ax.figure.canvas.get_renderer()
-    return Bbox.union([arrow.get_window_extent(r), n.get_window_extent(r)])
+    return mpl.Bbox.union([arrow.get_window_extent(r), n.get_window_extent(r)])
 
 
 def _plus_grand(geom) -> Polygon | None:
@@ -341,7 +335,7 @@ _DECALAGES = (  # offset in points, ha, va: right, left, above, below
 )
 
 
-def _etiquettes(ax, items: list[tuple[float, float, str]], occupees: list[Bbox], *, fontsize: float,
+def _etiquettes(ax, items: list[tuple[float, float, str]], occupees: list[mpl.Bbox], *, fontsize: float,
                 point: bool = True, style: str = "normal", color: str = "#1a1a1a", weight: str = "normal",
                 max_n: int | None = None) -> int:
     """Place labels greedily (items in priority order), skipping those that would overlap.
@@ -359,7 +353,7 @@ def _etiquettes(ax, items: list[tuple[float, float, str]], occupees: list[Bbox],
         for dx, dy, ha, va in offsets:
             t = ax.annotate(_mpl(text), (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
                             fontsize=fontsize, fontstyle=style, fontweight=weight, color=color,
-                            path_effects=HALO, zorder=30)
+                            path_effects=_halo(), zorder=30)
             bb = t.get_window_extent(r).padded(ecart)
             inside = axbox.x0 <= bb.x0 and bb.x1 <= axbox.x1 and axbox.y0 <= bb.y0 and bb.y1 <= axbox.y1
             if inside and not any(bb.overlaps(o) for o in occupees):
@@ -459,10 +453,10 @@ def carte_situation(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> C
     mise.textes(titre, sous_titre, CONTOURS_SOURCE)
     autres = "Autres communes du département" if len(codes) == 1 else "Autres communes des départements"
     handles = [
-        Patch(facecolor=COLOR_PERIMETRE, edgecolor=COLOR_CONTOUR, linewidth=1.6,
+        mpl.Patch(facecolor=COLOR_PERIMETRE, edgecolor=COLOR_CONTOUR, linewidth=1.6,
               label=_mpl(f"Communes du territoire ({ctx.nom})")),
-        Patch(facecolor=COLOR_AUTRES, edgecolor="white", label=autres),
-        Line2D([], [], color=COLOR_LIMITE_DEP, linewidth=1.0, label="Limite départementale"),
+        mpl.Patch(facecolor=COLOR_AUTRES, edgecolor="white", label=autres),
+        mpl.Line2D([], [], color=COLOR_LIMITE_DEP, linewidth=1.0, label="Limite départementale"),
     ]
     mise.legende_(handles, None, ncol=2)
     mise.finir()
@@ -565,7 +559,7 @@ def _couleurs(breaks: list[float], lo: float, seuil: float) -> list:
     uppers = breaks + [math.inf]
     n_low = sum(1 for u in uppers if u <= seuil)
     n_high = n_cls - n_low
-    cmap = matplotlib.colormaps["RdBu"]
+    cmap = mpl.matplotlib.colormaps["RdBu"]
     low = [cmap(x) for x in np.linspace(0.06, 0.36, n_low)] if n_low > 1 else [cmap(0.2)] * n_low
     high = [cmap(x) for x in np.linspace(0.62, 0.94, n_high)] if n_high > 1 else [cmap(0.75)] * n_high
     return low + high
@@ -623,7 +617,7 @@ def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte |
     cls = np.searchsorted(np.asarray(breaks), vals[ok], side="right")
     _dessiner(ax, c[ok].geometry, facecolor=[couleurs[i] for i in cls], edgecolor="white", linewidth=0.2, zorder=2)
     nd = c[~ok]
-    with matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
+    with mpl.matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
         if len(nd):
             _dessiner(ax, nd.geometry, facecolor="white", edgecolor=COLOR_ND_EDGE, hatch="//////", linewidth=0.3,
                       zorder=2)
@@ -635,16 +629,16 @@ def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte |
     mise.textes(titre, sous_titre, source)
     counts = np.bincount(cls, minlength=len(couleurs))
     handles = [
-        Patch(facecolor=col, edgecolor="none", label=f"{lab} ({fmt.nombre(int(n))})")
+        mpl.Patch(facecolor=col, edgecolor="none", label=f"{lab} ({fmt.nombre(int(n))})")
         for col, lab, n in zip(couleurs, _libelles_classes(breaks, lo, hi), counts)
     ]
     if len(nd):
-        with matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
-            handles.append(Patch(facecolor="white", edgecolor=COLOR_ND_EDGE, hatch="//////", linewidth=0.5,
+        with mpl.matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
+            handles.append(mpl.Patch(facecolor="white", edgecolor=COLOR_ND_EDGE, hatch="//////", linewidth=0.5,
                                  label=f"Donnée non disponible ({fmt.nombre(len(nd))})"))
     handles += [
-        Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")),
-        Line2D([], [], color=COLOR_LIMITE_DEP, linewidth=1.0, label="Limite départementale"),
+        mpl.Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")),
+        mpl.Line2D([], [], color=COLOR_LIMITE_DEP, linewidth=1.0, label="Limite départementale"),
     ]
     unite_txt = unite or "consultations/visites accessibles par an et par habitant standardisé"
     sous_seuil = bool((vals[ok] < seuil).any())
@@ -655,7 +649,7 @@ def carte_apl(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Carte |
         + ("(classes en rouge)" if sous_seuil else "(aucune commune sous le seuil)")
     )
     mise.legende_(handles, titre_leg, ncol=2)
-    with matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
+    with mpl.matplotlib.rc_context({"hatch.color": COLOR_ND_EDGE, "hatch.linewidth": 0.5}):
         mise.finir()
         occupees = [_echelle(ax), _nord(ax)]
         _etiquettes(ax, _noms_communes(ctx.communes, 8), occupees, fontsize=7, weight="bold", max_n=5)
@@ -732,9 +726,9 @@ def carte_etablissements(ctx: ReportContext, out_dir: Path, ecran: bool = False)
             continue
         ax.scatter(x[sel], y[sel], s=46, c=couleur, marker=marqueur, edgecolors="white", linewidths=0.6, zorder=20)
         libelle = str(e.loc[sel, "groupe_libelle"].iloc[0])
-        handles.append(Line2D([], [], linestyle="none", marker=marqueur, markersize=6, markerfacecolor=couleur,
+        handles.append(mpl.Line2D([], [], linestyle="none", marker=marqueur, markersize=6, markerfacecolor=couleur,
                               markeredgecolor="white", label=f"{libelle} ({fmt.nombre(int(sel.sum()))})"))
-    handles.append(Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")))
+    handles.append(mpl.Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")))
     from .source_finess import source_finess
 
     source = f"Source : {source_finess(ctx)} ; " + CONTOURS_SOURCE.removeprefix("Source : ")
@@ -816,11 +810,11 @@ def carte_medecins(ctx: ReportContext, out_dir: Path, ecran: bool = False) -> Ca
               "de médecine générale, comptés une fois par commune d'exercice ; " + CONTOURS_SOURCE.removeprefix("Source : "))
     mise.textes(titre, sous_titre, source)
     exemples = sorted({round(nmax), max(p, round(nmax / 2)), p}, reverse=True)
-    handles = [Line2D([], [], linestyle="none", marker="o", markersize=math.sqrt(taille(v)), markerfacecolor="#2166ac",
+    handles = [mpl.Line2D([], [], linestyle="none", marker="o", markersize=math.sqrt(taille(v)), markerfacecolor="#2166ac",
                       alpha=0.75, markeredgecolor="white", label=f"{fmt.nombre(v)} médecins") for v in exemples]
-    handles.append(Line2D([], [], linestyle="none", marker="o", markersize=3, markerfacecolor="none",
+    handles.append(mpl.Line2D([], [], linestyle="none", marker="o", markersize=3, markerfacecolor="none",
                           markeredgecolor="#2166ac", label=etiquette_secret))
-    handles.append(Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")))
+    handles.append(mpl.Line2D([], [], color=COLOR_CONTOUR, linewidth=2.0, label=_mpl(f"Limite du territoire ({ctx.nom})")))
     png, svg = _terminer(mise, ctx, handles, out_dir / "medecins", ecran)
     legende = (f"Carte – Médecins généralistes par commune d'exercice, territoire « {ctx.nom} » et "
                f"{_noms_deps_txt(ctx, codes)} ; l'aire des cercles est proportionnelle à l'effectif. {source}")

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from . import fmt  # noqa: E402
+from . import fmt, mpl  # noqa: E402
 from .context import ReportContext  # noqa: E402
 from .figures import enregistrer  # noqa: E402
 from .maps import DPI, Carte  # noqa: E402
@@ -32,7 +29,7 @@ def pyramide(ctx: ReportContext, out_dir: Path) -> list[Carte]:
     if df is None or not len(df) or not (df["territoire_type"] == "perimetre").any():
         return []
     p = parts(df)
-    fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=DPI)
+    fig, ax = mpl.plt.subplots(figsize=(7.5, 4.2), dpi=DPI)
     y = range(len(BANDES))
     per = p[p["territoire_type"] == "perimetre"]
     for sexe, signe, couleur in (("H", -1, "#2c7fb8"), ("F", 1, "#d95f5f")):
@@ -47,7 +44,7 @@ def pyramide(ctx: ReportContext, out_dir: Path) -> list[Carte]:
     ax.set_yticks(list(y))
     ax.set_yticklabels(LIBELLES, fontsize=8)
     ax.axvline(0, color="#444444", linewidth=0.6)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: fmt.nombre(abs(v), 0) + " %"))
+    ax.xaxis.set_major_formatter(mpl.ticker.FuncFormatter(lambda v, _: fmt.nombre(abs(v), 0) + " %"))
     ax.tick_params(axis="x", labelsize=8)
     ax.set_xlabel("Part de la population du territoire (hommes à gauche, femmes à droite)", fontsize=8)
     annee = str(df["annee"].dropna().iloc[0]) if df["annee"].notna().any() else ""
@@ -59,7 +56,7 @@ def pyramide(ctx: ReportContext, out_dir: Path) -> list[Carte]:
     out_dir.mkdir(parents=True, exist_ok=True)
     png = out_dir / "pyramide_ages.png"
     svg = enregistrer(fig, png, dpi=DPI)
-    plt.close(fig)
+    mpl.plt.close(fig)
     legende = (f"Pyramide des âges de {ctx.nom} (barres) et de son département (ligne), en % de la population de "
                f"chaque territoire. Source : INSEE, recensement de la population {annee} (estimations pondérées).")
     return [Carte(cle="pyramide", png=png, svg=svg, titre="Pyramide des âges", legende=legende)]

@@ -12,15 +12,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import matplotlib
 
-matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from . import fmt  # noqa: E402
+from . import fmt, mpl  # noqa: E402
 from .context import ReportContext  # noqa: E402
 from . import figures  # noqa: E402
 from .maps import DPI, Carte, _mpl  # noqa: E402
@@ -89,7 +85,7 @@ def _dessiner(ctx: ReportContext, ind: str, rows: pd.DataFrame, m: dict, annees:
     """Draw the chart into ``png`` (and its SVG when asked for); return the SVG path or None."""
     unite = m.get("unite", "")
     x = {a: k for k, a in enumerate(annees)}
-    fig, ax = plt.subplots(figsize=(8.0, 3.6), dpi=DPI)
+    fig, ax = mpl.plt.subplots(figsize=(8.0, 3.6), dpi=DPI)
     deps = [t for t in terr if t.type == "departement"]
     for t in terr:
         g = rows[(rows["territoire_type"] == t.type) & (rows["territoire_code"] == t.code)]
@@ -110,7 +106,7 @@ def _dessiner(ctx: ReportContext, ind: str, rows: pd.DataFrame, m: dict, annees:
     ax.set_xticks(range(len(annees)))
     ax.set_xticklabels(annees, fontsize=8, rotation=0 if len(annees) <= 8 and max(map(len, annees)) <= 4 else 30)
     ax.tick_params(axis="y", labelsize=8)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_axe_y))
+    ax.yaxis.set_major_formatter(mpl.ticker.FuncFormatter(_axe_y))
     ax.set_ylabel(_mpl(unite), fontsize=8)
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
     for side in ("top", "right"):
@@ -119,7 +115,7 @@ def _dessiner(ctx: ReportContext, ind: str, rows: pd.DataFrame, m: dict, annees:
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     svg = figures.enregistrer(fig, png, cle=cle, dpi=DPI)
-    plt.close(fig)
+    mpl.plt.close(fig)
     return svg
 
 

@@ -205,6 +205,13 @@ def _footer_page_numbers(section, texte: str) -> None:
 
 
 def write_docx(doc_model: dict, path: Path) -> Path:
+    from .docx_texte import par_segments
+
+    with par_segments():  # same XML, without python-docx's loop per character (issue 16)
+        return _write_docx(doc_model, path)
+
+
+def _write_docx(doc_model: dict, path: Path) -> Path:
     d = doc_model
     doc = Document()
     sec = doc.sections[0]
