@@ -63,13 +63,14 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
                     travaux.avec_contexte(graphiques, out_dir / "graphiques"),  # each chart cached (series.graphique)
                     travaux.avec_contexte(carte_en_cache, pyramide, out_dir / "graphiques"),
                     travaux.avec_contexte(carte_en_cache, carte_acteurs, out_dir / "cartes", ecran)]
-        written = [write_csv(ctx, out_dir / "indicateurs.csv"), write_csv_excel(ctx, out_dir / "indicateurs_excel.csv"),
-                   write_xlsx(ctx, out_dir / "indicateurs.xlsx")]
-        written += [p for p in [write_evolution_csv(ctx, out_dir / "evolution.csv")] if p]
+        # the workbooks too, by a worker, while this process writes the rest (issue 16)
+        classeurs = [travaux.avec_contexte(write_xlsx, out_dir / "indicateurs.xlsx")]
         if ctx.annuaire is not None:  # annuaire.xlsx, annuaire.csv (issue 18)
             from ..annuaire import ecrire as ecrire_annuaire
 
-            written += ecrire_annuaire(ctx.annuaire, out_dir)
+            classeurs.append(travaux.submit(ecrire_annuaire, ctx.annuaire, out_dir))
+        written = [write_csv(ctx, out_dir / "indicateurs.csv"), write_csv_excel(ctx, out_dir / "indicateurs_excel.csv")]
+        written += [p for p in [write_evolution_csv(ctx, out_dir / "evolution.csv")] if p]
         maps = graphiques_objectifs(ctx, out_dir / "graphiques")
         if pdf:
             preparer_pdf()  # WeasyPrint imported while the workers finish the figures
@@ -88,4 +89,7 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
             written.append(write_pdf(imprime, out_dir / "diagnostic.pdf", f"{ctx.nom} — Diagnostic territorial", out_dir))
         if docx is not None:
             written.append(docx.result())
+        for f in classeurs:
+            r = f.result()
+            written += r if isinstance(r, list) else [r]
     return written
