@@ -132,15 +132,16 @@ def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, 
         ws_de[nom] = ws
         res["versions"][nom] = {"code": str(src), "mesures": {}}
 
-    def dans_le_budget(quoi: str) -> bool:
-        if rapide or time.perf_counter() - debut < BUDGET_S:
+    def dans_le_budget(quoi: str, prevu_s: float = 0.0) -> bool:
+        """True when the measure can start: quick mode, or its predicted end (``prevu_s``) within the budget."""
+        if rapide or time.perf_counter() - debut + prevu_s < BUDGET_S:
             return True
         res["sautees"].append(quoi)
         print(f"  budget de temps dépassé : {quoi} non mesuré", flush=True)
         return False
 
-    def mesure(nom: str, mid: str, args: list[str], extra: dict | None = None) -> None:
-        if not dans_le_budget(f"{mid} ({nom})"):
+    def mesure(nom: str, mid: str, args: list[str], extra: dict | None = None, prevu_s: float = 0.0) -> None:
+        if not dans_le_budget(f"{mid} ({nom})", prevu_s):
             return
         charge = loadavg()
         wall, rss, rc, cpu = run_child(args, ws_de[nom], miroir, log, src=versions[nom], extra=extra)
@@ -165,22 +166,19 @@ def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, 
             mesure(nom, "chaud_avec_pdf", cli + ["run", SLUG])
     print(f"- Rapport : rapports par lot des {n_lot} premiers EPCI (cache des figures vide, puis rempli)", flush=True)
     for nom in versions:
-        shutil.rmtree(ws_de[nom] / "data" / "processed" / "figures", ignore_errors=True)  # a first batch: nothing drawn yet
+        cache = ws_de[nom] / "data" / "processed" / "figures"
+        shutil.rmtree(cache, ignore_errors=True)  # a first batch: nothing drawn yet
         mesure(nom, "lot_epci", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot)])
-        mesure(nom, "lot_epci_chaud", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot)])
-    aide = {nom: subprocess.run(cli + ["rapports", "--help"], capture_output=True, text=True,
-                                env={"PYTHONPATH": str(src), "COLUMNS": "200", "PATH": "/usr/bin:/bin"}).stdout
-            for nom, src in versions.items()}
-    for nom in versions:
-        if "--pdf" in aide[nom]:
-            mesure(nom, "lot_epci_pdf", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot), "--pdf"])
+        if cache.is_dir():  # only code that caches its figures: the same batch again
+            mesure(nom, "lot_epci_chaud", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot)])
     print("- Rapport : profils (cProfile en temps CPU, DIAGNOSTIC_WORKERS=1)", flush=True)
     for nom, src in versions.items():
         if dans_le_budget(f"profil à chaud ({nom})"):
             res["versions"][nom]["profil"] = _profil(run_child, py, src, ws_de[nom], miroir, log, ["run", SLUG, "--sans-pdf"], FONCTIONS)
     if not rapide:
         for nom, src in versions.items():
-            if not dans_le_budget(f"profil à froid ({nom})"):
+            froid = res["versions"][nom]["mesures"].get("froid_avec_pdf", {}).get("s") or [60.0]
+            if not dans_le_budget(f"profil à froid ({nom})", 1.5 * froid[0]):
                 continue
             ws = root / f"ws_froid_{nom}"
             (ws / "data").mkdir(parents=True)
@@ -188,6 +186,15 @@ def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, 
             shutil.copytree(project / "data" / "territoires", ws / "data" / "territoires")
             res["versions"][nom]["profil_froid"] = _profil(run_child, py, src, ws, miroir, log, ["run", SLUG, "--strict"], FONCTIONS_FROID)
             shutil.rmtree(ws, ignore_errors=True)
+    aide = {nom: subprocess.run(cli + ["rapports", "--help"], capture_output=True, text=True,
+                                env={"PYTHONPATH": str(src), "COLUMNS": "200", "PATH": "/usr/bin:/bin"}).stdout
+            for nom, src in versions.items()}
+    print(f"- Rapport : rapports par lot avec PDF des {n_lot} premiers EPCI (en dernier : le plus long)", flush=True)
+    for nom in versions:
+        if "--pdf" in aide[nom]:  # predicted: 2.5 times the batch without PDF (budget of the full mode)
+            sans = res["versions"][nom]["mesures"].get("lot_epci", {}).get("s") or [0.0]
+            mesure(nom, "lot_epci_pdf", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot), "--pdf"],
+                   prevu_s=2.5 * sans[0])
     res["uptime_fin"] = _uptime()
     res["duree_s"] = round(time.perf_counter() - debut, 1)
     for v in res["versions"].values():
