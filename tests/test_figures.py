@@ -55,7 +55,8 @@ def test_unchanged_chart_taken_from_the_cache_changed_one_redrawn(tmp_path):
 
 
 def test_rgb_png_has_matplotlib_pixels(tmp_path):
-    """The RGB PNG written from one rendering holds the pixels of matplotlib's own (RGBA, opaque) PNG."""
+    """The RGB PNG written from one rendering holds the pixels of matplotlib's own (RGBA, opaque) PNG, the
+    placeholder layout engine left by tight_layout dropped (no dry-run draw before it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -70,7 +71,9 @@ def test_rgb_png_has_matplotlib_pixels(tmp_path):
     ax.set_title("Évolution : couverture vaccinale")
     fig.tight_layout()
     fig.savefig(tmp_path / "mpl.png", dpi=200)
+    assert fig.get_layout_engine() is not None  # matplotlib's PNG above was drawn after a dry run
     png_rgb(fig, tmp_path / "rgb.png", dpi=200, metadata={"Title": "Évolution"})
+    assert fig.get_layout_engine() is None
     plt.close(fig)
     with Image.open(tmp_path / "mpl.png") as a, Image.open(tmp_path / "rgb.png") as b:
         assert a.mode == "RGBA" and b.mode == "RGB" and b.size == a.size == (1060, 540)

@@ -177,6 +177,7 @@ def png_rgb(fig, png: Path, *, dpi: float, metadata: dict | None = None, compres
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
 
+    _sans_mise_en_page_restante(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="raw", dpi=dpi, **savefig_kwargs)
     raw = buf.getvalue()
@@ -189,6 +190,19 @@ def png_rgb(fig, png: Path, *, dpi: float, metadata: dict | None = None, compres
     for k, v in (metadata or {}).items():
         info.add_text(k, v)
     image.convert("RGB").save(png, format="png", compress_level=compress_level, dpi=(dpi, dpi), pnginfo=info)
+
+
+def _sans_mise_en_page_restante(fig) -> None:
+    """After ``fig.tight_layout()`` matplotlib leaves a placeholder layout engine that lays out nothing, yet makes
+    ``savefig`` draw the whole figure once more, without output, before drawing it (about a third of a chart's
+    time). The placement is already fixed: the engine is dropped, the pixels are the same
+    (``tests/test_figures.py``)."""
+    import matplotlib
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    if (isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine) and not matplotlib.rcParams["figure.autolayout"]
+            and not matplotlib.rcParams["figure.constrained_layout.use"]):
+        fig.set_layout_engine(None)  # with these rcParams: no engine at all
 
 
 def enregistrer(fig, png: Path, *, dpi: float, cle: str | None = None, svg_kwargs: dict | None = None) -> Path | None:
