@@ -10,7 +10,8 @@ the matplotlib version and its matplotlibrc files, and the code version: every f
 on their rows and labels (``series.graphique``); maps on the context fields they read, ``CHAMPS_CARTES``
 (``carte_en_cache``). The cache
 is a folder of the workspace (``data/processed/figures/``, given by the pipeline); without one, every
-figure is drawn. At most ``CACHE_MAX`` files are kept (the least recently used go first).
+figure is drawn. At most ``CACHE_MAX`` files are kept (the least recently used go first; the folder is
+listed every ``CACHE_TRI`` writes, not at each one: a batch writes thousands).
 
 The choices hold for the figure functions, which run in this process or in workers forked inside it
 (``report.parallele``), so they inherit them.
@@ -27,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PNG_COMPRESSION = 1  # zlib level of the charts' PNG: same pixels, about 3x faster than the default 6
-CACHE_MAX = 600  # files kept in the cache folder
+CACHE_MAX = 2500  # files kept in the cache folder: a batch of 100 EPCI writes about 2 000 (about 115 KB each)
+CACHE_TRI = 50  # the folder is listed (oldest files removed) at the first write of a process, then every 50
 # The context fields maps.py reads, itself or through tables.sources_par_id (sources), tables.cle_catalogue
 # (catalogue, seuils) and source_finess (sources, indicateurs); tests/test_figures.py fails when it reads another one
 # or hands the context to another function.
@@ -152,6 +154,9 @@ def depuis_cache(cle: str, png: Path) -> Path | None | bool:
     return svg
 
 
+_ecritures = [0]  # cache writes of this process
+
+
 def _mettre_en_cache(cle: str, fichiers: list[tuple[Path, str]]) -> None:
     dossier = _cache[-1]
     if dossier is None:
@@ -162,6 +167,9 @@ def _mettre_en_cache(cle: str, fichiers: list[tuple[Path, str]]) -> None:
             tmp = dossier / f".{cle}{suffixe}.{os.getpid()}.tmp"
             shutil.copyfile(path, tmp)
             os.replace(tmp, dossier / f"{cle}{suffixe}")  # atomic: a parallel run reads whole files
+        _ecritures[0] += 1
+        if _ecritures[0] % CACHE_TRI != 1:
+            return
         entrees = sorted((p for p in dossier.iterdir() if not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
         for vieux in entrees[:max(0, len(entrees) - CACHE_MAX)]:
             vieux.unlink(missing_ok=True)
