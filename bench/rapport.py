@@ -42,7 +42,6 @@ FONCTIONS = {  # label: (file suffix, function) of the warm profile
     "niveau_departemental": ("report/document.py", "niveau_departemental"),
     "document": ("report/document.py", "document"),
     "texte_get_layout": ("matplotlib/text.py", "_get_layout"),
-    "write_pdf": ("report/pdf.py", "write_pdf"),
     "write_docx": ("report/word.py", "write_docx"),
     "docx_cellules": ("report/word.py", "_cell_text"),
     "import_matplotlib": ("matplotlib/__init__.py", "<module>"),
@@ -164,6 +163,10 @@ def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, 
             mesure(nom, "load", load)
             mesure(nom, "chaud_sans_pdf", cli + ["run", SLUG, "--sans-pdf"])
             mesure(nom, "chaud_avec_pdf", cli + ["run", SLUG])
+    print("- Rapport : profil d'un run à chaud (cProfile en temps CPU, DIAGNOSTIC_WORKERS=1)", flush=True)
+    for nom, src in versions.items():  # before the batches, which empty the figure cache
+        if dans_le_budget(f"profil à chaud ({nom})"):
+            res["versions"][nom]["profil"] = _profil(run_child, py, src, ws_de[nom], miroir, log, ["run", SLUG, "--sans-pdf"], FONCTIONS)
     print(f"- Rapport : rapports par lot des {n_lot} premiers EPCI (cache des figures vide, puis rempli)", flush=True)
     for nom in versions:
         cache = ws_de[nom] / "data" / "processed" / "figures"
@@ -171,10 +174,6 @@ def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, 
         mesure(nom, "lot_epci", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot)])
         if cache.is_dir():  # only code that caches its figures: the same batch again
             mesure(nom, "lot_epci_chaud", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot)])
-    print("- Rapport : profils (cProfile en temps CPU, DIAGNOSTIC_WORKERS=1)", flush=True)
-    for nom, src in versions.items():
-        if dans_le_budget(f"profil à chaud ({nom})"):
-            res["versions"][nom]["profil"] = _profil(run_child, py, src, ws_de[nom], miroir, log, ["run", SLUG, "--sans-pdf"], FONCTIONS)
     if not rapide:
         for nom, src in versions.items():
             froid = res["versions"][nom]["mesures"].get("froid_avec_pdf", {}).get("s") or [60.0]
@@ -282,7 +281,16 @@ def markdown(r: dict) -> list[str]:
               "- `write_docx`, `docx_cellules` : les propriétés de paragraphe et de caractère d'une cellule sont copiées de la "
               "première cellule de même mise en forme au lieu d'être reconstruites élément par élément par python-docx "
               "(`document.xml` identique) ;",
-              "- `write_pdf` : images PNG en RVB (fond blanc opaque) : WeasyPrint ne sépare plus couleur et masque alpha ;",
+              "- `write_docx` encore : le texte des runs Word écrit par segments (`report/docx_texte.py`) au lieu de la boucle "
+              "caractère par caractère de python-docx (même XML) ;",
+              "- `import_matplotlib` : « — » après = matplotlib n'est plus importé quand toutes les figures viennent du cache "
+              "(`report/mpl.py` ; la clé du cache lit la version et les matplotlibrc sans l'importer) ;",
+              "- `savefig` par graphique : après `tight_layout`, matplotlib redessinait toute la figure à blanc avant de la "
+              "dessiner (moteur de mise en page fictif) ; ce moteur est retiré avant l'enregistrement (mêmes pixels, environ "
+              "40 % de moins par graphique : lots et runs à froid) ;",
+              "- classeurs (`indicateurs.xlsx`, `annuaire.xlsx`) écrits par un processus de dessin pendant que le processus "
+              "principal écrit le reste (temps mural) ;",
+              "- `write_pdf` (section du développeur vitesse-pdf) : images PNG en RVB, figures par fichier ;",
               "- à froid, `*_check_file` puis `*_parse` : un fichier brut contrôlé à son arrivée n'est plus relu par la "
               "construction du même run (`sources/memo.py`, clé : sha256 du contenu) ; `*_parse` tombe à presque rien ;",
               "- `texte_get_layout` : la mise en page du texte suit le nombre de figures dessinées.", ""]
