@@ -356,7 +356,7 @@ def test_age_pyramid_sums_the_census_of_the_perimeter_and_its_departement(con):
     from diagnostic.report.donnees import pyramide_ages
     from diagnostic.territoire import Territoire
 
-    t = Territoire(slug="p", nom="Périmètre", description="", communes=["71134", "71153"])
+    t = Territoire("perimetre", "p", "Périmètre", communes=["71134", "71153"])
     df = pyramide_ages(con, t.selection(con))
     per = df[df.territoire_type == "perimetre"].set_index(["sexe", "tranche_age"])["population"]
     assert per[("H", "00-14")] == pytest.approx(33.5) and per[("F", "90+")] == pytest.approx(7)

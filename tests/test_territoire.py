@@ -111,3 +111,29 @@ def test_cli_bad_slug_writes_nothing(built_workspace, mirror_url):
     after = sorted(p.relative_to(built_workspace) for p in built_workspace.rglob("*"))
     assert [p for p in after if p not in before and "lock" not in p.name] == []
     assert not (built_workspace.parent / "escape").exists()
+
+
+def test_one_class_of_territories_and_of_topics():
+    """One `Territoire` (the resolved perimeter and the report's comparison columns) and one `Sujet` in the package."""
+    import ast
+    from pathlib import Path
+
+    import diagnostic
+    from diagnostic.report.tables import territoires
+    from diagnostic.territoire import Territoire
+
+    definies: dict[str, list[str]] = {}
+    for p in Path(diagnostic.__file__).parent.rglob("*.py"):
+        for n in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            if isinstance(n, ast.ClassDef) and n.name in ("Territoire", "Sujet"):
+                definies.setdefault(n.name, []).append(p.name)
+    assert {k: len(v) for k, v in definies.items()} == {"Territoire": 1, "Sujet": 1}, definies
+    import pandas as pd
+
+    ind = pd.DataFrame({"territoire_type": ["perimetre", "departement"], "territoire_code": ["cpts-x", "71"],
+                        "territoire_nom": ["CPTS X", "Saône-et-Loire"]})
+    colonnes = territoires(ind)
+    assert all(isinstance(t, Territoire) for t in colonnes)
+    assert [t.libelle for t in colonnes] == ["CPTS X", "Saône-et-Loire (71)"]
+    perimetre = Territoire("perimetre", "cpts-x", "CPTS X", communes=["71076"])
+    assert perimetre.slug == "cpts-x" and perimetre == colonnes[0] and hash(perimetre) == hash(colonnes[0])

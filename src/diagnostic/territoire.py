@@ -11,12 +11,14 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
 import pandas as pd
 
 from .config import DiagnosticError
-from .warehouse import model_sql
+
+if TYPE_CHECKING:  # the class is imported by report/ (tables, texte, maps): no warehouse, no duckdb at import time
+    import duckdb
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,80}$")
 TOML_KEYS = {"nom": str, "communes": list, "cog": int, "description": str,
@@ -27,19 +29,45 @@ class TerritoireError(DiagnosticError):
     """The TERRITOIRE given cannot be resolved; the message names every faulty code."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Territoire:
-    slug: str
+    """A territory: the perimeter of a diagnostic (``type`` ``perimetre``, ``code`` its slug, with its communes,
+    description, perimeter file and objectives) or one of its comparators as the report names it (``departement``,
+    ``region``, ``france``, ``epci``: type, code and name only, e.g. a column of the report's tables). Two
+    territories are equal when their type, code and name are."""
+
+    type: str
+    code: str
     nom: str
-    description: str
-    communes: list[str]
+    description: str = ""
+    communes: list[str] = field(default_factory=list)
     avertissements: list[str] = field(default_factory=list)
     fichier: Path | None = None  # the perimeter file of a named territory
     objectifs: object = None  # its `objectifs` key as read (see suivi.objectifs)
 
+    @property
+    def slug(self) -> str:
+        """The perimeter's slug (``reports/<slug>/``): its code."""
+        return self.code
+
+    @property
+    def libelle(self) -> str:
+        """The name as the report prints it: a département's name followed by its code."""
+        if self.type == "departement" and self.code and self.code not in self.nom:
+            return f"{self.nom} ({self.code})"
+        return self.nom
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Territoire) and (self.type, self.code, self.nom) == (other.type, other.code, other.nom)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.code, self.nom))
+
     def selection(self, con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """Rows (territoire_type, territoire_code, territoire_nom, commune) for the perimeter and its
         comparators: every département and région it touches, and France."""
+        from .warehouse import model_sql
+
         perimetre = pd.DataFrame(
             {"territoire_type": "perimetre", "territoire_code": self.slug, "territoire_nom": self.nom, "commune": self.communes}
         )
@@ -117,7 +145,7 @@ def _epci(siren: str, con) -> Territoire:
     if row is None:
         raise TerritoireError(f"EPCI « {siren} » inconnu au 1er janvier {_cog(con)} (attendu : le numéro SIREN à 9 chiffres d'un EPCI à fiscalité propre).")
     communes = [r[0] for r in con.execute("SELECT code FROM int_commune WHERE epci = ? ORDER BY code", [siren]).fetchall()]
-    return Territoire(slug=f"epci-{siren}", nom=row[1], description=f"Périmètre de l'EPCI {row[1]} (SIREN {siren}, {len(communes)} communes).", communes=communes)
+    return Territoire("perimetre", f"epci-{siren}", row[1], description=f"Périmètre de l'EPCI {row[1]} (SIREN {siren}, {len(communes)} communes).", communes=communes)
 
 
 def _departement(code: str, con) -> Territoire:
@@ -128,7 +156,7 @@ def _departement(code: str, con) -> Territoire:
     communes = [r[0] for r in con.execute("SELECT code FROM int_commune WHERE departement = ? AND champ_france ORDER BY code", [code]).fetchall()]
     if not communes:
         raise TerritoireError(f"Le territoire « {code} » ({row[1]}) est hors du champ couvert (France métropolitaine et DROM).")
-    return Territoire(slug=f"dep-{code.lower()}", nom=row[1], description=f"Périmètre du département {row[1]} ({code}).", communes=communes)
+    return Territoire("perimetre", f"dep-{code.lower()}", row[1], description=f"Périmètre du département {row[1]} ({code}).", communes=communes)
 
 
 def _cog(con) -> str:
@@ -185,4 +213,4 @@ def _communes(raw_codes: list[str], con, *, slug: str, nom: str, description: st
         con.unregister("_codes")
     if len(regions) > 1:
         warnings.append(f"Le périmètre s'étend sur {len(regions)} régions ({', '.join(regions)}) : chacune sert de comparateur.")
-    return Territoire(slug=slug, nom=nom, description=description, communes=codes, avertissements=warnings)
+    return Territoire("perimetre", slug, nom, description=description, communes=codes, avertissements=warnings)

@@ -12,25 +12,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import catalogue as _catalogue
+from ..territoire import Territoire  # a comparison column: the one class of territories (type, code, nom)
 from . import fmt
 from .context import CONTRACT_COLUMNS, TERRITOIRE_TYPES, ReportContext
 
 THEME_AUTRE = "Autres indicateurs"
-
-
-@dataclass(frozen=True)
-class Territoire:
-    """One comparison column: the perimeter, a département, a région or France."""
-
-    type: str
-    code: str
-    nom: str
-
-    @property
-    def libelle(self) -> str:
-        if self.type == "departement" and self.code and self.code not in self.nom:
-            return f"{self.nom} ({self.code})"
-        return self.nom
 
 
 @dataclass

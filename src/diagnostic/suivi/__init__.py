@@ -61,7 +61,8 @@ def recalcul(ws, con, territoire, anciennes: list[str], actuelles: pd.DataFrame 
     from ..territoire import Territoire
 
     connues = set(_noms(con, anciennes))
-    ancien = Territoire(territoire.slug, territoire.nom, territoire.description, [c for c in anciennes if c in connues])
+    ancien = Territoire("perimetre", territoire.slug, territoire.nom, territoire.description,
+                        [c for c in anciennes if c in connues])
     if actuelles is None:
         actuelles, _ = compute(ws, con, territoire)
     vieux, _ = compute(ws, con, ancien) if ancien.communes else (actuelles.iloc[0:0], None)
