@@ -255,6 +255,9 @@ def test_perimeter_equal_to_one_epci_gets_the_epci_file_value(run_supra):
     html = (run_supra / "reports" / SLUG / "diagnostic.html").read_text(encoding="utf-8")
     pop = _section(html, 2)
     assert "Pour la France, aucun fichier de Filosofi de ce niveau n'est lu." in pop
+    assert ("Le niveau de vie médian du territoire, dans le tableau, est celui que l'INSEE publie pour ce territoire "
+            "exactement (EPCI, département ou région) : il n'est pas calculé à partir des communes.") in pop
+    assert "Ces valeurs ne se combinent pas en une médiane du territoire" not in pop
 
 
 def test_epci_value_only_for_exactly_that_epci_with_its_composition_checked(run_supra):

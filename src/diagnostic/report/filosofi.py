@@ -154,10 +154,21 @@ def lecture(ctx: ReportContext) -> str | None:
     if secret:
         parts.append(f"{fmt.nombre(secret)} commune{'s sont soumises' if secret > 1 else ' est soumise'} au secret statistique")
     texte = "Lecture : " + " ; ".join(parts) + ". "
-    if n > 1:
+    if n > 1 and _publie_pour_le_perimetre(ctx):
+        texte += ("Le niveau de vie médian du territoire, dans le tableau, est celui que l'INSEE publie pour ce "
+                  "territoire exactement (EPCI, département ou région) : il n'est pas calculé à partir des communes.")
+    elif n > 1:
         texte += ("Ces valeurs ne se combinent pas en une médiane du territoire : " + RAISON_NON_DISPONIBLE[0].lower()
                   + RAISON_NON_DISPONIBLE[1:])
     return texte
+
+
+def _publie_pour_le_perimetre(ctx: ReportContext) -> bool:
+    """The perimeter's median is INSEE's own value for that territory (its EPCI, département or région file)."""
+    ind = ctx.indicateurs
+    perim = ind[(ind["source"] == "filosofi") & (ind["territoire_type"] == "perimetre")
+                & (ind["indicateur"] == "niveau_vie_median")]
+    return bool(len(perim)) and (perim["statut"] == "ok").all()
 
 
 def note_perimetre(ctx: ReportContext) -> str | None:
