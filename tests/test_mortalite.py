@@ -102,6 +102,14 @@ def test_malformed_cell_names_file_row_and_column():
     lignes[4] = ";".join(cellules)
     with pytest.raises(SourceFormatError, match=r"ligne 5, colonne 'MNAIS' : valeur '13'"):
         lire("\n".join(lignes))
+    abroad = lignes[2].split(";")
+    abroad[cols.index("DEPDOM")], abroad[cols.index("COMDOM")] = "99", ""  # an excluded row before: same numbering
+    lignes[2] = ";".join(abroad)
+    cellules[cols.index("MNAIS")], cellules[cols.index("ANAIS")] = "12", "2019"
+    cellules[cols.index("MDEC")], cellules[cols.index("JDEC")] = "01", "15"
+    lignes[4] = ";".join(cellules)
+    with pytest.raises(SourceFormatError, match=r"ligne 5, colonne 'MNAIS' : valeur '12' \(date de naissance postérieure"):
+        lire("\n".join(lignes))
 
 
 def test_missing_column_is_named():

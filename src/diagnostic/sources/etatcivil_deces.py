@@ -77,12 +77,13 @@ def tranche(age: pd.Series) -> pd.Series:
 
 
 def _codes(df: pd.DataFrame, col: str, fichier: str, motif: str, valides: pd.Series) -> None:
-    """Raise naming file, row and column for the first cell of `col` that is not valid."""
-    bad = ~valides
+    """Raise naming file, row and column for the first cell of `col` that is not valid (`df` indexed by the
+    row's position among the file's data rows)."""
+    bad = ~valides.fillna(False).astype(bool)
     if bad.any():
-        i = int(np.argmax(bad.to_numpy()))
+        i = bad.idxmax()  # the row's position in the file (the frame keeps it as index when filtered)
         raise SourceFormatError(
-            f"Fichier {fichier}, ligne {i + 2}, colonne {col!r} : valeur {df[col].iloc[i]!r} ({motif}).")
+            f"Fichier {fichier}, ligne {int(i) + 2}, colonne {col!r} : valeur {df.at[i, col]!r} ({motif}).")
 
 
 def age_au_deces(df: pd.DataFrame, fichier: str) -> pd.Series:
@@ -101,7 +102,9 @@ def age_au_deces(df: pd.DataFrame, fichier: str) -> pd.Series:
     jour_n = pd.to_numeric(df["JNAIS"].replace("", "0")).replace(0, 1)
     mois_d, jour_d = pd.to_numeric(df["MDEC"]), pd.to_numeric(df["JDEC"])
     avant = (mois_d < mois_n) | ((mois_d == mois_n) & (jour_d < jour_n))  # birthday not reached in the year of death
-    return (pd.to_numeric(df["ADEC"]) - an_nais - avant.astype(int)).astype(int)
+    age = (pd.to_numeric(df["ADEC"]) - an_nais - avant.astype(int)).astype(int)
+    _codes(df, "MNAIS", fichier, "date de naissance postérieure à la date du décès", age.ge(0))
+    return age
 
 
 def parse_table(df: pd.DataFrame, fichier: str, annee: str) -> tuple[pd.DataFrame, pd.DataFrame]:
