@@ -21,16 +21,16 @@ SELECT d.code FROM stg_dossier_complet_commune d ANTI JOIN int_cog_passage p ON 
 -- sum() skips NULLs: a commune whose cell is missing in any of its rows gets NULL (count() = count(*) guard)
 CREATE OR REPLACE TABLE int_commune_dossier_complet AS
 SELECT code_commune AS code, any_value(millesime) AS millesime, any_value(annees_deces) AS annees_deces,
-       CASE WHEN count(population) = count(*) THEN sum(population) END AS population,
-       CASE WHEN count(pop_80p) = count(*) THEN sum(pop_80p) END AS pop_80p,
-       CASE WHEN count(pop_80p_seule) = count(*) THEN sum(pop_80p_seule) END AS pop_80p_seule,
-       CASE WHEN count(familles) = count(*) THEN sum(familles) END AS familles,
-       CASE WHEN count(familles_monoparentales) = count(*) THEN sum(familles_monoparentales) END AS familles_monoparentales,
-       CASE WHEN count(actifs_1564) = count(*) THEN sum(actifs_1564) END AS actifs_1564,
-       CASE WHEN count(chomeurs_1564) = count(*) THEN sum(chomeurs_1564) END AS chomeurs_1564,
-       CASE WHEN count(nscol_15p) = count(*) THEN sum(nscol_15p) END AS nscol_15p,
+       CASE WHEN count(population) = count(*) THEN somme_exacte(population) END AS population,
+       CASE WHEN count(pop_80p) = count(*) THEN somme_exacte(pop_80p) END AS pop_80p,
+       CASE WHEN count(pop_80p_seule) = count(*) THEN somme_exacte(pop_80p_seule) END AS pop_80p_seule,
+       CASE WHEN count(familles) = count(*) THEN somme_exacte(familles) END AS familles,
+       CASE WHEN count(familles_monoparentales) = count(*) THEN somme_exacte(familles_monoparentales) END AS familles_monoparentales,
+       CASE WHEN count(actifs_1564) = count(*) THEN somme_exacte(actifs_1564) END AS actifs_1564,
+       CASE WHEN count(chomeurs_1564) = count(*) THEN somme_exacte(chomeurs_1564) END AS chomeurs_1564,
+       CASE WHEN count(nscol_15p) = count(*) THEN somme_exacte(nscol_15p) END AS nscol_15p,
        CASE WHEN count(nscol_15p_diplmin) = count(*) AND count(nscol_15p_bepc) = count(*)
-            THEN sum(nscol_15p_diplmin) + sum(nscol_15p_bepc) END AS nscol_15p_peu_diplomes,
-       CASE WHEN count(deces) = count(*) THEN sum(deces) END AS deces
+            THEN somme_exacte(nscol_15p_diplmin) + somme_exacte(nscol_15p_bepc) END AS nscol_15p_peu_diplomes,
+       CASE WHEN count(deces) = count(*) THEN somme_exacte(deces) END AS deces
 FROM int_dossier_complet_lignes
 GROUP BY code_commune;

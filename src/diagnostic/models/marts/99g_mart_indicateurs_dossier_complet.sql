@@ -3,20 +3,21 @@
 -- territoire_code, indicateur), for every territory of the selection. Numerators and denominators are summed
 -- over the communes (weighted, fractional, never rounded) then divided; a territory with a commune missing from
 -- the file, or a missing cell, is non_disponible. Crude death rate = deaths of the pooled years / (years x
--- census population) x 1 000; under the threshold `deces_min` of pipelines/diagnostic.toml it is withheld.
+-- census population) x 1 000; under the threshold `deces_min` of pipelines/diagnostic.toml it is withheld. Weighted
+-- counts are summed with somme_exacte: a floating-point sum over thousands of communes would depend on the order.
 WITH territoires AS (SELECT * FROM territoires_de('selection_territoire')),
 m AS (SELECT max(millesime) AS millesime FROM meta_source WHERE cle = 'dossier_complet'),
 agg AS (
     SELECT s.territoire_type, s.territoire_code, count(*) = count(d.code) AS complet,
            any_value(d.annees_deces) AS annees_deces,
-           sum(d.population) AS population, count(d.population) = count(*) AS ok_pop,
-           sum(d.pop_80p) AS pop_80p, sum(d.pop_80p_seule) AS pop_80p_seule,
+           somme_exacte(d.population) AS population, count(d.population) = count(*) AS ok_pop,
+           somme_exacte(d.pop_80p) AS pop_80p, somme_exacte(d.pop_80p_seule) AS pop_80p_seule,
            count(d.pop_80p) = count(*) AND count(d.pop_80p_seule) = count(*) AS ok_80p,
-           sum(d.familles) AS familles, sum(d.familles_monoparentales) AS mono,
+           somme_exacte(d.familles) AS familles, somme_exacte(d.familles_monoparentales) AS mono,
            count(d.familles) = count(*) AND count(d.familles_monoparentales) = count(*) AS ok_fam,
-           sum(d.actifs_1564) AS actifs, sum(d.chomeurs_1564) AS chomeurs,
+           somme_exacte(d.actifs_1564) AS actifs, somme_exacte(d.chomeurs_1564) AS chomeurs,
            count(d.actifs_1564) = count(*) AND count(d.chomeurs_1564) = count(*) AS ok_chom,
-           sum(d.nscol_15p) AS nscol, sum(d.nscol_15p_peu_diplomes) AS peu_dipl,
+           somme_exacte(d.nscol_15p) AS nscol, somme_exacte(d.nscol_15p_peu_diplomes) AS peu_dipl,
            count(d.nscol_15p) = count(*) AND count(d.nscol_15p_peu_diplomes) = count(*) AS ok_dipl,
            sum(d.deces) AS deces, count(d.deces) = count(*) AS ok_deces
     FROM selection_territoire s
