@@ -236,7 +236,6 @@ def test_directory_on_the_genuine_finess_flux_sample():
     staged = base_staging()
     staged["cog"] = cog.parse(OPENDATA / "unpkg.com" / "@etalab" / "decoupage-administratif@6.0.0" / "data")
     staged["finess"] = {"stg_finess_etablissement": finess.parse_file(SAMPLE, SAMPLE.name).reset_index(drop=True)}
-    staged["rpps"] = rpps.empty()
     a = annuaire.charger(build(staged), selection(communes), "Échantillon FINESS+")
     s = a.structures.set_index("nofinesset")
     dans = {e["informationsGeneralesEGE"]["numFinessEge"]: e for e in eges if geo(e)["cogCommune"] in communes}

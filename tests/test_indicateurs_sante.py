@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from diagnostic import warehouse
+from diagnostic import staging, warehouse
 from diagnostic.sources import (ameli_ald_mt, ameli_demographie, ameli_effectifs, apl, apl_autres, cog, poplegale,
                                 rp_pop, rpps)
 
@@ -40,7 +40,8 @@ NOUVEAUX = ["06_int_population.sql", "07_int_offre_soins.sql", "08_int_sante.sql
 
 
 def base_staging() -> dict:
-    """cog, contours and an empty GP APL, as tests/test_models.py stages them."""
+    """cog, contours and no GP APL (its empty table comes from its parser's schema), as tests/test_models.py
+    stages them."""
     polygons = gpd.GeoDataFrame(
         {"code": ["75056", "20004", "71055", "71304", "71153"], "nom": list("abcde")},
         geometry=[box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(5)], crs=2154,
@@ -48,7 +49,7 @@ def base_staging() -> dict:
     deps = gpd.GeoDataFrame({"code": ["71"], "nom": ["Saône-et-Loire"]}, geometry=[box(0, 0, 5000, 1000)], crs=2154).to_crs(4326)
     return {"cog": cog.parse(FIXTURES / "decoupage"),
             "contours": {"geo_commune_2018": polygons, "geo_departement": deps},
-            "apl_mg": apl.empty()}
+            "apl_mg": {}}
 
 
 def build(staged: dict) -> duckdb.DuckDBPyConnection:
@@ -95,22 +96,18 @@ def test_one_row_per_territory_and_indicator(con):
         "ok", "secret", "non_disponible", "estimation"}
 
 
-def test_empty_frames_match_the_model_guards():
-    """Each parser's empty() has the columns and types its model's guard declares."""
-    sql = "".join(warehouse.model_sql(m) for m in NOUVEAUX)
+def test_fixture_parses_match_the_generated_staging_tables():
+    """Each parser's output on its fixture has the columns and types of the empty table generated from its schemas."""
     db = duckdb.connect()
-    for module in MODULES.values():
-        for name, df in module.empty().items():
-            db.register("_e", df)
-            expected = db.sql("SELECT column_name, column_type FROM (DESCRIBE _e)").fetchall()
-            db.unregister("_e")
-            guard = sql[sql.index(f"CREATE TABLE IF NOT EXISTS {name} ("):]
-            db.execute(guard[: guard.index(";") + 1])
-            assert db.sql(f"SELECT column_name, column_type FROM (DESCRIBE {name})").fetchall() == expected, name
+    for sid, module in MODULES.items():
+        for name, schema in module.tables(SPECS.get(sid, {})).items():
+            staging.create(db, name, module.parse(FIXTURES / sid, SPECS.get(sid, {}))[name])
+            db.execute(staging.ddl(f"{name}_vide", schema))
+            assert db.sql(f"DESCRIBE {name}_vide").fetchall() == db.sql(f"DESCRIBE {name}").fetchall(), name
 
 
 def test_unavailable_sources_give_non_disponible_never_zero():
-    staged = base_staging() | {sid: module.empty() for sid, module in MODULES.items()}
+    staged = base_staging() | {sid: {} for sid in MODULES}
     db = build(staged)
     nouveaux = set(warehouse.catalogue()["indicateur"][8:])
     rows = db.sql("SELECT indicateur, valeur, statut FROM mart_indicateurs").df()
@@ -119,7 +116,8 @@ def test_unavailable_sources_give_non_disponible_never_zero():
 
 
 def test_sources_not_staged_at_all_still_build():
-    """Runs that stage only some sources (tests/test_models.py) keep working: the guards create the tables."""
+    """Runs that stage only some sources (tests/test_models.py) keep working: the others' staging tables are
+    created empty from their parsers' schemas (staging.py)."""
     db = build(base_staging())
     assert db.sql("SELECT count(*) FROM int_commune_age_sexe").fetchone() == (0,)
 
@@ -176,7 +174,7 @@ def test_population_named_from_the_populations_legales_ptot_as_context(con):
 
 
 def test_population_from_the_cog_file_when_the_populations_legales_are_unavailable():
-    db = build(base_staging() | {sid: module.empty() for sid, module in MODULES.items()})
+    db = build(base_staging() | {sid: {} for sid in MODULES})
     r = mart(db, "epci", EPCI, "population")
     assert (r["valeur"], r["source"]) == (500.0, "cog")
 

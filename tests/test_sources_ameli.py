@@ -237,24 +237,6 @@ def test_ald_sans_mt_missing_column(tmp_path):
         ameli_ald_mt.parse(raw, {})
 
 
-def test_empty_tables_match_the_staging_guards():
-    """empty() gives the columns and types the models' guards declare (06-08 *.sql)."""
-    import duckdb
-
-    from diagnostic import warehouse
-
-    con = duckdb.connect()
-    for module in (ameli_effectifs, ameli_demographie, ameli_ald_mt):
-        for name, df in module.empty().items():
-            con.register("_e", df)
-            got = con.sql("SELECT column_name, column_type FROM (DESCRIBE _e)").fetchall()
-            con.unregister("_e")
-            sql = warehouse.model_sql("08_int_sante.sql")
-            guard = sql[sql.index(f"CREATE TABLE IF NOT EXISTS {name} ("):]
-            con.execute(guard[: guard.index(";") + 1])
-            assert con.sql(f"SELECT column_name, column_type FROM (DESCRIBE {name})").fetchall() == got, name
-
-
 def test_integer_typed_codes_get_their_leading_zero_back(tmp_path):
     # Opendatasoft integer fields lose the leading zero (région 01 = Guadeloupe exported as 1)
     raw = copy_with(tmp_path, FIXTURES / "ameli_ald_mt" / "patients-longueduree-annuelle.csv",

@@ -46,7 +46,7 @@ def etab() -> pd.DataFrame:
 # ------------------------------------------------------------------------------------------------ parser
 def test_one_row_per_establishment_with_the_schema_columns(etab):
     assert len(etab) == 10  # the geolocalisation row of an unknown establishment (710000086) is dropped
-    assert list(etab.reset_index().columns) == list(finess.empty()["stg_finess_etablissement"].columns)
+    assert list(etab.reset_index().columns) == list(finess.tables()["stg_finess_etablissement"].columns)
     assert set(etab["date_extraction"]) == {"2026-05-12"}
 
 
@@ -263,11 +263,9 @@ def test_mart_rows_for_every_territory(con):
 
 
 def test_source_absent_gives_non_disponible():
-    db = build(base_staging())  # no FINESS staged: the guard creates an empty staging table
+    db = build(base_staging())  # no FINESS staged: its empty staging table comes from the parser's schema
     df = db.sql("SELECT statut, valeur FROM mart_indicateurs WHERE indicateur LIKE 'nb_etab_%'").df()
     assert len(df) and set(df["statut"]) == {"non_disponible"} and df["valeur"].isna().all()
-    db = build({**base_staging(), "finess": finess.empty()})
-    assert set(db.sql("SELECT statut FROM mart_indicateurs WHERE indicateur = 'nb_etab_msp'").df()["statut"]) == {"non_disponible"}
 
 
 def test_list_of_establishments_of_a_perimeter(con):

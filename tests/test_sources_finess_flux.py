@@ -54,7 +54,7 @@ def test_only_open_establishments_are_kept(etab, eges):
     fermes = set(eges) - ouverts
     assert len(eges) == 1753 and len(fermes) == 912  # the sample's structure (README of realdata)
     assert set(etab.index) == ouverts and not (set(etab.index) & fermes)
-    assert list(etab.reset_index().columns) == list(finess.empty()["stg_finess_etablissement"].columns)
+    assert list(etab.reset_index().columns) == list(finess.tables()["stg_finess_etablissement"].columns)
     assert set(etab["date_extraction"]) == {"2026-08-13"}  # generatedAt of the file
 
 

@@ -103,14 +103,6 @@ def test_rp_zip_without_the_csv(tmp_path):
         rp_pop.parse(tmp_path / "raw", {})
 
 
-def test_rp_empty_tables_have_the_staging_columns():
-    for name, df in rp_pop.empty().items():
-        assert df.empty
-    con = duckdb.connect()
-    con.register("t", rp_pop.empty()["stg_rp_pop_age_sexe"])
-    assert con.sql("SELECT column_type FROM (DESCRIBE t)").fetchall() == [("VARCHAR",)] * 4 + [("DOUBLE",)]
-
-
 # ------------------------------------------------------------------------------------ populations légales
 def test_poplegale_exact_values_arrondissements_and_vintage():
     df = poplegale.parse(PL_ZIP.parent, PL_SPEC)["stg_poplegale_commune"]

@@ -12,7 +12,7 @@ import tomllib
 import duckdb
 import pytest
 
-from diagnostic import warehouse
+from diagnostic import staging, warehouse
 from diagnostic.sources import SelectionVide, SourceFormatError, ameli_acces, catalogue, drees_urgences, odisse
 
 from conftest import FIXTURES, PROJECT
@@ -297,8 +297,8 @@ def test_offline_guards_build_the_marts_without_any_new_source():
     staged = base_staging()
     for sid, module in MODULES.items():
         staged[sid] = module.parse(FIXTURES / sid, SPECS.get(sid, {}))
-    for sid, module in NOUVELLES.items():
-        staged[sid] = module.empty()
+    for sid in NOUVELLES:
+        staged[sid] = {}
     db = build(staged)
     rows = db.sql("SELECT DISTINCT statut FROM mart_indicateurs WHERE indicateur LIKE 'couv_vacc_%' "
                   "OR indicateur LIKE 'particip_%' OR indicateur LIKE 'passages_%'").fetchall()
@@ -306,18 +306,17 @@ def test_offline_guards_build_the_marts_without_any_new_source():
     assert db.sql("SELECT count(*) FROM mart_series").fetchone()[0] == 5  # the colleague's ALD rows only
 
 
-def test_staging_guards_match_the_parsers_output():
-    """Tables the parsers give have the columns and types the guards of 089/089b declare."""
+def test_parsed_tables_match_the_generated_staging_tables():
+    """Tables the parsers give on their fixtures have the columns and types of the empty tables generated from
+    their schemas (staging.py) when the source is unavailable."""
     db = duckdb.connect()
-    sql = warehouse.model_sql("089_int_prevention.sql") + warehouse.model_sql("089b_int_acces.sql")
-    for stmt in [s for s in sql.split(";") if "CREATE TABLE IF NOT EXISTS" in s]:
-        db.execute(stmt[stmt.index("CREATE TABLE IF NOT EXISTS"):])
-    for sid in NOUVELLES:
-        for name, df in parse(sid).items():
-            db.register("_e", df)
-            got = db.sql("SELECT column_name, column_type FROM (DESCRIBE _e)").fetchall()
-            db.unregister("_e")
-            assert db.sql(f"SELECT column_name, column_type FROM (DESCRIBE {name})").fetchall() == got, name
+    for sid, module in NOUVELLES.items():
+        parsed = parse(sid)
+        assert sorted(parsed) == sorted(module.tables(spec(sid))), sid
+        for name, schema in module.tables(spec(sid)).items():
+            staging.create(db, name, parsed[name])
+            db.execute(staging.ddl(f"{name}_vide", schema))
+            assert db.sql(f"DESCRIBE {name}_vide").fetchall() == db.sql(f"DESCRIBE {name}").fetchall(), name
 
 
 def test_depistage_measure_matching_no_field_is_an_error_never_a_gap(tmp_path):

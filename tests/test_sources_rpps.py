@@ -26,7 +26,7 @@ def test_keeps_the_six_professions_and_every_row(activite):
     assert sorted(activite["code_profession"].unique()) == ["10", "21", "40", "50", "60", "70"]
     assert list(activite.columns)[:8] == ["identifiant", "code_profession", "code_type_savoir_faire", "code_savoir_faire",
                                           "savoir_faire_mg", "code_mode_exercice", "code_secteur", "code_commune"]
-    assert list(activite.columns) == list(rpps.empty()["stg_rpps_activite"].columns)
+    assert list(activite.columns) == list(rpps.tables()["stg_rpps_activite"].columns)
 
 
 def test_exact_values(activite):

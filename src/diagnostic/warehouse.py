@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import importlib
 import json
 import logging
 import os
@@ -23,12 +22,13 @@ import duckdb
 import pandas as pd
 
 from . import catalogue as _catalogue
-from . import contrat, geo, graphe, integrite, secret, seuils as _seuils
+from . import contrat, geo, graphe, integrite, secret, seuils as _seuils, staging
 from .config import DiagnosticError, Workspace
 from .fetch import read_manifest
 from .ingest import raw_folder
-from .registry import Source
+from .registry import Source, load_registry
 from .sources import SourceFormatError
+from .staging import parser_module
 
 log = logging.getLogger(__name__)
 
@@ -153,15 +153,6 @@ def build(ws: Workspace, sources: dict[str, Source], *, force: bool = False, acc
         return report
 
 
-def parser_module(source: Source):
-    """The parser of a source: module `diagnostic.sources.<parser>`, with `parse(folder, vintage_spec)`
-    returning {table name: DataFrame} and `empty()` giving the same tables with no rows."""
-    try:
-        return importlib.import_module(f"diagnostic.sources.{source.parser}")
-    except ModuleNotFoundError:
-        raise DiagnosticError(f"Analyseur inconnu {source.parser!r} pour la source {source.id}.") from None
-
-
 def meta_rows(sources: dict[str, Source], used: dict[str, str]) -> list[tuple]:
     """(cle, source, millesime): the vintage used for each source, plus the vintages it declares for its
     parts (`millesimes` in the registry, e.g. the two APL years of one workbook)."""
@@ -197,8 +188,7 @@ def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str, 
         if sid not in used:
             if sid in REQUIRED:
                 raise DiagnosticError(f"Source indispensable « {source.titre} » ({sid}) inutilisable : " + " ; ".join(problems))
-            report.unavailable[sid] = " ; ".join(problems)
-            staged[sid] = parser_module(source).empty()
+            report.unavailable[sid] = " ; ".join(problems)  # its staging tables are created empty (staging.py)
         elif problems:
             report.warnings.append(f"Source {sid} : " + " ; ".join(problems) + f" ; millésime {used[sid]} utilisé.")
     for sid in integrite.garder_les_chiffres(ws.warehouse, report.unavailable, accepter_perte=accepter_perte):
@@ -206,7 +196,7 @@ def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str, 
     meta = meta_rows(sources, used)
     con = duckdb.connect(str(path))
     try:
-        run_models(con, staged, meta, report, seuils)
+        run_models(con, staged, meta, report, seuils, sources)
         for (table,) in con.sql("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'int_%_codes_inconnus' ORDER BY 1").fetchall():
             unknown = con.sql(f'SELECT count(*) FROM "{table}"').fetchone()[0]
             if unknown:
@@ -226,31 +216,28 @@ def _build_into(path: Path, ws: Workspace, sources: dict[str, Source], fp: str, 
     return report
 
 
-def _create(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> None:
-    con.register("_df", df)
-    try:
-        con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _df')
-    finally:
-        con.unregister("_df")
+_create = staging.create
 
 
 def run_models(con: duckdb.DuckDBPyConnection, staged: dict[str, dict], meta: list[tuple], report: BuildReport,
-               seuils: dict[str, float] | None = None) -> None:
+               seuils: dict[str, float] | None = None, sources: dict[str, Source] | None = None) -> None:
     """Load the staging tables, then run the models in order and the data checks.
 
     `staged`: source id -> {table name -> DataFrame} (contours: GeoDataFrames); `meta`: (cle, source, millesime);
-    `seuils`: the thresholds of `pipelines/diagnostic.toml` (missing keys: defaults, see seuils.py)."""
+    `seuils`: the thresholds of `pipelines/diagnostic.toml` (missing keys: defaults, see seuils.py); `sources`:
+    the registry (default: the workspace's), whose sources not staged get empty staging tables from their
+    parsers' schemas (staging.py)."""
     seuils = _seuils.completer(seuils)
-    for tables in staged.values():
-        for name, df in tables.items():
-            if name.startswith("stg_"):
-                _create(con, name, df)
+    sources = load_registry(Workspace.find().registry) if sources is None else sources
+    staging.charger(con, staged, sources)
     _create(con, "meta_source", pd.DataFrame(meta, columns=["cle", "source", "millesime"]))
     _create(con, "ref_indicateur", catalogue(seuils))
     _create(con, "meta_seuil", pd.DataFrame(list(seuils.items()), columns=["cle", "valeur"]).astype({"valeur": float}))
     _create(con, "meta_secret", pd.DataFrame([(k, seuils[k]) for k in secret.DEFAULTS], columns=["cle", "seuil"]))
     con.execute(model_sql("00_macros.sql"))
-    for model in graphe_build():  # staging -> int_* -> stored mart_*, in the order of the declared graph
+    modeles = graphe_build()
+    _staging_lu(con, modeles)
+    for model in modeles:  # staging -> int_* -> stored mart_*, in the order of the declared graph
         if model is GEO:
             _build_geo(con, staged["contours"], report)
         else:
@@ -267,6 +254,17 @@ def run_models(con: duckdb.DuckDBPyConnection, staged: dict[str, dict], meta: li
             "(un indicateur ajouté à l'exécution par un autre module déclare produit_par = \"<module>\").")
     _create(con, "mart_indicateurs", mart)
     _run_checks(con)
+
+
+def _staging_lu(con: duckdb.DuckDBPyConnection, modeles: list[graphe.Modele]) -> None:
+    """Every staging table a model declares reading exists (parsed, or created empty from a registered source's
+    schema): else the build stops naming the model and the table."""
+    presentes = {t for (t,) in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+    manque = [(m.nom, t) for m in modeles for t in m.lit if t.startswith("stg_") and t not in presentes]
+    if manque:
+        raise DiagnosticError("Table(s) de préparation absente(s) : " + " ; ".join(
+            f"{t} (lue par {nom})" for nom, t in manque) + ". Aucune source du registre ne la déclare "
+            "(fonction tables() de son analyseur, sources/<analyseur>.py).")
 
 
 def _build_geo(con: duckdb.DuckDBPyConnection, tables: dict, report: BuildReport) -> None:

@@ -26,7 +26,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import SourceFormatError, exiger_selection, require_columns, validate
-from .lecture import annee, empty_frame, exiger_france, numbers, pad, read_ods_export, strings
+from .lecture import annee, exiger_france, numbers, pad, read_ods_export, strings
 
 STG = pa.DataFrameSchema(
     {
@@ -80,13 +80,9 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     return {spec["table"]: strings(validate(out, schema, fichier, row_offset=2))}
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    """No table: the staging tables are named by the registry; 089b_int_acces.sql declares them empty."""
-    return {}
-
-
-def empty_stg() -> pd.DataFrame:
-    return empty_frame(STG)
+def tables(spec: dict) -> dict:
+    """The staging table a parse gives (named by the registry's vintage: `table`) and its schema."""
+    return {spec["table"]: STG}
 
 
 REQUIRED = ["annee", "region", "departement"]  # fields besides the registry's `champ` (checked by `diagnostic verifier`)

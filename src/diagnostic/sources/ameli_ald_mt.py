@@ -19,7 +19,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import validate
-from .lecture import annee, empty_frame, exiger_france, pad, numbers, read_ods_export, strings
+from .lecture import annee, exiger_france, pad, numbers, read_ods_export, strings
 
 REQUIRED = ["annee", "region", "departement", "taux_patients_ald_sans_mt"]
 
@@ -53,5 +53,6 @@ def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
     return {"stg_ameli_ald_sans_mt": strings(validate(out, ALD_SANS_MT, fichier, row_offset=2))}
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_ameli_ald_sans_mt": empty_frame(ALD_SANS_MT)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_ameli_ald_sans_mt": ALD_SANS_MT}

@@ -30,7 +30,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import SourceFormatError, exiger_selection, validate
-from .lecture import annee, empty_frame, pad, numbers, read_ods_export, strings
+from .lecture import annee, pad, numbers, read_ods_export, strings
 
 REQUIRED = ["annee", "profession_sante", "region", "departement", "classe_age", "libelle_classe_age",
             "libelle_sexe", "effectif", "densite"]
@@ -113,5 +113,6 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     return {"stg_ameli_demographie": strings(validate(out, DEMOGRAPHIE, fichier, row_offset=2))}
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_ameli_demographie": empty_frame(DEMOGRAPHIE)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_ameli_demographie": DEMOGRAPHIE}

@@ -26,7 +26,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import SourceFormatError, exiger_selection, validate
-from .lecture import annee, empty_frame, pad, numbers, read_ods_export, strings
+from .lecture import annee, pad, numbers, read_ods_export, strings
 
 REQUIRED = ["annee", "patho_niv1", "top", "cla_age_5", "sexe", "region", "dept", "ntop", "npop", "prev"]
 
@@ -121,5 +121,6 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     return {"stg_ameli_effectifs": strings(validate(out, EFFECTIFS, fichier, row_offset=2))}
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_ameli_effectifs": empty_frame(EFFECTIFS)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_ameli_effectifs": EFFECTIFS}

@@ -128,6 +128,6 @@ def check_file(path: Path, *, name: str, spec: dict) -> None:
         parse_sheet(path, sheet)
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    text = {"millesime", "code", "nom", "annee_population"}
-    return {"stg_apl_mg": pd.DataFrame({c: pd.Series(dtype=object if c in text else float) for c in APL.columns})}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_apl_mg": APL}

@@ -31,7 +31,7 @@ import pandera.pandas as pa
 from . import SourceFormatError, validate
 from .apl import read_sheet
 from .cog import CODE_COMMUNE
-from .lecture import data_files, empty_frame, strings
+from .lecture import data_files, strings
 
 PROFESSIONS = {  # file name pattern -> profession key used by the models and indicator ids
     r"infirmi": "infirmiers",
@@ -118,5 +118,6 @@ def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
     return {"stg_apl_autres": strings(pd.concat(frames, ignore_index=True))}
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_apl_autres": empty_frame(APL_AUTRES)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_apl_autres": APL_AUTRES}

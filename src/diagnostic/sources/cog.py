@@ -173,8 +173,10 @@ def check_file(path: Path, *, name: str, spec: dict | None = None) -> None:
      "regions.json": parse_regions}[name](path)
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {}  # required source: the build stops without it
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a required source: the build stops without it)."""
+    return {"stg_cog_commune": COMMUNES, "stg_cog_ancien_code": ANCIENS_CODES, "stg_cog_epci": EPCI,
+            "stg_cog_epci_membre": EPCI_MEMBRES, "stg_cog_departement": DEPARTEMENTS, "stg_cog_region": REGIONS}
 
 
 # Fields each file's objects must have (read by `diagnostic verifier` on the first object served).

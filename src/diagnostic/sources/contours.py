@@ -77,8 +77,9 @@ def check_file(path: Path, *, name: str, spec: dict | None = None) -> None:
         validate(_read(path), DEP_CONTOURS, name)
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {}  # required source: the build stops without it
+def tables(spec: dict | None = None) -> dict:
+    """No staging table: the outlines are geometries (geo_*), built by the Python step; a required source."""
+    return {}
 
 
 PROPRIETES = ["code", "nom"]  # properties of each feature the parser reads (checked by `diagnostic verifier`)

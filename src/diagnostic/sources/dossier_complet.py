@@ -26,7 +26,7 @@ import pandera.pandas as pa
 
 from . import SourceFormatError, require_columns, validate
 from .cog import CODE_COMMUNE
-from .lecture import empty_frame, numbers, read_table, single_file, strings, zip_member
+from .lecture import numbers, read_table, single_file, strings, zip_member
 
 MEMBRE = r"dossier_complet\.csv"  # the member of the zip read
 
@@ -132,5 +132,6 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
             "stg_dossier_complet_age_sexe": parse_age_sexe(df, fichier, annee)}
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_dossier_complet_commune": empty_frame(DOSSIER), "stg_dossier_complet_age_sexe": empty_frame(POPULATION_AGE_SEXE)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_dossier_complet_commune": DOSSIER, "stg_dossier_complet_age_sexe": POPULATION_AGE_SEXE}

@@ -21,7 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import SourceFormatError, require_columns, validate
-from .lecture import empty_frame, header, numbers, pad, read_table, single_file, strings
+from .lecture import header, numbers, pad, read_table, single_file, strings
 
 REQUIRED = ["date", "dep", "nb_passages"]
 
@@ -92,5 +92,6 @@ def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
     return {"stg_drees_urgences": strings(validate(out, URGENCES, fichier))}
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_drees_urgences": empty_frame(URGENCES)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_drees_urgences": URGENCES}

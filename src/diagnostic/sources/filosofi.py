@@ -153,5 +153,6 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     return out
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_filosofi_commune": empty_frame(FILOSOFI), "stg_filosofi_territoire": empty_frame(FILOSOFI_TERRITOIRES)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_filosofi_commune": FILOSOFI, "stg_filosofi_territoire": FILOSOFI_TERRITOIRES}

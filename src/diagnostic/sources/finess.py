@@ -42,7 +42,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import SourceFormatError, exiger_selection, validate
-from .lecture import empty_frame, single_file, strings
+from .lecture import single_file, strings
 
 STRUCTUREET = ["type", "nofinesset", "nofinessej", "rs", "rslongue", "complrs", "compldistrib", "numvoie", "typvoie",
                "voie", "compvoie", "lieuditbp", "commune", "departement", "libdepartement", "ligneacheminement",
@@ -304,5 +304,6 @@ def check_file(path: Path, *, name: str, spec: dict | None = None) -> None:
     parse_file(path, name)
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_finess_etablissement": empty_frame(ETABLISSEMENT)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_finess_etablissement": ETABLISSEMENT}

@@ -1,7 +1,7 @@
 """Shared reading helpers for the delimited-text parsers (INSEE, ameli, RPPS): encoding detection, zip
 members, numbers written the French way, provider masks kept as a status.
 
-Not a parser itself (no `parse`/`empty`): the registry never names it.
+Not a parser itself (no `parse`/`tables`): the registry never names it.
 """
 
 from __future__ import annotations

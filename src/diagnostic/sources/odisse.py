@@ -227,10 +227,10 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
             f"{table}_champs": strings(validate(pd.DataFrame(meta, columns=list(CHAMPS.columns)), CHAMPS, fichier))}
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    """No table: the staging tables are named by the registry (one per level); the model
-    089_int_prevention.sql declares them empty when the source is unavailable."""
-    return {}
+def tables(spec: dict) -> dict:
+    """The staging tables a parse gives (named by the registry's vintage: `table`, one per level) and their
+    schemas."""
+    return {spec["table"]: STG, f"{spec['table']}_champs": CHAMPS}
 
 
 def check_file(path: Path, *, name: str, spec: dict) -> None:

@@ -24,7 +24,7 @@ import pandera.pandas as pa
 
 from . import SourceFormatError, require_columns, validate
 from .cog import CODE_COMMUNE
-from .lecture import empty_frame, numbers, read_table, single_file, strings, zip_member
+from .lecture import numbers, read_table, single_file, strings, zip_member
 
 MEMBER = r"donnees_communes\.csv"
 COLUMNS = ["REG", "DEP", "COM", "Commune", "PMUN", "PCAP", "PTOT"]
@@ -84,5 +84,6 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     return {"stg_poplegale_commune": parse_csv(data, f"{path.name}/{member}", annee, en_vigueur)}
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_poplegale_commune": empty_frame(POPLEGALE)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_poplegale_commune": POPLEGALE}

@@ -33,7 +33,7 @@ import pandera.pandas as pa
 
 from . import SourceFormatError, exiger_selection, require_columns, validate
 from .cog import CODE_COMMUNE
-from .lecture import data_files, empty_frame, header, numbers, read_table, single_file, strings, zip_member
+from .lecture import data_files, header, numbers, read_table, single_file, strings, zip_member
 
 MEMBER = r"base-cc-evol-struct-pop-\d{4}\.csv"
 BANDES = {"0014": "00-14", "1529": "15-29", "3044": "30-44", "4559": "45-59", "6074": "60-74", "7589": "75-89", "90P": "90+"}
@@ -154,5 +154,6 @@ def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
     return parse_csv(data, f"{path.name}/{member}")
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_rp_pop_age_sexe": empty_frame(AGE_SEXE), "stg_rp_pop_commune": empty_frame(COMMUNE)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_rp_pop_age_sexe": AGE_SEXE, "stg_rp_pop_commune": COMMUNE}

@@ -26,7 +26,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import SourceFormatError, exiger_selection, require_columns, validate
-from .lecture import empty_frame, header, read_table, single_file, strings
+from .lecture import header, read_table, single_file, strings
 
 PROFESSIONS = {"10": "médecin", "21": "pharmacien", "40": "chirurgien-dentiste", "50": "sage-femme",
                "60": "infirmier", "70": "masseur-kinésithérapeute"}
@@ -133,5 +133,6 @@ def parse(folder: Path, spec: dict | None = None) -> dict[str, pd.DataFrame]:
     return {"stg_rpps_activite": parse_file(path, codes, path.name)}
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_rpps_activite": empty_frame(ACTIVITE)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_rpps_activite": ACTIVITE}

@@ -1,13 +1,5 @@
 -- reads: int_cog_passage, stg_poplegale_commune, stg_rp_pop_age_sexe, stg_rp_pop_commune
 -- Population by age and sex (INSEE RP) and populations légales, harmonised to the target COG.
---
--- The staging tables come from each source's parser, or from its empty() when the source is
--- unavailable; the guards below only serve runs that stage a subset of the sources (unit tests of
--- other models). Their columns are those of the parsers' pandera schemas.
-CREATE TABLE IF NOT EXISTS stg_rp_pop_age_sexe (annee VARCHAR, code VARCHAR, sexe VARCHAR, tranche_age VARCHAR, population DOUBLE);
-CREATE TABLE IF NOT EXISTS stg_rp_pop_commune (annee VARCHAR, code VARCHAR, population DOUBLE, pop_0019 DOUBLE, pop_65p DOUBLE);
-CREATE TABLE IF NOT EXISTS stg_poplegale_commune (millesime VARCHAR, en_vigueur VARCHAR, code VARCHAR, nom VARCHAR,
-    departement VARCHAR, pmun BIGINT, pcap BIGINT, ptot BIGINT);
 
 -- int_rp_lignes: the RP rows kept, with the commune of the target COG they belong to. Grain: one row per
 -- (annee, code of the file) that maps to a current commune. The file holds Paris, Lyon and Marseille

@@ -2,11 +2,6 @@
 -- FINESS establishments (FINESS+ structures flux, or the older geolocated extraction etalab-cs1100507: one
 -- staging table for both, see sources/finess.py), harmonised to the target COG, with the
 -- groupe the report counts. Runs after 01_int_cog_passage.sql ("075_" sorts between "06_" and "07_").
--- Guard: see 06_int_population.sql; columns of the parser's pandera schema (sources/finess.py).
-CREATE TABLE IF NOT EXISTS stg_finess_etablissement (nofinesset VARCHAR, nofinessej VARCHAR, rs VARCHAR, rslongue VARCHAR,
-    code_commune VARCHAR, categetab VARCHAR, libcategetab VARCHAR, categagretab VARCHAR, libcategagretab VARCHAR,
-    dateouv VARCHAR, x DOUBLE, y DOUBLE, source_coord VARCHAR, epsg BIGINT, lon DOUBLE, lat DOUBLE, date_extraction VARCHAR,
-    adresse VARCHAR, code_postal VARCHAR, ligne_acheminement VARCHAR, telephone VARCHAR, nom_ej VARCHAR);
 
 -- int_groupe_etablissement: the groupes, in report order, with their French label. Grain: one row per groupe.
 CREATE OR REPLACE TABLE int_groupe_etablissement AS

@@ -1,13 +1,6 @@
 -- reads: int_cog_passage, stg_apl_autres, stg_rpps_activite
 -- Health professionals (RPPS / Annuaire Santé) and APL to the other professions (DREES), harmonised to
--- the target COG. Guards: see 06_int_population.sql.
-CREATE TABLE IF NOT EXISTS stg_rpps_activite (identifiant VARCHAR, code_profession VARCHAR, code_type_savoir_faire VARCHAR,
-    code_savoir_faire VARCHAR, savoir_faire_mg BOOLEAN, code_mode_exercice VARCHAR, code_secteur VARCHAR, code_commune VARCHAR,
-    civilite_exercice VARCHAR, nom VARCHAR, prenom VARCHAR, libelle_profession VARCHAR, libelle_savoir_faire VARCHAR,
-    libelle_mode_exercice VARCHAR, finess_site VARCHAR, raison_sociale_site VARCHAR, enseigne_site VARCHAR, code_postal VARCHAR,
-    libelle_commune VARCHAR, telephone VARCHAR, telephone_2 VARCHAR, email VARCHAR, adresse VARCHAR);
-CREATE TABLE IF NOT EXISTS stg_apl_autres (profession VARCHAR, millesime VARCHAR, code VARCHAR, nom VARCHAR, apl DOUBLE,
-    pop_standardisee DOUBLE, pop_totale DOUBLE, annee_population VARCHAR, unite VARCHAR);
+-- the target COG.
 
 -- int_professionnel: the profession group of each practitioner. Grain: one row per (identifiant,
 -- profession). A doctor is a « médecin généraliste » when one of his rows carries a savoir-faire of

@@ -5,19 +5,6 @@
 -- reads: stg_odisse_vaccination_region_champs
 -- Prévention: vaccination coverage and organised cancer screening (Santé publique France, Odissé), as
 -- published for départements, régions and France. No commune, EPCI or CPTS level exists in open data.
--- Guards: the Odissé parser names its staging tables from the registry (one per level / dataset); a table
--- is declared empty here when its source is unavailable (offline run, unit tests staging a subset).
-CREATE TABLE IF NOT EXISTS stg_odisse_vaccination_departement (annee VARCHAR, territoire_type VARCHAR, territoire_code VARCHAR,
-    territoire_nom VARCHAR, mesure VARCHAR, valeur DOUBLE, statut VARCHAR);
-CREATE TABLE IF NOT EXISTS stg_odisse_vaccination_region AS SELECT * FROM stg_odisse_vaccination_departement WHERE false;
-CREATE TABLE IF NOT EXISTS stg_odisse_vaccination_france AS SELECT * FROM stg_odisse_vaccination_departement WHERE false;
-CREATE TABLE IF NOT EXISTS stg_odisse_depistage_sein AS SELECT * FROM stg_odisse_vaccination_departement WHERE false;
-CREATE TABLE IF NOT EXISTS stg_odisse_depistage_colorectal AS SELECT * FROM stg_odisse_vaccination_departement WHERE false;
-CREATE TABLE IF NOT EXISTS stg_odisse_vaccination_departement_champs (dataset_id VARCHAR, mesure VARCHAR, champ VARCHAR, libelle VARCHAR);
-CREATE TABLE IF NOT EXISTS stg_odisse_vaccination_region_champs AS SELECT * FROM stg_odisse_vaccination_departement_champs WHERE false;
-CREATE TABLE IF NOT EXISTS stg_odisse_vaccination_france_champs AS SELECT * FROM stg_odisse_vaccination_departement_champs WHERE false;
-CREATE TABLE IF NOT EXISTS stg_odisse_depistage_sein_champs AS SELECT * FROM stg_odisse_vaccination_departement_champs WHERE false;
-CREATE TABLE IF NOT EXISTS stg_odisse_depistage_colorectal_champs AS SELECT * FROM stg_odisse_vaccination_departement_champs WHERE false;
 
 -- int_prevention_serie: every published year. Grain: one row per (indicateur, territoire_type, territoire_code,
 -- annee). A file's built-in total rows (France or région rows inside the département file) are used only when

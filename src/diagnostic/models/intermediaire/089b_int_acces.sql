@@ -3,12 +3,6 @@
 -- Accès aux soins: yearly series of the Cnam Observatoire de l'accès aux soins (ALD patients without a
 -- médecin traitant, population covered by the SAS, mean médecin-traitant patientèle per GP) and of the DREES
 -- emergency department visits. Published for départements, régions and France only (DREES: départements).
--- Guards: see 089_int_prevention.sql (stg_ameli_ald_sans_mt: same declaration as 08_int_sante.sql).
-CREATE TABLE IF NOT EXISTS stg_ameli_ald_sans_mt (annee VARCHAR, region VARCHAR, departement VARCHAR, taux DOUBLE, statut VARCHAR);
-CREATE TABLE IF NOT EXISTS stg_ameli_sas (annee VARCHAR, territoire_type VARCHAR, territoire_code VARCHAR, territoire_nom VARCHAR,
-    valeur DOUBLE, statut VARCHAR);
-CREATE TABLE IF NOT EXISTS stg_ameli_patientele_mt AS SELECT * FROM stg_ameli_sas WHERE false;
-CREATE TABLE IF NOT EXISTS stg_drees_urgences (annee VARCHAR, departement VARCHAR, libelle VARCHAR, passages DOUBLE, nb_jours BIGINT);
 
 -- int_urgences_annee: yearly ED visits of each département and the population municipale (fichier des
 -- communes, COG cible) of the département. Grain: one row per (annee, departement). complet = the year covers

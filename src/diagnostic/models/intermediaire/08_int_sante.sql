@@ -1,12 +1,6 @@
 -- reads: stg_ameli_ald_sans_mt, stg_ameli_demographie, stg_ameli_effectifs
 -- ameli (Cnam) département / région / France tables, and the département rates by sex and age band used
--- for the expected prevalence. Guards: see 06_int_population.sql.
-CREATE TABLE IF NOT EXISTS stg_ameli_effectifs (annee VARCHAR, pathologie VARCHAR, top VARCHAR, patho_niv1 VARCHAR,
-    cla_age_5 VARCHAR, sexe VARCHAR, region VARCHAR, dept VARCHAR, ntop DOUBLE, npop DOUBLE, prev DOUBLE, statut VARCHAR);
-CREATE TABLE IF NOT EXISTS stg_ameli_demographie (annee VARCHAR, profession_sante VARCHAR, region VARCHAR, departement VARCHAR,
-    classe_age VARCHAR, libelle_classe_age VARCHAR, age_min BIGINT, libelle_sexe VARCHAR, effectif DOUBLE,
-    effectif_statut VARCHAR, densite DOUBLE, densite_statut VARCHAR);
-CREATE TABLE IF NOT EXISTS stg_ameli_ald_sans_mt (annee VARCHAR, region VARCHAR, departement VARCHAR, taux DOUBLE, statut VARCHAR);
+-- for the expected prevalence.
 
 -- int_ameli_taux_age_sexe: prevalence rate of each pathology by département, sex and census age band,
 -- latest year of the Cartographie. Grain: one row per (pathologie, departement, sexe, tranche_age).

@@ -8,12 +8,6 @@
 -- The median standard of living and the poverty rate are never aggregated: a commune gets them only when
 -- exactly one row of the file maps to it (a commune merged since the file's geography gets none:
 -- statut 'fusionnee'). statut: 'ok', 'secret' (`s`), 'non_disponible' (`nd`), 'fusionnee'.
-CREATE TABLE IF NOT EXISTS stg_filosofi_commune (millesime VARCHAR, code VARCHAR, nb_menages_fiscaux DOUBLE,
-    nb_personnes_menages_fiscaux DOUBLE, statut_effectifs VARCHAR, niveau_vie_median DOUBLE,
-    statut_niveau_vie_median VARCHAR, taux_pauvrete DOUBLE, statut_taux_pauvrete VARCHAR);
-CREATE TABLE IF NOT EXISTS stg_filosofi_territoire (niveau VARCHAR, millesime VARCHAR, code VARCHAR,
-    nb_menages_fiscaux DOUBLE, nb_personnes_menages_fiscaux DOUBLE, statut_effectifs VARCHAR,
-    niveau_vie_median DOUBLE, statut_niveau_vie_median VARCHAR, taux_pauvrete DOUBLE, statut_taux_pauvrete VARCHAR);
 
 CREATE OR REPLACE TABLE int_filosofi_lignes AS
 SELECT f.*, p.code_commune

@@ -3,10 +3,6 @@
 -- Grain: int_commune_dossier_complet one row per commune of the target COG that has at least one row in the file.
 -- Weighted census counts (fractional) are summed, never rounded. An arrondissement municipal row is left out when
 -- its commune has a row of its own, so each inhabitant is counted once. A NULL cell makes the commune's sum NULL.
-CREATE TABLE IF NOT EXISTS stg_dossier_complet_commune (millesime VARCHAR, code VARCHAR, population DOUBLE,
-    pop_80p DOUBLE, pop_80p_seule DOUBLE, familles DOUBLE, familles_monoparentales DOUBLE, actifs_1564 DOUBLE,
-    chomeurs_1564 DOUBLE, nscol_15p DOUBLE, nscol_15p_diplmin DOUBLE, nscol_15p_bepc DOUBLE, deces DOUBLE,
-    annees_deces VARCHAR);
 
 CREATE OR REPLACE TABLE int_dossier_complet_lignes AS
 SELECT d.*, p.code_commune
