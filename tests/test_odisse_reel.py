@@ -7,17 +7,17 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tomllib
 from pathlib import Path
 
 import pytest
 
+from diagnostic.registry import load_registry
 from conftest import PROJECT, run_cli
 from diagnostic.fetch import mirror_location
 from diagnostic.sources import odisse
 
 REELS = PROJECT.parent / "shared" / "realdata" / "odisse-vaccination"
-REGISTRE = tomllib.loads((PROJECT / "pipelines" / "sources.toml").read_text(encoding="utf-8"))
+REGISTRE = load_registry(PROJECT / "pipelines" / "sources.toml")  # shared blocks ([communs]) resolved
 FICHIERS = {  # source -> (genuine file name without extension, separator of the portal download)
     "odisse_vaccination_departement": ("couvertures-vaccinales-des-adolescent-et-adultes-departement", ","),
     "odisse_vaccination_region": ("couvertures-vaccinales-des-adolescents-et-adultes-depuis-2011-region", ","),
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(not REELS.is_dir(), reason="fichiers réels abse
 
 
 def spec(sid: str) -> dict:
-    return REGISTRE[sid]["vintages"][REGISTRE[sid]["latest"]]
+    return REGISTRE[sid].vintage()
 
 
 def dossier(tmp_path: Path, sid: str, forme: str) -> Path:
@@ -72,7 +72,7 @@ def test_influenza_65_plus_2024_read_from_the_genuine_portal_downloads(tmp_path)
     row = df[(df.annee == "2024") & (df.territoire_code == "71") & (df.mesure == "grippe_65_plus")]
     assert row.valeur.tolist() == [grippe_65_2024("odisse_vaccination_departement", "Département Code", "71")] == [53.1]
     assert set(df.territoire_type) == {"departement"} and df.territoire_code.nunique() == 101  # `1` and `01` are one code
-    assert sorted(df.annee.unique())[-1] == "2024" == REGISTRE["odisse_vaccination_departement"]["latest"]
+    assert sorted(df.annee.unique())[-1] == "2024" == REGISTRE["odisse_vaccination_departement"].latest
     assert dep["stg_odisse_vaccination_departement_champs"].set_index("mesure").loc["meningo_c_10_14", "champ"] == "menc10_14"
 
     reg = odisse.parse(dossier(tmp_path, "odisse_vaccination_region", "csv"), spec("odisse_vaccination_region"))

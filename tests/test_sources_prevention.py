@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 
 import duckdb
 import pytest
@@ -15,11 +14,12 @@ import pytest
 from diagnostic import staging, warehouse
 from diagnostic.sources import SelectionVide, SourceFormatError, ameli_acces, catalogue, drees_urgences, odisse
 
+from diagnostic.registry import load_registry
 from conftest import FIXTURES, PROJECT
 from test_indicateurs_sante import MODULES, SPECS, base_staging, build, mart, perimetre
 from test_sources_ameli import copy_with, one
 
-REGISTRE = tomllib.loads((PROJECT / "pipelines" / "sources.toml").read_text(encoding="utf-8"))
+REGISTRE = load_registry(PROJECT / "pipelines" / "sources.toml")  # shared blocks ([communs]) resolved
 NOUVELLES = {"odisse_vaccination_departement": odisse, "odisse_vaccination_region": odisse,
              "odisse_vaccination_france": odisse, "odisse_depistage_sein": odisse,
              "odisse_depistage_colorectal": odisse, "ameli_sas": ameli_acces, "ameli_patientele_mt": ameli_acces,
@@ -27,7 +27,7 @@ NOUVELLES = {"odisse_vaccination_departement": odisse, "odisse_vaccination_regio
 
 
 def spec(sid: str) -> dict:
-    return REGISTRE[sid]["vintages"][REGISTRE[sid]["latest"]]
+    return REGISTRE[sid].vintage()
 
 
 def parse(sid: str, folder=None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,6 +12,8 @@ from urllib.parse import urlsplit
 from .config import DiagnosticError
 
 
+SHARED = "communs"  # top-level table of blocks shared by several vintages (not a source)
+SHARED_KEY = "commun"  # `{ commun = "<nom>" }`: a reference to the block [communs.<nom>]
 NIVEAUX_PREUVE = ("fichier réel", "documentation", "code tiers", "non vérifié")
 NON_RENSEIGNE = "non renseigné"  # shown for a source whose registry entry has no `preuve` table
 
@@ -84,15 +87,45 @@ def load_registry(path: Path) -> dict[str, Source]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise DiagnosticError(f"Registre des sources illisible ({path}) : {exc}") from exc
+    shared = read_shared(data.pop(SHARED, {}), path)
     sources = {}
     for sid, spec in data.items():
         spec = dict(spec)
+        if isinstance(spec.get("vintages"), dict):
+            spec["vintages"] = {v: resolve_shared(t, shared, f"Registre {path}, source {sid}, millésime {v}")
+                                for v, t in spec["vintages"].items()}
         preuve = read_preuve(sid, spec.pop("preuve", None), path)
         try:
             sources[sid] = Source(id=sid, preuve=preuve, **spec)
         except TypeError as exc:
             raise DiagnosticError(f"Entrée {sid!r} du registre {path} invalide : {exc}") from exc
     return sources
+
+
+def read_shared(table, path: Path | str) -> dict[str, dict]:
+    """The `[communs.<nom>]` tables: blocks several vintages share (e.g. the measures of the three Odissé
+    vaccination levels), each written once and referenced by name (`mesures = { commun = "<nom>" }`)."""
+    if not isinstance(table, dict) or not all(isinstance(t, dict) for t in table.values()):
+        raise DiagnosticError(f"Registre {path}, table « {SHARED} » : une table par bloc commun est attendue "
+                              f"([{SHARED}.<nom>]).")
+    return table
+
+
+def resolve_shared(value, shared: dict[str, dict], where: str):
+    """`value` with every `{ commun = "<nom>" }` replaced by a copy of the block `[communs.<nom>]` (an unknown name
+    is refused, naming the blocks the registry holds)."""
+    if isinstance(value, dict):
+        if SHARED_KEY in value:
+            nom = value[SHARED_KEY]
+            if set(value) != {SHARED_KEY} or not isinstance(nom, str):
+                raise DiagnosticError(f"{where} : une référence à un bloc commun s'écrit {{ {SHARED_KEY} = \"<nom>\" }}, "
+                                      f"sans autre clé (trouvé : {value!r}).")
+            if nom not in shared:
+                connus = ", ".join(f"« {n} »" for n in sorted(shared)) or "aucun"
+                raise DiagnosticError(f"{where} : bloc commun « {nom} » inconnu ; blocs de la table [{SHARED}] : {connus}.")
+            return copy.deepcopy(shared[nom])
+        return {k: resolve_shared(v, shared, where) for k, v in value.items()}
+    return value
 
 
 def preuve_courte(source: Source) -> str:
