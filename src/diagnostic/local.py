@@ -228,14 +228,24 @@ def lire(path: Path) -> tuple[str, pd.DataFrame]:
     return "long", lire_long(df, path.name, offset)
 
 
+def _requete(con, nom: str, params: dict | None = None, **vues: pd.DataFrame) -> pd.DataFrame:
+    """The local-data query `models/rapport/<nom>` with its parameters bound (`$name`), on the frames `vues`
+    registered under their names for the time of the query: the one way local.py runs SQL."""
+    from .warehouse import model_sql
+
+    for name, df in vues.items():
+        con.register(name, df)
+    try:
+        return con.execute(model_sql(nom), params or {}).df()
+    finally:
+        for name in vues:
+            con.unregister(name)
+
+
 def _harmonise(con, df: pd.DataFrame, fichier: str, row_offset: int) -> pd.DataFrame:
     """code_commune -> commune of the target COG through int_cog_passage; an unknown code is an error."""
-    con.register("_codes", pd.DataFrame({"code_source": df["code_commune"].unique()}))
-    try:
-        passage = dict(con.sql("SELECT c.code_source, p.code_commune FROM _codes c "
-                               "LEFT JOIN int_cog_passage p USING (code_source)").fetchall())
-    finally:
-        con.unregister("_codes")
+    passage = dict(_requete(con, "local_passage.sql", _codes=pd.DataFrame({"code_source": df["code_commune"].unique()}))
+                   .itertuples(index=False, name=None))
     unknown = df["code_commune"].map(passage).isna()
     if unknown.any():
         i = int(df.index.get_loc(unknown.idxmax()))
@@ -244,85 +254,14 @@ def _harmonise(con, df: pd.DataFrame, fichier: str, row_offset: int) -> pd.DataF
     return df.assign(commune=df["code_commune"].map(passage))
 
 
-def _couverture(con) -> str:
-    return """
-        SELECT territoire_type, territoire_code, any_value(territoire_nom) AS territoire_nom,
-               count(*) AS n_communes, count(l.commune) AS n_couvertes
-        FROM selection_territoire s LEFT JOIN (SELECT DISTINCT commune FROM _local) l USING (commune)
-        GROUP BY ALL
-    """
-
-
 def _rows_long(con, df: pd.DataFrame, selection: pd.DataFrame, nom_source: str) -> pd.DataFrame:
-    con.register("_local", df)
-    con.register("selection_territoire", selection)
-    try:
-        return con.sql(f"""
-            WITH ind AS (
-                SELECT indicateur, any_value(libelle) AS libelle, any_value(unite) AS unite, max(annee) AS annee,
-                       string_agg(DISTINCT source, ', ') AS producteur,
-                       bool_and(denominateur IS NOT NULL) AS taux
-                FROM _local GROUP BY ALL
-            ),
-            cov AS ({_couverture(con)}),
-            agg AS (
-                SELECT s.territoire_type, s.territoire_code, l.indicateur,
-                       sum(l.valeur) AS valeur, sum(l.denominateur) AS denominateur,
-                       count(DISTINCT l.commune) AS n, bool_or(l.statut = 'secret') AS secret,
-                       bool_or(l.statut IS NOT NULL) AS masque
-                FROM selection_territoire s JOIN _local l USING (commune)
-                WHERE l.annee = (SELECT annee FROM ind WHERE ind.indicateur = l.indicateur)
-                GROUP BY ALL
-            )
-            SELECT c.territoire_type, c.territoire_code, c.territoire_nom, i.indicateur, i.libelle,
-                   CASE WHEN a.n = c.n_communes AND NOT a.masque THEN
-                        CASE WHEN i.taux THEN 100 * a.valeur / nullif(a.denominateur, 0) ELSE a.valeur END END AS valeur,
-                   CASE WHEN i.taux THEN '%' ELSE coalesce(i.unite, '') END AS unite,
-                   CASE WHEN a.n = c.n_communes AND NOT a.masque THEN a.valeur END AS numerateur,
-                   CASE WHEN a.n = c.n_communes AND NOT a.masque AND i.taux THEN a.denominateur END AS denominateur,
-                   i.annee AS millesime, ? AS source,
-                   CASE WHEN a.n = c.n_communes AND a.secret THEN 'secret'
-                        WHEN a.n = c.n_communes AND NOT a.masque THEN 'ok' ELSE 'non_disponible' END AS statut,
-                   i.producteur, i.taux
-            FROM cov c CROSS JOIN ind i
-            LEFT JOIN agg a ON a.territoire_type = c.territoire_type AND a.territoire_code = c.territoire_code
-                           AND a.indicateur = i.indicateur
-        """, params=[nom_source]).df()
-    finally:
-        con.unregister("_local")
-        con.unregister("selection_territoire")
+    return _requete(con, "local_indicateurs.sql", {"source": nom_source}, _local=df, selection_territoire=selection)
 
 
 def _rows_zonage(con, df: pd.DataFrame, selection: pd.DataFrame, nom_source: str, annee: str) -> pd.DataFrame:
-    con.register("_local", df)
-    con.register("selection_territoire", selection)
-    try:
-        return con.sql(f"""
-            WITH cov AS ({_couverture(con)}),
-            zones(zone) AS (VALUES {", ".join(f"('{z}')" for z in ZONES_INDICATEURS)}),
-            agg AS (
-                SELECT s.territoire_type, s.territoire_code, z.zone,
-                       sum(c.population) FILTER (WHERE l.zonage = z.zone) AS pop_zone, sum(c.population) AS pop
-                FROM selection_territoire s JOIN _local l USING (commune) JOIN int_commune c ON c.code = s.commune
-                CROSS JOIN zones z
-                GROUP BY ALL
-            )
-            SELECT c.territoire_type, c.territoire_code, c.territoire_nom, 'part_pop_zonage_' || lower(z.zone) AS indicateur,
-                   z.zone AS libelle,
-                   CASE WHEN c.n_couvertes = c.n_communes THEN 100 * coalesce(a.pop_zone, 0) / nullif(a.pop, 0) END AS valeur,
-                   '%' AS unite,
-                   CASE WHEN c.n_couvertes = c.n_communes THEN coalesce(a.pop_zone, 0) END AS numerateur,
-                   CASE WHEN c.n_couvertes = c.n_communes THEN a.pop END AS denominateur,
-                   ? AS millesime, ? AS source,
-                   CASE WHEN c.n_couvertes = c.n_communes AND a.pop > 0 THEN 'ok' ELSE 'non_disponible' END AS statut,
-                   NULL AS producteur, true AS taux
-            FROM cov c CROSS JOIN zones z
-            LEFT JOIN agg a ON a.territoire_type = c.territoire_type AND a.territoire_code = c.territoire_code AND a.zone = z.zone
-        """, params=[annee, nom_source]).df().assign(
-            libelle=lambda d: "Part de la population vivant en " + d["libelle"].map(LIBELLES_ZONES) + " (zonage médecins de l'ARS)")
-    finally:
-        con.unregister("_local")
-        con.unregister("selection_territoire")
+    return _requete(con, "local_zonage.sql", {"zones": list(ZONES_INDICATEURS), "annee": annee, "source": nom_source},
+                    _local=df, selection_territoire=selection).assign(
+        libelle=lambda d: "Part de la population vivant en " + d["libelle"].map(LIBELLES_ZONES) + " (zonage médecins de l'ARS)")
 
 
 def _provenance(path: Path, sid: str, titre: str, producteur: str) -> dict:
