@@ -5,7 +5,9 @@
   is counted as under-served (`part_pop_apl_mg_inf_2_5`, the APL map); `deces_min` (20 deaths over the pooled
   years): under it the crude death rate and the comparative mortality indices are withheld; `icm_couverture_min`
   (99 %): the share of France's population municipale that France's death rates by sex and age must cover for the
-  comparative mortality indices to be given. A key missing from the file takes its default here, never
+  comparative mortality indices to be given; `synthese_marge_relative` (10 %), `synthese_marge_points` (5 points),
+  `synthese_marge_evolution` (0.1): the gaps to the département beyond which an indicator enters the report's
+  synthesis (report/synthese.py). A key missing from the file takes its default here, never
   nothing (the SQL macro `seuil()` would give NULL and the comparison would let every figure through).
 
 The build stores them in the warehouse (`meta_seuil`, read by the SQL models through the `seuil()` macro);
@@ -21,7 +23,8 @@ from pathlib import Path
 
 from .secret import DEFAULTS as SECRET
 
-DEFAUTS: dict[str, float] = {**SECRET, "apl_sous_densite": 2.5, "deces_min": 20, "icm_couverture_min": 99}
+DEFAUTS: dict[str, float] = {**SECRET, "apl_sous_densite": 2.5, "deces_min": 20, "icm_couverture_min": 99,
+                             "synthese_marge_relative": 10.0, "synthese_marge_points": 5.0, "synthese_marge_evolution": 0.1}
 SECTIONS = ("secret_statistique", "seuils")
 
 

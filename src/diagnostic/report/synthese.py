@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..seuils import completer
 from . import fmt
 from .context import ReportContext
 from .tables import Index, cle_catalogue, meta, ordre_indicateurs, territoires
 from .texte import de_territoire
 
-MARGE_RELATIVE = 10.0  # %, for levels (APL, densities, rates)
-MARGE_POINTS = 5.0  # points de pourcentage, for shares in %
-MARGE_EVOLUTION = 0.1  # absolute, for evolutions in "points"
+# The margins are thresholds of pipelines/diagnostic.toml ([seuils], seuils.py): synthese_marge_relative (%, for
+# levels: APL, densities, rates), synthese_marge_points (points, for shares in %), synthese_marge_evolution
+# (absolute, for evolutions in "points").
 
 FAVORABLE, DEFAVORABLE, NEUTRE = 1, -1, 0
 TAILLES = {"communes", "habitants", "km2", "km²", "nombre"}
@@ -52,32 +53,36 @@ def sens(ctx: ReportContext, ind: str) -> int:
     return _SENS_TEXTE.get(fmt.cle_tri(v).replace(" ", "_"), NEUTRE)
 
 
-def marges_texte() -> str:
+def marges_texte(seuils: dict | None = None) -> str:
+    """The margins in French, from the thresholds `seuils` (default: those of seuils.DEFAUTS)."""
+    s = completer(seuils)
     return (f"Un écart est retenu quand la valeur du territoire s'écarte de celle du département de plus de "
-            f"{fmt.nombre(MARGE_RELATIVE)}{fmt.NNBSP}% (en valeur relative), de plus de {fmt.nombre(MARGE_POINTS)} points "
-            f"pour une part exprimée en pourcentage, ou de plus de {fmt.nombre(MARGE_EVOLUTION, 1)} pour une évolution.")
+            f"{fmt.nombre(s['synthese_marge_relative'])}{fmt.NNBSP}% (en valeur relative), de plus de "
+            f"{fmt.nombre(s['synthese_marge_points'])} points pour une part exprimée en pourcentage, ou de plus de "
+            f"{fmt.nombre(s['synthese_marge_evolution'], 1)} pour une évolution.")
 
 
-def _ecart(v: float, ref: float, unite: str) -> tuple[bool, str]:
-    """(beyond the margin, French gap text)."""
+def _ecart(v: float, ref: float, unite: str, seuils: dict | None = None) -> tuple[bool, str]:
+    """(beyond the margin of `seuils`, French gap text)."""
+    s = completer(seuils)
     u = fmt.cle_tri(unite)
     if u == "%":
         d = v - ref
-        return abs(d) > MARGE_POINTS, f"{fmt.nombre(d, 1, signe=True)} points"
+        return abs(d) > s["synthese_marge_points"], f"{fmt.nombre(d, 1, signe=True)} points"
     if u == "points":
         d = v - ref
-        return abs(d) > MARGE_EVOLUTION, f"écart de {fmt.nombre(d, 2, signe=True)}"
+        return abs(d) > s["synthese_marge_evolution"], f"écart de {fmt.nombre(d, 2, signe=True)}"
     if ref == 0:
         return False, ""
     r = 100 * (v - ref) / abs(ref)
-    return abs(r) > MARGE_RELATIVE, f"{fmt.nombre(r, 0, signe=True)}{fmt.NNBSP}%"
+    return abs(r) > s["synthese_marge_relative"], f"{fmt.nombre(r, 0, signe=True)}{fmt.NNBSP}%"
 
 
 def synthese(ctx: ReportContext) -> Synthese:
     terr = territoires(ctx.indicateurs)
     perim = next((t for t in terr if t.type == "perimetre"), None)
     deps = [t for t in terr if t.type == "departement"]
-    out = Synthese(marges=marges_texte(), sans_departement=not deps)
+    out = Synthese(marges=marges_texte(ctx.seuils), sans_departement=not deps)
     if perim is None or not deps:
         return out
     idx = Index.de(ctx.indicateurs)
@@ -102,7 +107,7 @@ def synthese(ctx: ReportContext) -> Synthese:
             ref = idx.valeur(d, ind)
             if ref is None:
                 continue
-            depasse, ecart = _ecart(v, ref, unite)
+            depasse, ecart = _ecart(v, ref, unite, ctx.seuils)
             hors_marge |= depasse
             if depasse:
                 directions.add(1 if v > ref else -1)
