@@ -10,7 +10,7 @@ import pytest
 
 from conftest import PROJECT, new_workspace, run_cli
 from diagnostic.config import DiagnosticError
-from diagnostic.registry import NIVEAUX_PREUVE, load_registry
+from diagnostic.registry import EVIDENCE_LEVELS, load_registry
 
 SOURCE = """
 [essai]
@@ -61,7 +61,7 @@ def test_registry_evidence_of_the_sources_read_from_genuine_files():
     niveaux = {sid: s.preuve.niveau for sid, s in sources.items() if s.preuve}
     assert {k: niveaux[k] for k in ("cog", "contours", "apl_mg", "apl_autres")} == {
         "cog": "fichier réel", "contours": "fichier réel", "apl_mg": "fichier réel", "apl_autres": "code tiers"}
-    assert set(niveaux.values()) <= set(NIVEAUX_PREUVE)
+    assert set(niveaux.values()) <= set(EVIDENCE_LEVELS)
     for sid in ("cog", "contours", "apl_mg", "apl_autres"):
         p = sources[sid].preuve
         assert p.appuis and p.verifie_le == "2026-12-01"

@@ -249,7 +249,7 @@ def status(mirror: Optional[str] = MirrorOpt,
 
     from . import integrite
     from .fetch import read_manifest
-    from .registry import load_registry, preuve_courte
+    from .registry import load_registry, evidence_summary
 
     try:
         ws = _setup(mirror)
@@ -279,7 +279,7 @@ def status(mirror: Optional[str] = MirrorOpt,
             f"{sum(r['bytes'] for r in recs) / 1e6:.1f} Mo" if recs else "—",
             recs[0]["sha256"][:12] + ("…" if len(recs) == 1 else f"… (+{len(recs) - 1})") if recs else "—",
             f"plus récent : {', '.join(sorted(newer))}" if newer else "à jour",
-            preuve_courte(source),
+            evidence_summary(source),
         )
     Console().print(table)
     for ecart in integrite.ecarts_rapides(ws.raw):

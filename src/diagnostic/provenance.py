@@ -5,7 +5,7 @@ from __future__ import annotations
 from .config import Workspace
 from .fetch import read_manifest
 from .ingest import raw_folder
-from .registry import NON_RENSEIGNE, Source
+from .registry import NOT_GIVEN, Source
 
 
 def preuve(source: Source) -> dict:
@@ -13,7 +13,7 @@ def preuve(source: Source) -> dict:
     remains unverified (« non renseigné » when the registry has no `preuve` table for it)."""
     p = source.preuve
     if p is None:
-        return {"preuve_niveau": NON_RENSEIGNE, "preuve_appuis": [], "preuve_verifie_le": None, "preuve_reste": ""}
+        return {"preuve_niveau": NOT_GIVEN, "preuve_appuis": [], "preuve_verifie_le": None, "preuve_reste": ""}
     return {"preuve_niveau": p.niveau, "preuve_appuis": list(p.appuis), "preuve_verifie_le": p.verifie_le or None,
             "preuve_reste": p.reste}
 

@@ -1,4 +1,7 @@
-"""The source registry (`pipelines/sources.toml`): publisher, licence, format and URL per vintage."""
+"""The source registry (`pipelines/sources.toml`): publisher, licence, format and URL per vintage.
+
+Identifiers of this module are English; the fields of `Source` and `Evidence` keep the registry's own TOML keys
+(`titre`, `producteur`, `preuve`, `niveau`, `appuis`…), the French names an analyst writes in the file."""
 
 from __future__ import annotations
 
@@ -14,15 +17,15 @@ from .config import DiagnosticError
 
 SHARED = "communs"  # top-level table of blocks shared by several vintages (not a source)
 SHARED_KEY = "commun"  # `{ commun = "<nom>" }`: a reference to the block [communs.<nom>]
-NIVEAUX_PREUVE = ("fichier réel", "documentation", "code tiers", "non vérifié")
-NON_RENSEIGNE = "non renseigné"  # shown for a source whose registry entry has no `preuve` table
+EVIDENCE_LEVELS = ("fichier réel", "documentation", "code tiers", "non vérifié")
+NOT_GIVEN = "non renseigné"  # shown for a source whose registry entry has no `preuve` table
 
 
 @dataclass(frozen=True)
-class Preuve:
+class Evidence:
     """How far the reading of a source has been checked against its real format (`[<source>.preuve]`).
 
-    `niveau`: one of NIVEAUX_PREUVE; `appuis`: what it rests on (repository@commit and path, documentation
+    `niveau`: one of EVIDENCE_LEVELS; `appuis`: what it rests on (repository@commit and path, documentation
     page, genuine file and its sha256); `verifie_le`: ISO date of the check; `reste`: what remains unverified."""
 
     niveau: str
@@ -46,7 +49,7 @@ class Source:
     latest: str
     note: str = ""
     vintages: dict = field(default_factory=dict)
-    preuve: Preuve | None = None
+    preuve: Evidence | None = None
 
     def files(self, vintage: str | None = None) -> dict[str, str]:
         """File name on disk -> official URL, for one vintage (the latest by default)."""
@@ -94,9 +97,9 @@ def load_registry(path: Path) -> dict[str, Source]:
         if isinstance(spec.get("vintages"), dict):
             spec["vintages"] = {v: resolve_shared(t, shared, f"Registre {path}, source {sid}, millésime {v}")
                                 for v, t in spec["vintages"].items()}
-        preuve = read_preuve(sid, spec.pop("preuve", None), path)
+        evidence = read_evidence(sid, spec.pop("preuve", None), path)
         try:
-            sources[sid] = Source(id=sid, preuve=preuve, **spec)
+            sources[sid] = Source(id=sid, preuve=evidence, **spec)
         except TypeError as exc:
             raise DiagnosticError(f"Entrée {sid!r} du registre {path} invalide : {exc}") from exc
     return sources
@@ -116,30 +119,30 @@ def resolve_shared(value, shared: dict[str, dict], where: str):
     is refused, naming the blocks the registry holds)."""
     if isinstance(value, dict):
         if SHARED_KEY in value:
-            nom = value[SHARED_KEY]
-            if set(value) != {SHARED_KEY} or not isinstance(nom, str):
+            name = value[SHARED_KEY]
+            if set(value) != {SHARED_KEY} or not isinstance(name, str):
                 raise DiagnosticError(f"{where} : une référence à un bloc commun s'écrit {{ {SHARED_KEY} = \"<nom>\" }}, "
                                       f"sans autre clé (trouvé : {value!r}).")
-            if nom not in shared:
-                connus = ", ".join(f"« {n} »" for n in sorted(shared)) or "aucun"
-                raise DiagnosticError(f"{where} : bloc commun « {nom} » inconnu ; blocs de la table [{SHARED}] : {connus}.")
-            return copy.deepcopy(shared[nom])
+            if name not in shared:
+                known = ", ".join(f"« {n} »" for n in sorted(shared)) or "aucun"
+                raise DiagnosticError(f"{where} : bloc commun « {name} » inconnu ; blocs de la table [{SHARED}] : {known}.")
+            return copy.deepcopy(shared[name])
         return {k: resolve_shared(v, shared, where) for k, v in value.items()}
     return value
 
 
-def preuve_courte(source: Source) -> str:
+def evidence_summary(source: Source) -> str:
     """The evidence in a few words, for `diagnostic status`: « fichier réel (01/12/2026) », « non renseigné »."""
     p = source.preuve
     if p is None:
-        return NON_RENSEIGNE
+        return NOT_GIVEN
     if not p.verifie_le:
         return p.niveau
     return f"{p.niveau} ({date.fromisoformat(p.verifie_le).strftime('%d/%m/%Y')})"
 
 
-def read_preuve(sid: str, table, path: Path | str) -> Preuve | None:
-    """The `[<sid>.preuve]` table checked: known keys only, `niveau` one of NIVEAUX_PREUVE, `verifie_le` a date
+def read_evidence(sid: str, table, path: Path | str) -> Evidence | None:
+    """The `[<sid>.preuve]` table checked: known keys only, `niveau` one of EVIDENCE_LEVELS, `verifie_le` a date
     (TOML date or "YYYY-MM-DD"), `appuis` a list of strings, `reste` a string. None when the table is absent."""
     if table is None:
         return None
@@ -151,9 +154,9 @@ def read_preuve(sid: str, table, path: Path | str) -> Preuve | None:
         raise DiagnosticError(f"{where} : clé(s) inconnue(s) : {', '.join(unknown)} "
                               "(clés permises : niveau, appuis, verifie_le, reste).")
     niveau = table.get("niveau")
-    if niveau not in NIVEAUX_PREUVE:
+    if niveau not in EVIDENCE_LEVELS:
         raise DiagnosticError(f"{where} : niveau {niveau!r} invalide ; niveaux permis : "
-                              + ", ".join(f"« {n} »" for n in NIVEAUX_PREUVE) + ".")
+                              + ", ".join(f"« {n} »" for n in EVIDENCE_LEVELS) + ".")
     appuis = table.get("appuis", [])
     if isinstance(appuis, str):
         appuis = [appuis]
@@ -172,4 +175,4 @@ def read_preuve(sid: str, table, path: Path | str) -> Preuve | None:
     reste = table.get("reste", "")
     if not isinstance(reste, str):
         raise DiagnosticError(f"{where} : « reste » doit être un texte.")
-    return Preuve(niveau=niveau, appuis=tuple(a.strip() for a in appuis), verifie_le=verifie_le or "", reste=reste.strip())
+    return Evidence(niveau=niveau, appuis=tuple(a.strip() for a in appuis), verifie_le=verifie_le or "", reste=reste.strip())
