@@ -40,8 +40,10 @@ def _outil(nom: str) -> str:
 
 
 def _code_reference(commit: str, dest: Path) -> Path:
-    """The package ``src/diagnostic`` as it was at ``commit``, extracted into ``dest``."""
-    git = subprocess.run(["git", "-C", str(PROJECT), "archive", "--format=tar", commit, "src/diagnostic"],
+    """The package ``src/diagnostic`` and the settings ``pipelines/`` (registry, thresholds) as they were at
+    ``commit``, extracted into ``dest``; returns ``dest/src``. Each code runs with its own registry, whose format
+    may change with the code."""
+    git = subprocess.run(["git", "-C", str(PROJECT), "archive", "--format=tar", commit, "src/diagnostic", "pipelines"],
                          capture_output=True)
     if git.returncode != 0:
         pytest.fail(f"commit de référence {commit} introuvable : {git.stderr.decode(errors='replace')}")
@@ -108,7 +110,10 @@ def test_report_pages_and_csv_unchanged(tmp_path):
     shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
     shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
     teste = _rapport(ws, miroir, None)
-    ref = _rapport(ws, miroir, _code_reference(reference, tmp_path / "reference"))
+    code = _code_reference(reference, tmp_path / "reference")
+    shutil.rmtree(ws / "pipelines")
+    shutil.copytree(code.parent / "pipelines", ws / "pipelines")  # the reference's registry and settings
+    ref = _rapport(ws, miroir, code)
 
     assert (teste / "indicateurs.csv").read_bytes() == (ref / "indicateurs.csv").read_bytes(), (
         f"indicateurs.csv différent de celui du commit {reference}")

@@ -22,7 +22,11 @@ patients = 13
 
 [seuils]
 apl_sous_densite = 3.5
+synthese_marge_relative = 8
+synthese_marge_points = 4
+synthese_marge_evolution = 0.2
 """
+MARGES = {"synthese_marge_relative": 10.0, "synthese_marge_points": 5.0, "synthese_marge_evolution": 0.1}
 
 
 @pytest.fixture
@@ -34,12 +38,27 @@ def reglages(tmp_path):
 
 def test_settings_file_gives_every_threshold(reglages, tmp_path):
     assert seuils.lire(reglages) == {"professionnels": 3, "patients": 13, "apl_sous_densite": 3.5, "deces_min": 20,
-                                     "icm_couverture_min": 99}
+                                     "icm_couverture_min": 99, "synthese_marge_relative": 8.0, "synthese_marge_points": 4.0,
+                                     "synthese_marge_evolution": 0.2}
     assert seuils.lire(tmp_path / "absent.toml") == {"professionnels": 5, "patients": 11, "apl_sous_densite": 2.5,
-                                                      "deces_min": 20, "icm_couverture_min": 99}
+                                                      "deces_min": 20, "icm_couverture_min": 99, **MARGES}
     assert seuils.lire(PROJECT / "pipelines" / "diagnostic.toml") == seuils.DEFAUTS
     assert warehouse.catalogue(seuils.lire(reglages)).set_index("indicateur").loc[
         "part_pop_apl_mg_inf_2_5", "libelle"].endswith("inférieure à 3,5")
+
+
+def test_synthesis_margins_come_from_the_settings(reglages):
+    """The gap to the département beyond which an indicator enters the synthesis, and the sentence stating it."""
+    from diagnostic.report.synthese import _ecart, marges_texte
+
+    s = seuils.lire(reglages)
+    assert marges_texte(s) == ("Un écart est retenu quand la valeur du territoire s'écarte de celle du département de "
+                               "plus de 8\u202f% (en valeur relative), de plus de 4 points pour une part exprimée en "
+                               "pourcentage, ou de plus de 0,2 pour une évolution.")
+    assert "plus de 10\u202f% (en valeur relative), de plus de 5 points" in marges_texte(seuils.lire(None))
+    assert _ecart(54.5, 50.0, "%", s) == (True, "+4,5 points") and _ecart(54.5, 50.0, "%", None)[0] is False
+    assert _ecart(109.0, 100.0, "médecins", s) == (True, "+9\u202f%") and _ecart(109.0, 100.0, "médecins", None)[0] is False
+    assert _ecart(0.15, 0.0, "points", s)[0] is False and _ecart(0.15, 0.0, "points", None)[0] is True
 
 
 def test_secret_threshold_changes_the_masking(reglages):
@@ -92,5 +111,7 @@ def test_changed_settings_change_every_sentence(copied_workspace, mirror_url, re
     assert "ont une APL inférieure à 3,5 consultations par habitant et par an" in html  # Lecture of the APL map
     assert "la population sous le seuil de 3,5 est défavorable" in html  # synthesis
     assert "est inférieure à 3,5 consultations par an et par habitant, rapportée" in html  # definition (annex)
-    for ancien in ("inférieure à 2,5", "seuil de 2,5", "5 pour les professionnels", "11 pour les patients"):
+    assert "ou de plus de 0,2 pour une évolution" in html and "de plus de 4 points pour une part" in html  # synthesis margins
+    for ancien in ("inférieure à 2,5", "seuil de 2,5", "5 pour les professionnels", "11 pour les patients",
+                   "de plus de 5 points", "ou de plus de 0,1 pour"):
         assert ancien not in html, ancien
