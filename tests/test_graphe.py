@@ -26,6 +26,7 @@ def test_order_follows_the_declared_reads_not_the_names(tmp_path):
 @pytest.mark.parametrize("sql, message", [
     ({"a": "CREATE OR REPLACE TABLE int_a AS SELECT 1;", "b": "CREATE OR REPLACE TABLE int_b AS SELECT * FROM int_a;"},
      "b.sql lit int_a sans le déclarer"),
+    ({"a": "CREATE OR REPLACE TABLE int_a AS SELECT * FROM stg_x;"}, "a.sql lit stg_x sans le déclarer"),
     ({"a": "-- reads: int_zz\nCREATE OR REPLACE TABLE int_a AS SELECT 1;"}, "a.sql déclare lire int_zz, qu'aucun modèle ne crée"),
     ({"a": "CREATE OR REPLACE TABLE int_a AS SELECT 1;", "b": "CREATE OR REPLACE TABLE int_a AS SELECT 2;"},
      "la table int_a est créée par a.sql et par b.sql"),

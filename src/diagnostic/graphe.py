@@ -10,7 +10,8 @@ queries, which read marts only (report/donnees.py).
 A model's outputs are its `CREATE OR REPLACE TABLE` statements. A model runs after the models (or the Python
 step) that create what it reads; ties are broken by file name. The resolver refuses, with a French message
 naming the model: a table created twice, a declared input nobody creates (other than the staging, meta and
-catalogue tables), an `int_*` / `geo_*` / `mart_*` table read without being declared, a cycle.
+catalogue tables), an `int_*` / `geo_*` / `mart_*` / `stg_*` table read without being declared, a cycle (the build
+then checks that every declared staging table exists: warehouse.py, staging.py).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .config import DiagnosticError
 
 _CREE = re.compile(r"CREATE\s+OR\s+REPLACE\s+TABLE\s+(\w+)", re.I)
 _LIT = re.compile(r"^--\s*reads:(.*)$", re.M)
-_TABLE = re.compile(r"\b((?:int|geo|mart)_\w+)\b")
+_TABLE = re.compile(r"\b((?:int|geo|mart|stg)_\w+)\b")
 ENTREES = ("stg_", "meta_", "ref_")  # inputs of the graph: parsers' staging tables, build metadata, catalogue
 
 
@@ -59,7 +60,7 @@ def ordre(modeles: list[Modele]) -> list[Modele]:
         if m.chemin is not None:
             corps = re.sub(r"--[^\n]*", "", m.chemin.read_text(encoding="utf-8"))
             oublis = sorted({t for t in _TABLE.findall(corps)
-                             if t in producteur and producteur[t] is not m and t not in m.lit})
+                             if (t in producteur and producteur[t] is not m or t.startswith("stg_")) and t not in m.lit})
             if oublis:
                 raise DiagnosticError(f"Graphe des modèles : {m.nom} lit {', '.join(oublis)} sans le déclarer "
                                       "(ligne « -- reads: » en tête du modèle).")
