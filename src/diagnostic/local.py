@@ -229,7 +229,7 @@ def lire(path: Path) -> tuple[str, pd.DataFrame]:
 
 
 def _requete(con, nom: str, params: dict | None = None, **vues: pd.DataFrame) -> pd.DataFrame:
-    """The local-data query `models/rapport/<nom>` with its parameters bound (`$name`), on the frames `vues`
+    """The local-data query `models/local/<nom>` with its parameters bound (`$name`), on the frames `vues`
     registered under their names for the time of the query: the one way local.py runs SQL."""
     from .warehouse import model_sql
 

@@ -27,7 +27,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import SourceFormatError, exiger_selection, validate
-from .lecture import empty_frame, strings
+from .lecture import strings
 
 CHAMPS = ("depdom", "cause_of_death", "sum_dc")
 CHAPITRE = re.compile(r"^\s*(\d{1,2})\.\s+(.+?)\s*$")
@@ -136,5 +136,6 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
     return {"stg_cepidc_deces_cause": parse_deces(folder / "mortalityQuery", codes, annee, groupes)}
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_cepidc_deces_cause": empty_frame(DECES_CAUSE)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_cepidc_deces_cause": DECES_CAUSE}

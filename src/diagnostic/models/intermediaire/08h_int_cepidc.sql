@@ -5,8 +5,6 @@
 -- sum divided by a sum, never an average of rates.
 -- Grain: int_cepidc_territoire one row per (territoire_type, territoire_code, chapitre), territoire_type
 -- 'departement', 'region' or 'france'; `deces_total` = the 18 chapters together (all causes).
-CREATE TABLE IF NOT EXISTS stg_cepidc_deces_cause (millesime VARCHAR, departement VARCHAR, chapitre BIGINT,
-    libelle VARCHAR, groupe VARCHAR, deces DOUBLE);
 
 CREATE OR REPLACE TABLE int_cepidc_territoire AS
 WITH deps AS (

@@ -3,7 +3,7 @@
 -- Grain: one row per (territoire_type, territoire_code, indicateur), latest year of each indicator. Counts are
 -- summed over the territory's communes; with a denominator on every row, the value is 100 × Σ valeur /
 -- Σ denominateur. A territory gets a value only when all its communes are in the file and none is masked.
--- Parameter: $source (the local source id). Not a model of the build: run by local.py for a report's selection.
+-- Parameter: $source (the local source id). Not a model of the build: run by local.py (models/local/) for a report's selection.
 WITH ind AS (
     SELECT indicateur, any_value(libelle) AS libelle, any_value(unite) AS unite, max(annee) AS annee,
            string_agg(DISTINCT source, ', ') AS producteur,

@@ -1,10 +1,11 @@
+-- reads: int_commune
 -- local_zonage: the share of the population living in each zone of the ARS zonage of GPs (`_local`: one row per
 -- commune of the target COG with its strongest qualification, see local.py) for the territories of
 -- `selection_territoire`: population municipale of the territory's communes in the zone over that of its
 -- communes in the file. Grain: one row per (territoire_type, territoire_code, zone of $zones). A territory gets a
 -- value only when all its communes are in the file.
 -- Parameters: $zones (the zones, strongest first), $annee (year of the order), $source (the local source id).
--- Not a model of the build: run by local.py for a report's selection.
+-- Not a model of the build: run by local.py (models/local/) for a report's selection.
 WITH cov AS (  -- communes of each territory, and how many the file covers
     SELECT territoire_type, territoire_code, any_value(territoire_nom) AS territoire_nom,
            count(*) AS n_communes, count(l.commune) AS n_couvertes
