@@ -30,7 +30,7 @@ import pandera.pandas as pa
 
 from . import SourceFormatError, exiger_selection, require_columns, validate
 from .cog import CODE_COMMUNE
-from .lecture import empty_frame, read_table, strings, zip_member
+from .lecture import read_table, strings, zip_member
 from ..registry import local_name
 
 COLONNES = ["ADEC", "MDEC", "JDEC", "SEXE", "ANAIS", "MNAIS", "JNAIS", "DEPDOM", "COMDOM"]
@@ -177,8 +177,9 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
             "stg_etatcivil_deces_exclus": pd.concat(exclus, ignore_index=True)}
 
 
-def empty() -> dict[str, pd.DataFrame]:
-    return {"stg_etatcivil_deces": empty_frame(DECES), "stg_etatcivil_deces_exclus": empty_frame(EXCLUS)}
+def tables(spec: dict | None = None) -> dict:
+    """The staging tables a parse gives and their schemas (a missing source's are created empty from them)."""
+    return {"stg_etatcivil_deces": DECES, "stg_etatcivil_deces_exclus": EXCLUS}
 
 
 def annees_de(spec: dict) -> str:

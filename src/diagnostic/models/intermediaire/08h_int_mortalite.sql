@@ -7,11 +7,6 @@
 -- Counts are summed, rates never: a rate is computed once, for France, from summed deaths and summed population.
 -- Deaths without a commune of residence in France (abroad, not given, birth year not given: stg_etatcivil_deces_exclus)
 -- are in no figure, France included, since the census population by commune does not hold them either.
-CREATE TABLE IF NOT EXISTS stg_etatcivil_deces (annee VARCHAR, code VARCHAR, sexe VARCHAR, tranche VARCHAR, deces BIGINT);
-CREATE TABLE IF NOT EXISTS stg_etatcivil_deces_exclus (annee VARCHAR, motif VARCHAR, deces BIGINT);
-CREATE TABLE IF NOT EXISTS stg_dossier_complet_age_sexe (millesime VARCHAR, code VARCHAR,
-    h0014 DOUBLE, h1529 DOUBLE, h3044 DOUBLE, h4559 DOUBLE, h6074 DOUBLE, h7589 DOUBLE, h90p DOUBLE, h1564 DOUBLE,
-    f0014 DOUBLE, f1529 DOUBLE, f3044 DOUBLE, f4559 DOUBLE, f6074 DOUBLE, f7589 DOUBLE, f90p DOUBLE, f1564 DOUBLE);
 
 -- Grain: one row per code of the death files that matches no commune of the COG (collectivités d'outre-mer, unknown).
 CREATE OR REPLACE TABLE int_etatcivil_deces_codes_inconnus AS
