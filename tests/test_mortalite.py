@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from conftest import FIXTURES, PROJECT, au_registre, miroir_lie, run_cli
-from diagnostic import warehouse
+from diagnostic import staging, warehouse
 from diagnostic.registry import load_registry
 from diagnostic.report import mortalite
 from diagnostic.sources import SelectionVide, SourceFormatError, etatcivil_deces
@@ -159,6 +159,7 @@ def construire(deces: list[tuple], population: dict[str, dict], seuils: dict | N
                 "FROM (SELECT unnest(?) AS code)", [codes])
     con.execute("CREATE TABLE stg_etatcivil_deces (annee VARCHAR, code VARCHAR, sexe VARCHAR, tranche VARCHAR, deces BIGINT)")
     con.executemany("INSERT INTO stg_etatcivil_deces VALUES (?, ?, ?, ?, ?)", deces)
+    con.execute(staging.ddl("stg_etatcivil_deces_exclus", etatcivil_deces.EXCLUS))  # empty, from the parser's schema
     pop = pd.DataFrame([{"millesime": "2021", "code": c, **p} for c, p in population.items()])
     con.register("pop", pop)
     con.execute("CREATE TABLE stg_dossier_complet_age_sexe AS SELECT * FROM pop")
