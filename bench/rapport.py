@@ -75,9 +75,11 @@ def miroir_complet(project: Path, dest: Path) -> Path:
 
 
 def code_du_commit(project: Path, commit: str, dest: Path) -> Path:
-    """``src/diagnostic`` at ``commit``, extracted into ``dest``; the folder to put on PYTHONPATH."""
-    tar = subprocess.run(["git", "-C", str(project), "archive", "--format=tar", commit, "src/diagnostic"],
-                         capture_output=True, check=True).stdout
+    """``src/diagnostic`` at ``commit``, extracted into ``dest`` with that commit's ``pipelines/`` (registry,
+    settings) and ``data/territoires/``: an older package does not know the sources registered since; the
+    folder to put on PYTHONPATH."""
+    tar = subprocess.run(["git", "-C", str(project), "archive", "--format=tar", commit, "src/diagnostic", "pipelines",
+                          "data/territoires"], capture_output=True, check=True).stdout
     dest.mkdir(parents=True)
     subprocess.run(["tar", "-x", "-C", str(dest)], input=tar, check=True)
     return dest / "src"
@@ -123,11 +125,14 @@ def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, 
     res: dict = {"versions": {}, "runs": runs, "rapide": rapide, "lot_epci": n_lot, "cibles": CIBLES,
                  "uptime_debut": _uptime(), "sautees": []}
     ws_de = {}
+    def projet_de(src: Path) -> Path:  # registry and perimeters of that version (code_du_commit), else the project's
+        return src.parent if (src.parent / "pipelines").is_dir() and src.parent != project else project
+
     for nom, src in versions.items():
         ws = root / f"ws_{nom}"
         (ws / "data").mkdir(parents=True)
-        shutil.copytree(project / "pipelines", ws / "pipelines")
-        shutil.copytree(project / "data" / "territoires", ws / "data" / "territoires")
+        shutil.copytree(projet_de(src) / "pipelines", ws / "pipelines")
+        shutil.copytree(projet_de(src) / "data" / "territoires", ws / "data" / "territoires")
         ws_de[nom] = ws
         res["versions"][nom] = {"code": str(src), "mesures": {}}
 
@@ -181,8 +186,8 @@ def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, 
                 continue
             ws = root / f"ws_froid_{nom}"
             (ws / "data").mkdir(parents=True)
-            shutil.copytree(project / "pipelines", ws / "pipelines")
-            shutil.copytree(project / "data" / "territoires", ws / "data" / "territoires")
+            shutil.copytree(projet_de(src) / "pipelines", ws / "pipelines")
+            shutil.copytree(projet_de(src) / "data" / "territoires", ws / "data" / "territoires")
             res["versions"][nom]["profil_froid"] = _profil(run_child, py, src, ws, miroir, log, ["run", SLUG, "--strict"], FONCTIONS_FROID)
             shutil.rmtree(ws, ignore_errors=True)
     aide = {nom: subprocess.run(cli + ["rapports", "--help"], capture_output=True, text=True,
