@@ -445,3 +445,26 @@ def test_new_vintage_of_a_registry_source(copied_workspace, mirror_url):
     assert ev(df, "population").causes == "" and ev(df, "nb_communes").causes == ""
     html = (ws / "reports" / SLUG / "diagnostic.html").read_text(encoding="utf-8")
     assert "nouveau millésime : 2022 → 2023" in html
+
+
+def test_follow_up_reads_only_the_reference_without_objectives(suivi_ws, tmp_path):
+    """Without objectives a run reads its history from the newest entry and stops at the first readable one (the
+    reference), so its cost does not grow with the history; with objectives it reads every entry (issue 16)."""
+    from diagnostic.suivi import _passe
+
+    rapport = tmp_path / "rapport"
+    source = entrees(suivi_ws["ws"])
+    noms = ["2026-01-01T00-00-00", "2026-01-02T00-00-00", "2026-01-03T00-00-00", "2026-01-04T00-00-00"]
+    for nom, src in zip(noms, [source[0], source[0], source[1], source[1]]):
+        shutil.copytree(src, rapport / "historique" / nom)
+    for nom in (noms[0], noms[3]):  # the oldest and the newest truncated
+        csv_ = rapport / "historique" / nom / "indicateurs.csv"
+        csv_.write_bytes(csv_.read_bytes()[:1000])
+    passe, ignorees = _passe(rapport, toutes=False)
+    assert [r.chemin.name for r in passe] == [noms[2]]
+    assert [str(e).split(" : ")[0] for e in ignorees] == [str(rapport / "historique" / noms[3] / "indicateurs.csv")]
+    passe, ignorees = _passe(rapport, toutes=True)
+    assert [r.chemin.name for r in passe] == [noms[1], noms[2]]
+    assert [str(e).split(" : ")[0] for e in ignorees] == [str(rapport / "historique" / n / "indicateurs.csv")
+                                                         for n in (noms[0], noms[3])]
+    assert all("tronqué" in str(e) for e in ignorees)

@@ -91,6 +91,24 @@ def contrat(ctx) -> pd.DataFrame:
     return pd.concat([ctx.indicateurs, enq], ignore_index=True) if len(enq) else ctx.indicateurs
 
 
+def _passe(rapport, *, toutes: bool) -> tuple[list[Releve], list[HistoriqueError]]:
+    """The readable history entries of the report folder, oldest first, and the errors of the unreadable ones
+    (oldest first). `toutes=False` (no objective to follow): only the last readable entry is needed, the
+    reference of the evolution, so entries are read from the newest and reading stops there; the cost of a run
+    no longer grows with its history (issue 16)."""
+    entrees = historique.entrees(rapport)
+    passe, ignorees = [], []
+    for e in (entrees if toutes else reversed(entrees)):
+        try:
+            passe.append(historique.lire_releve(e))
+        except HistoriqueError as exc:
+            ignorees.append(exc)
+        else:
+            if not toutes:
+                break
+    return passe, ignorees if toutes else ignorees[::-1]
+
+
 def preparer(ws, con, territoire, ctx, sources: list[dict]) -> Suivi:
     """The follow-up of the run being written (report context `ctx`): the current figures, the last readable
     history entry as the reference, the evolution since it, the objectives. Never fails on a faulty history or
@@ -103,17 +121,13 @@ def preparer(ws, con, territoire, ctx, sources: list[dict]) -> Suivi:
         "definitions": definitions.empreintes(catalogue, indicateurs),
     })
     suivi = Suivi(courant)
-    passe = []
-    for e in historique.entrees(rapport):
-        try:
-            passe.append(historique.lire_releve(e))
-        except HistoriqueError as exc:
-            suivi.avertissements.append(f"Historique : entrée ignorée — {exc}")
+    connus = set(indicateurs["indicateur"])
+    objs, avert = objectifs.lire(getattr(territoire, "objectifs", None), getattr(territoire, "fichier", None), connus)
+    passe, ignorees = _passe(rapport, toutes=bool(objs))
+    suivi.avertissements += [f"Historique : entrée ignorée — {exc}" for exc in ignorees]
     if passe:
         suivi.reference = passe[-1]
         suivi.evolution, suivi.perimetre = comparer(ws, con, territoire, passe[-1], courant, ctx.indicateurs)
-    connus = set(indicateurs["indicateur"])
-    objs, avert = objectifs.lire(getattr(territoire, "objectifs", None), getattr(territoire, "fichier", None), connus)
     suivi.avertissements += avert
     suivi.objectifs = objectifs.suivre(objs, passe, courant, territoire.slug)
     return suivi
