@@ -88,6 +88,15 @@ def new_workspace(root: Path) -> Path:
     return root
 
 
+def projet_complet(ws: Path) -> Path:
+    """A project folder at `ws` with the whole `pipelines/` (registry and settings) and the perimeters, empty
+    data/: what a test that runs the pipeline on its own mirror starts from."""
+    (ws / "data").mkdir(parents=True)
+    shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
+    shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
+    return ws
+
+
 def cli_env(workspace: Path, mirror: str | None = None, **extra: str) -> dict:
     return {**os.environ, "DIAGNOSTIC_HOME": str(workspace), "DIAGNOSTIC_MIRROR": mirror or "", "COLUMNS": "200", **extra}
 

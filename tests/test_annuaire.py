@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
 import subprocess
 import zipfile
 
@@ -18,9 +17,9 @@ import pytest
 
 from diagnostic import annuaire, secret, warehouse
 from diagnostic.report import annuaire as section_acteurs
-from diagnostic.sources import cog, finess, rpps
+from diagnostic.sources import cog, finess
 
-from conftest import FIXTURES, OPENDATA, PROJECT, run_cli
+from conftest import FIXTURES, OPENDATA, PROJECT, run_cli, projet_complet
 from test_indicateurs_sante import MODULES, SPECS, base_staging, build
 
 PERIMETRE = ["71153", "71134", "2A004", "75056"]
@@ -256,10 +255,7 @@ def test_diagnostic_writes_the_directory_and_no_name_reaches_the_documents(tmp_p
     from test_miroir_complet import SLUG, miroir_complet
 
     miroir = miroir_complet(tmp_path / "miroir")
-    ws = tmp_path / "ws"
-    (ws / "data").mkdir(parents=True)
-    shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
-    shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
+    ws = projet_complet(tmp_path / "ws")
     run_cli(ws, "run", SLUG, "--strict", mirror=str(miroir))
     out = ws / "reports" / SLUG
     assert (out / "annuaire.xlsx").is_file() and (out / "annuaire.csv").is_file() and (out / "cartes" / "acteurs.png").is_file()

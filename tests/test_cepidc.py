@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, PROJECT, au_registre, miroir_lie, run_cli
+from conftest import FIXTURES, PROJECT, au_registre, miroir_lie, run_cli, projet_complet
 from diagnostic.registry import load_registry
 from diagnostic.sources import SelectionVide, SourceFormatError, cepidc
 
@@ -90,10 +90,7 @@ def run_cepidc(tmp_path_factory) -> Path:
     miroir = miroir_lie(tmp / "miroir")
     for nom in ("mortalityQuery", "codes_geo"):
         shutil.copyfile(ICI / nom, au_registre(miroir, "cepidc_causes", nom))
-    ws = tmp / "ws"
-    (ws / "data").mkdir(parents=True)
-    shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
-    shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
+    ws = projet_complet(tmp / "ws")
     run_cli(ws, "run", SLUG, "--sans-pdf", mirror=str(miroir))
     return ws
 

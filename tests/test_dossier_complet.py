@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import FIXTURES, PROJECT, au_registre, miroir_lie, run_cli
+from conftest import FIXTURES, PROJECT, au_registre, miroir_lie, run_cli, projet_complet
 from diagnostic import warehouse
 from diagnostic.sources import SourceFormatError, dossier_complet
 
@@ -70,10 +70,7 @@ def run_fixture(tmp_path_factory) -> Path:
     miroir = miroir_lie(tmp / "miroir")
     archive = au_registre(miroir, "dossier_complet", "dossier_complet_31_12_2024.zip")
     shutil.copy(ZIP, archive)
-    ws = tmp / "ws"
-    (ws / "data").mkdir(parents=True)
-    shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
-    shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
+    ws = projet_complet(tmp / "ws")
     run_cli(ws, "run", SLUG, "--sans-pdf", mirror=str(miroir))
     return ws
 

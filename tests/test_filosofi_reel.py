@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import DECOUPAGE, FIXTURES, PROJECT, au_registre, miroir_lie, run_cli
+from conftest import DECOUPAGE, FIXTURES, PROJECT, au_registre, miroir_lie, run_cli, projet_complet
 from diagnostic import warehouse
 from diagnostic.sources import SourceFormatError, filosofi
 
@@ -94,10 +93,7 @@ def run_reel(tmp_path_factory) -> Path:
     archive = au_registre(miroir, "filosofi", "base-cc-filosofi-2021-geo2023-histo_CSV.zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.write(REEL, "cc_filosofi_2021_COM.csv")  # bytes untouched
-    ws = tmp / "ws"
-    (ws / "data").mkdir(parents=True)
-    shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
-    shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
+    ws = projet_complet(tmp / "ws")
     run_cli(ws, "run", SLUG, "--sans-pdf", mirror=str(miroir))
     return ws
 
@@ -223,10 +219,7 @@ def run_supra(tmp_path_factory) -> Path:
         zf.write(REEL, "cc_filosofi_2021_COM.csv")
         for niveau in ("EPCI", "DEP", "REG"):
             zf.write(SUPRA / f"cc_filosofi_2021_{niveau}.csv", f"cc_filosofi_2021_{niveau}.csv")
-    ws = tmp / "ws"
-    (ws / "data").mkdir(parents=True)
-    shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
-    shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
+    ws = projet_complet(tmp / "ws")
     run_cli(ws, "run", SLUG, "--sans-pdf", mirror=str(miroir))
     return ws
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import FIXTURES, PROJECT, miroir_lie, run_cli
+from conftest import FIXTURES, PROJECT, miroir_lie, run_cli, projet_complet
 from diagnostic.fetch import mirror_location
 from diagnostic.registry import load_registry
 
@@ -35,10 +35,7 @@ def miroir_complet(dest: Path) -> Path:
 
 def test_every_section_is_filled_with_a_full_mirror(tmp_path):
     miroir = miroir_complet(tmp_path / "miroir")
-    ws = tmp_path / "ws"
-    (ws / "data").mkdir(parents=True)
-    shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
-    shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
+    ws = projet_complet(tmp_path / "ws")
     proc = run_cli(ws, "run", SLUG, "--strict", "--sans-pdf", mirror=str(miroir))
     assert "Source indisponible" not in proc.stderr
     html = (ws / "reports" / SLUG / "diagnostic.html").read_text(encoding="utf-8")

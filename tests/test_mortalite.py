@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import FIXTURES, PROJECT, au_registre, miroir_lie, run_cli
+from conftest import FIXTURES, PROJECT, au_registre, miroir_lie, run_cli, projet_complet
 from diagnostic import staging, warehouse
 from diagnostic.registry import load_registry
 from diagnostic.report import mortalite
@@ -259,10 +259,7 @@ def run_fixture(tmp_path_factory) -> Path:
                 au_registre(miroir, "dossier_complet", "dossier_complet_31_12_2024.zip"))
     for p in DOSSIER.glob("*.zip"):
         shutil.copy(p, au_registre(miroir, "etatcivil_deces", p.name))
-    ws = tmp / "ws"
-    (ws / "data").mkdir(parents=True)
-    shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
-    shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
+    ws = projet_complet(tmp / "ws")
     run_cli(ws, "run", SLUG, "--sans-pdf", mirror=str(miroir))
     return ws
 

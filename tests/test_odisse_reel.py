@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from diagnostic.registry import load_registry
-from conftest import PROJECT, run_cli
+from conftest import PROJECT, run_cli, projet_complet
 from diagnostic.fetch import mirror_location
 from diagnostic.sources import odisse
 
@@ -112,11 +112,7 @@ def test_mirror_with_the_genuine_files_and_no_catalogue_record_fills_the_vaccina
         cible = Path(mirror_location(urls[0], str(miroir)))
         cible.unlink()
         os.symlink(REELS / f"{nom}.csv", cible)
-    ws = tmp_path / "ws"
-    (ws / "data").mkdir(parents=True)
-    import shutil
-    shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
-    shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
+    ws = projet_complet(tmp_path / "ws")
     run_cli(ws, "run", SLUG, "--strict", "--sans-pdf", mirror=str(miroir))
     with open(ws / "reports" / SLUG / "indicateurs.csv", encoding="utf-8", newline="") as fh:
         rows = [r for r in csv.DictReader(fh) if r["indicateur"] == "couv_vacc_grippe_65_plus"]

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import zipfile
 
 import pytest
 
-from conftest import DECOUPAGE, PROJECT, au_registre, miroir_lie, run_cli
+from conftest import DECOUPAGE, PROJECT, au_registre, miroir_lie, run_cli, projet_complet
 
 REEL = PROJECT.parent / "shared" / "realdata" / "poplegale-2023"
 SLUG = "cpts-centre-saone-et-loire"
@@ -25,10 +24,7 @@ def test_run_with_the_genuine_populations_legales(tmp_path):
     archive = au_registre(miroir, "poplegale", "ensemble.zip")
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.write(REEL / "donnees_communes.csv", "donnees_communes.csv")  # bytes untouched
-    ws = tmp_path / "ws"
-    (ws / "data").mkdir(parents=True)
-    shutil.copytree(PROJECT / "pipelines", ws / "pipelines")
-    shutil.copytree(PROJECT / "data" / "territoires", ws / "data" / "territoires")
+    ws = projet_complet(tmp_path / "ws")
     run_cli(ws, "run", SLUG, "--sans-pdf", mirror=str(miroir))
 
     with open(ws / "reports" / SLUG / "indicateurs.csv", encoding="utf-8", newline="") as fh:
