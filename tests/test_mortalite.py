@@ -249,6 +249,22 @@ def test_reference_rates_need_enough_of_france():
     assert df.loc[("FR", "icm_general"), "valeur"] == 100.0
 
 
+def test_band_derived_by_difference_never_negative():
+    """60-64 = H1564 - H1529 - H3044 - H4559 and 65-74 = H6074 - (60-64). Commune A: 15-64 = 1 000.3 for 1 000 in
+    45-59 (the weights' rounding: 60-64 = 0.3, 65-74 = 50 - 0.3 = 49.7). Commune B: 15-64 = 900 for 1 000 in 45-59
+    (the variables disagree: 60-64 would be -100): B is not covered, so no territory holding it has an index, and
+    its deaths are in no figure (not in France's O without its population in E)."""
+    pop = {"A": _bandes(h4559=1000.0, h1564=1000.3, h6074=50.0), "B": _bandes(h4559=1000.0, h1564=900.0, h6074=50.0)}
+    con = construire([("2019", "A", "1", "65-74", 1), ("2019", "B", "1", "60-64", 3)], pop, {"icm_couverture_min": 40})
+    bandes = dict(con.sql("SELECT code || ' ' || tranche, population FROM int_commune_population_age_sexe "
+                          "WHERE sexe = '1' AND tranche IN ('60-64', '65-74')").fetchall())
+    assert bandes["A 60-64"] == pytest.approx(0.3) and bandes["A 65-74"] == pytest.approx(49.7)
+    assert bandes["B 60-64"] is None and bandes["B 65-74"] is None
+    df = mart(con, {("perimetre", "B"): ["B"], ("france", "FR"): ["A", "B"]})
+    assert df.loc[("B", "icm_general"), "statut"] == "non_disponible"
+    assert df.loc[("FR", "icm_general"), "numerateur"] == 1
+
+
 # --- a run on the fixtures --------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,11 @@
 -- Integer columns (population municipale, counts) are summed with sum(): already exact.
 CREATE OR REPLACE MACRO somme_exacte(x) AS sum(x::DECIMAL(18, 9))::DOUBLE;
 
+-- bande_derivee(x): a census population obtained by difference of weighted counts (e.g. 60-64 = 15-64 - 15-29 -
+-- 30-44 - 45-59): 0 for a tiny negative left by the weights' rounding, NULL (cell missing) below -0.5, where the
+-- variables disagree and no figure may use the band.
+CREATE OR REPLACE MACRO bande_derivee(x) AS CASE WHEN x >= 0 THEN x WHEN x > -0.5 THEN 0.0 END;
+
 -- seuil(nom): a threshold of pipelines/diagnostic.toml (table meta_seuil, written by the build from the
 -- configuration): never write a threshold's figure in a model.
 CREATE OR REPLACE MACRO seuil(nom) AS (SELECT valeur FROM meta_seuil WHERE cle = nom);

@@ -24,7 +24,9 @@ CREATE OR REPLACE TABLE int_mortalite_exclus AS
 SELECT motif, sum(deces) AS deces FROM stg_etatcivil_deces_exclus GROUP BY motif;
 
 -- Grain: one row per (code commune of the target COG, sexe, tranche): census population (weighted, fractional);
--- NULL when a cell of the commune is missing. An arrondissement municipal row is left out when its commune has a
+-- NULL when a cell of the commune is missing, or when a band derived by difference is negative beyond the rounding of
+-- weighted counts (-0.5: the census variables disagree), so that the commune is not covered (no figure uses it) rather
+-- than its deaths of that band counted in O and missing from E; a tiny negative is 0. An arrondissement municipal row is left out when its commune has a
 -- row of its own (as in int_commune_dossier_complet).
 CREATE OR REPLACE TABLE int_commune_population_age_sexe AS
 WITH lignes AS (
@@ -36,12 +38,13 @@ WITH lignes AS (
 ),
 bandes AS (
     SELECT code_commune, '1' AS sexe, h0014 AS p0014, h1529 AS p1529, h3044 AS p3044, h4559 AS p4559,
-           h1564 - h1529 - h3044 - h4559 AS p6064, h6074 - (h1564 - h1529 - h3044 - h4559) AS p6574,
+           bande_derivee(h1564 - h1529 - h3044 - h4559) AS p6064,
+           bande_derivee(h6074 - bande_derivee(h1564 - h1529 - h3044 - h4559)) AS p6574,
            h7589 AS p7589, h90p AS p90p
     FROM lignes
     UNION ALL
-    SELECT code_commune, '2', f0014, f1529, f3044, f4559, f1564 - f1529 - f3044 - f4559,
-           f6074 - (f1564 - f1529 - f3044 - f4559), f7589, f90p
+    SELECT code_commune, '2', f0014, f1529, f3044, f4559, bande_derivee(f1564 - f1529 - f3044 - f4559),
+           bande_derivee(f6074 - bande_derivee(f1564 - f1529 - f3044 - f4559)), f7589, f90p
     FROM lignes
 ),
 longues AS (
