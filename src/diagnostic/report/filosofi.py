@@ -33,7 +33,7 @@ CLASSES_HORS_VALEUR = {
 }
 RAISON_NON_DISPONIBLE = (
     "Le niveau de vie médian et le taux de pauvreté ne s'additionnent pas : ils ne sont jamais recalculés à partir "
-    "des valeurs des communes. L'INSEE les publie pour chaque commune, EPCI, département et région ; un territoire "
+    "des valeurs des communes. L'INSEE les publie pour les communes (hors secret statistique), les EPCI, départements et régions ; un territoire "
     "n'en reçoit que s'il est exactement l'un d'eux (un EPCI seulement si sa composition est celle de la géographie "
     "du fichier de l'INSEE)."
 )

@@ -155,7 +155,8 @@ def _note(ctx: ReportContext) -> str:
         "de mortalité de la France par sexe et tranche d'âge, × 100 ; intervalle de confiance exact (loi de Poisson). "
         f"Un indice n'est pas donné quand le territoire compte moins de {seuil} décès sur la période (trop peu de décès "
         "pour être lu) ; « n.d. » : population par âge ou décès non disponibles pour une commune du territoire. "
-        "La France vaut 100 par construction.")
+        "La France vaut 100 par construction ; ses taux de référence portent sur les communes dont la population par "
+        "sexe et âge est publiée (Mayotte, absente du recensement de 2021, n'en fait pas partie).")
     return " ".join(textes)
 
 

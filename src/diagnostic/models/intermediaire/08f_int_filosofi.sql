@@ -34,25 +34,28 @@ GROUP BY code_commune;
 -- int_filosofi_territoire: INSEE's own values for the EPCI, départements and régions of its files, with a check of
 -- the territory's composition. Grain: one row per (niveau, code) of the files.
 -- The files are in the geography of the commune file (2023): a département or a région has not changed since, an
--- EPCI may have. So an EPCI's values apply to the EPCI of the target COG only when its persons in fiscal
--- households, as INSEE publishes them, equal exactly the sum over its current communes (each published, none
--- missing from the commune file): `composition_verifiee`. Levels without that check: true.
+-- EPCI may have. So an EPCI's values apply to the EPCI of the target COG only when its fiscal households, as
+-- INSEE publishes them, equal exactly the sum over its current communes (each published, none missing from the
+-- commune file): `composition_verifiee`. Households, not persons: in the genuine commune file the households of
+-- Paris, Lyon and Marseille equal the sums over their arrondissements, their persons do not (Paris 1 958 437
+-- against 1 958 441, Marseille 773 344 against 773 347: INSEE's rounding). Levels without that check: true.
 CREATE OR REPLACE TABLE int_filosofi_territoire AS
 WITH communes AS (
     SELECT t.territoire_type AS niveau, t.territoire_code AS code,
            count(*) AS nb_communes,
            count(*) FILTER (WHERE f.code IS NULL) AS nb_absentes,
            count(*) FILTER (WHERE NOT f.effectifs_publies) AS nb_effectifs_secrets,
-           sum(f.nb_personnes_menages_fiscaux) AS personnes_communes
+           sum(f.nb_personnes_menages_fiscaux) AS personnes_communes,
+           sum(f.nb_menages_fiscaux) AS menages_communes
     FROM int_territoire_commune t
     LEFT JOIN int_commune_filosofi f ON f.code = t.commune
     WHERE t.territoire_type IN ('epci', 'departement', 'region')
     GROUP BY ALL
 )
-SELECT s.*, c.nb_communes, c.nb_absentes, c.nb_effectifs_secrets, c.personnes_communes,
+SELECT s.*, c.nb_communes, c.nb_absentes, c.nb_effectifs_secrets, c.personnes_communes, c.menages_communes,
        CASE WHEN s.niveau <> 'epci' THEN true
             ELSE coalesce(c.nb_absentes = 0 AND c.nb_effectifs_secrets = 0 AND s.statut_effectifs = 'ok'
-                          AND c.personnes_communes = s.nb_personnes_menages_fiscaux, false) END AS composition_verifiee
+                          AND c.menages_communes = s.nb_menages_fiscaux, false) END AS composition_verifiee
 FROM stg_filosofi_territoire s
 LEFT JOIN communes c USING (niveau, code)
 WHERE s.millesime = (SELECT max(millesime) FROM stg_filosofi_territoire);
