@@ -111,9 +111,9 @@ def verifier_pdf(out: Path, tmp: Path, min_pages: int, max_pages: int) -> list[d
     assert min_pages <= n <= max_pages, f"{n} pages"
     pngs = pdf_en_png(pdf, tmp)
     assert len(pngs) == n
-    for png in pngs:  # every page printed something
+    for png in pngs:  # every page printed something (a page of annex B holds only grey small print: min ~129)
         with Image.open(png) as im:
-            assert im.convert("L").getextrema()[0] < 128, f"{png.name} est blanche"
+            assert im.convert("L").getextrema()[0] < 200, f"{png.name} est blanche"
     # every map is drawn, at its full resolution
     tailles = {(w, h) for _, w, h in pdf_images(pdf)}
     for carte in sorted((out / "cartes").glob("*.png")):
