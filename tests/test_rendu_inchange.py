@@ -26,7 +26,7 @@ from PIL import Image
 from conftest import PROJECT, cli_env
 from test_miroir_complet import SLUG, miroir_complet
 
-REFERENCE = "be875c2"
+REFERENCE = "4d17fde"
 DPI = 30
 ECART_MOYEN_MAX = 1.0  # mean absolute difference per page, on the 0-255 scale
 PART_PIXELS_MAX = 0.005  # share of pixels of a page differing by more than 40 levels in one channel
