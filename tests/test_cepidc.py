@@ -75,6 +75,20 @@ def test_several_sexes_would_count_deaths_twice(tmp_path):
         cepidc.parse(dossier, spec())
 
 
+def test_an_all_ages_record_or_a_cell_read_twice_would_count_deaths_twice(tmp_path):
+    """The deaths of a cell are summed over the ten-year classes: a « Tous âges » record beside them, or the same
+    (département, class, chapter) twice, is refused, naming the record."""
+    dossier = _copie(tmp_path, lambda d: d.append({**d[0], "cl_age10": "Tous âges"}))
+    with pytest.raises(SourceFormatError, match=r"enregistrement 325, champ 'cl_age10' : classe d'âge 'Tous âges'"):
+        cepidc.parse(dossier, spec())
+    dossier = _copie(tmp_path / "b", lambda d: d.append(dict(d[3])))
+    with pytest.raises(SourceFormatError, match=r"enregistrement 325 : département \d\d, classe d'âge '[^']+', chapitre \d+ déjà lus"):
+        cepidc.parse(dossier, spec())
+    dossier = _copie(tmp_path / "c", lambda d: d[5].pop("cl_age10"))
+    with pytest.raises(SourceFormatError, match=r"enregistrement 6 : champ\(s\) cl_age10 absent"):
+        cepidc.parse(dossier, spec())
+
+
 def test_a_cause_group_whose_chapter_is_missing_lists_the_chapters_present(tmp_path):
     def sans_17(d):
         d[:] = [r for r in d if not r["cause_of_death"].startswith("17.")]

@@ -29,7 +29,10 @@ import pandera.pandas as pa
 from . import SourceFormatError, exiger_selection, validate
 from .lecture import strings
 
-CHAMPS = ("depdom", "cause_of_death", "sum_dc")
+CHAMPS = ("depdom", "cl_age10", "cause_of_death", "sum_dc")
+# An age class that is an aggregate (« Tous âges », « Total », « Ensemble »): with the classes also present, its deaths
+# would be counted twice. Third-party code keeps the ten-year classes only (< 1, 1-4, 5-14, …, 95 et plus).
+CLASSE_AGREGAT = re.compile(r"(?i)\b(tous|total|ensemble)\b")
 CHAPITRE = re.compile(r"^\s*(\d{1,2})\.\s+(.+?)\s*$")
 DEPARTEMENT = r"^(\d{2}|2[AB]|97\d)$"
 
@@ -96,13 +99,24 @@ def parse_deces(path: Path, codes: dict[str, str], annee: str, groupes: dict[str
         if deces < 0 or deces % 1:
             raise SourceFormatError(f"Fichier {path.name}, enregistrement {i}, champ 'sum_dc' : nombre de décès "
                                     f"{r['sum_dc']!r} (entier positif attendu).")
-        lignes.append((codes[libelle_dep], int(m.group(1)), m.group(2), deces))
+        classe = str(r["cl_age10"]).strip()
+        if not classe or CLASSE_AGREGAT.search(classe):
+            raise SourceFormatError(f"Fichier {path.name}, enregistrement {i}, champ 'cl_age10' : classe d'âge "
+                                    f"{r['cl_age10']!r} ; une classe décennale attendue (un total d'âges compterait "
+                                    "les décès deux fois).")
+        lignes.append((codes[libelle_dep], classe, int(m.group(1)), m.group(2), deces, i))
     sexes = sorted({str(r["sexe"]) for r in data if "sexe" in r})
     if len(sexes) > 1:  # one sex is asked (sex[]=12): several would be counted twice
         raise SourceFormatError(f"Fichier {path.name}, champ 'sexe' : plusieurs valeurs ({', '.join(sexes)}) ; "
                                 "une seule attendue (les deux sexes ensemble), les décès seraient comptés deux fois.")
-    df = pd.DataFrame(lignes, columns=["departement", "chapitre", "libelle", "deces"])
+    df = pd.DataFrame(lignes, columns=["departement", "classe", "chapitre", "libelle", "deces", "enregistrement"])
     exiger_selection(len(df), path.name, "aucun enregistrement de décès", [], "enregistrements")
+    doublons = df[df.duplicated(["departement", "classe", "chapitre"], keep="first")]
+    if len(doublons):  # the same cell twice: its deaths would be counted twice
+        d = doublons.iloc[0]
+        raise SourceFormatError(f"Fichier {path.name}, enregistrement {d['enregistrement']} : département {d['departement']}, "
+                                f"classe d'âge {d['classe']!r}, chapitre {d['chapitre']} déjà lus dans un enregistrement "
+                                "précédent (les décès seraient comptés deux fois).")
     libelles = df.groupby("chapitre")["libelle"].agg(lambda s: sorted(set(s)))
     double = libelles[libelles.map(len) > 1]
     if len(double):
