@@ -233,6 +233,25 @@ def test_supra_files_parsed_with_the_commune_columns():
         filosofi.parse_csv(path.read_bytes(), path.name, "2021", "departement")
 
 
+def test_a_malformed_optional_level_file_leaves_only_that_level_unread(tmp_path, caplog):
+    """A département file whose second line is an EPCI code: that level is not read (its territories stay « non
+    disponible ») and says why; the commune file and the other levels are read as usual."""
+    from diagnostic.registry import load_registry
+
+    dossier = tmp_path / "filosofi"
+    dossier.mkdir()
+    with zipfile.ZipFile(dossier / "base-cc-filosofi-2021-geo2023-histo_CSV.zip", "w") as zf:
+        zf.write(REEL, "cc_filosofi_2021_COM.csv")
+        zf.write(SUPRA / "cc_filosofi_2021_EPCI.csv", "cc_filosofi_2021_EPCI.csv")
+        zf.write(SUPRA / "cc_filosofi_2021_EPCI.csv", "cc_filosofi_2021_DEP.csv")  # wrong level's codes
+    spec = load_registry(PROJECT / "pipelines" / "sources.toml")["filosofi"].vintage()
+    with caplog.at_level("WARNING", logger="diagnostic.sources.filosofi"):
+        out = filosofi.parse(dossier, spec)
+    assert len(out["stg_filosofi_commune"]) > 34_000
+    assert set(out["stg_filosofi_territoire"]["niveau"]) == {"epci"}
+    assert "niveau departement non lu" in caplog.text and "ligne 2, colonne 'CODGEO'" in caplog.text
+
+
 def test_perimeter_equal_to_one_epci_gets_the_epci_file_value(run_supra):
     rows = _indicateurs(run_supra)
     # The CPTS is exactly the 34 communes of the EPCI 247100290: INSEE's EPCI value, not a value from communes

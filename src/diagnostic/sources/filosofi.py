@@ -23,6 +23,7 @@ Grain: `stg_filosofi_commune` one row per (millesime, code) — codes of the fil
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -32,6 +33,8 @@ import pandera.pandas as pa
 from . import SourceFormatError, require_columns, validate
 from .cog import CODE_COMMUNE
 from .lecture import empty_frame, numbers, read_table, single_file, strings, zip_member
+
+log = logging.getLogger(__name__)
 
 STATUTS = ["ok", "secret", "non_disponible"]
 
@@ -148,7 +151,11 @@ def parse(folder: Path, spec: dict) -> dict[str, pd.DataFrame]:
             continue  # this level's file is not in the zip: its territories get no value
         zf, nom = zip_member(path, motif)
         with zf:
-            lus.append(parse_csv(zf.read(nom), f"{path.name}/{nom}", annee, niveau))
+            try:
+                lus.append(parse_csv(zf.read(nom), f"{path.name}/{nom}", annee, niveau))
+            except SourceFormatError as exc:  # an optional level: its territories get no value, the communes stay
+                log.warning("Filosofi : fichier du niveau %s non lu, ses territoires restent « non disponible » (%s)",
+                            niveau, exc)
     out["stg_filosofi_territoire"] = pd.concat(lus, ignore_index=True) if lus else empty_frame(FILOSOFI_TERRITOIRES)
     return out
 
