@@ -135,10 +135,15 @@ def parse_table(df: pd.DataFrame, fichier: str, annee: str) -> tuple[pd.DataFram
             strings(validate(exclus.astype({"deces": int}), EXCLUS, fichier)))
 
 
+def motif_membre(annee: str) -> str:
+    """The name (without folders, case-insensitive) of the one data member of a year's zip: FD_DEC_<YYYY>.csv in
+    the csv zips; any data file of the year but the dictionary (varmod_…) otherwise."""
+    return rf"(?!varmod)[^/]*{annee}[^/]*\.(csv|parquet)"
+
+
 def read_year(path: Path, annee: str) -> tuple[pd.DataFrame, str]:
     """The death table of one year's zip (CSV member, or parquet), every cell as text."""
-    # FD_DEC_<YYYY>.csv in the csv zips; any data file of the year but the dictionary (varmod_…) otherwise
-    zf, member = zip_member(path, rf"(?!varmod)[^/]*{annee}[^/]*\.(csv|parquet)")
+    zf, member = zip_member(path, motif_membre(annee))
     fichier = f"{path.name}/{member}"
     with zf:
         data = zf.read(member)

@@ -27,37 +27,25 @@ def _urls(ws: Workspace, source: Source) -> dict[str, str]:
     return resolved_urls(ws, source)
 
 
-def _erreur(res: Resultat, exc: Exception, fichier: str = "") -> None:
-    if isinstance(exc, UrlMorte):
-        if exc.status >= 500:
-            res.ajoute("injoignable", f"erreur du serveur (HTTP {exc.status})", fichier)
-        else:
-            res.ajoute("url_morte", f"HTTP {exc.status}", fichier)
-    elif isinstance(exc, FetchError):
-        res.ajoute("injoignable", exc.cause, fichier)
-    else:
-        res.ajoute("format_inattendu", str(exc), fichier)
-
-
 def verifier_source(ws: Workspace, source: Source) -> Resultat:
     res = Resultat(source.id)
     controle = CONTROLES.get(source.parser, vivant)
     try:
         urls = _urls(ws, source)
     except (FetchError, DiagnosticError) as exc:
-        _erreur(res, exc)
+        res.erreur(exc)
         return res
     if controle is opendatasoft:
         try:
             controle(res, source, urls)
         except (UrlMorte, FetchError, FormatInattendu) as exc:
-            _erreur(res, exc)
+            res.erreur(exc)
         return res
     for name, url in urls.items():
         try:
             controle(res, source, {name: url})
         except (UrlMorte, FetchError, FormatInattendu) as exc:
-            _erreur(res, exc, name if len(urls) > 1 else "")
+            res.erreur(exc, name if len(urls) > 1 else "")
     if len(urls) > 1:
         res.notes.append(f"{len(urls)} fichiers lus")
     try:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..fetch import FetchError
+from .distant import UrlMorte
+
 # kind -> (French wording, blocking by default)
 GENRES = {
     "champ_absent": ("champ absent : {}", True),
@@ -57,6 +60,20 @@ class Resultat:
         c = Constat(genre, detail, fichier, bloquant)
         if all(c.texte != d.texte for d in self.constats):
             self.constats.append(c)
+
+    def erreur(self, exc: Exception, fichier: str = "", suite: str = "") -> None:
+        """A file that could not be read (HTTP error, host unreachable, not the expected kind), `suite` (what a run
+        would lose) appended to the detail."""
+        suite = f" ; {suite}" if suite else ""
+        if isinstance(exc, UrlMorte):
+            if exc.status >= 500:
+                self.ajoute("injoignable", f"erreur du serveur (HTTP {exc.status}){suite}", fichier)
+            else:
+                self.ajoute("url_morte", f"HTTP {exc.status}{suite}", fichier)
+        elif isinstance(exc, FetchError):
+            self.ajoute("injoignable", exc.cause + suite, fichier)
+        else:
+            self.ajoute("format_inattendu", str(exc) + suite, fichier)
 
     def ligne(self) -> str:
         """One French line: « cog : conforme », « ameli_effectifs : code introuvable : MCV_CAT_CAT »."""

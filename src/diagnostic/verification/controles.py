@@ -500,6 +500,7 @@ CONTROLES = {
     "finess": finess,
     "filosofi": zip_insee.filosofi,
     "dossier_complet": zip_insee.dossier_complet,
+    "etatcivil_deces": zip_insee.deces,
     "cepidc": cepidc.cepidc,
 }
 

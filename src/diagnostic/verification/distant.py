@@ -20,6 +20,7 @@ TETE = 65536  # bytes read at the start of a text file
 QUEUE = 65536 + 22  # bytes read at the end of a zip: its end-of-central-directory record and, mostly, the directory
 SANS_RANGE = 2_000_000  # bytes of the start of a zip read when the server ignores Range
 DEBUT_MEMBRE = 262_144  # compressed bytes of a member read to show its first lines
+FIN_MAX = 50_000_000  # compressed bytes of a member read whole to reach its end (the footer of a parquet file)
 
 
 class UrlMorte(Exception):
@@ -146,8 +147,8 @@ class Archive:
                 return
             i += 30 + nlen + elen + csize
 
-    def debut(self, nom: str, octets: int = DEBUT_MEMBRE) -> bytes | None:
-        """The first decompressed bytes of member `nom` (None when they cannot be read without Range)."""
+    def _donnees(self, nom: str) -> int:
+        """The offset of the (compressed) data of member `nom`, after its local header."""
         m = self.membres[nom]
         if self.ranged:
             head = lire(self.url, start=m.position, end=m.position + 29 + 1024, max_bytes=1054).data
@@ -156,7 +157,12 @@ class Archive:
         if head[:4] != b"PK\x03\x04":
             raise FormatInattendu(f"en-tête local du fichier {nom} illisible")
         nlen, elen = struct.unpack("<HH", head[26:30])
-        start = m.position + 30 + nlen + elen
+        return m.position + 30 + nlen + elen
+
+    def debut(self, nom: str, octets: int = DEBUT_MEMBRE) -> bytes | None:
+        """The first decompressed bytes of member `nom` (None when they cannot be read without Range)."""
+        m = self.membres[nom]
+        start = self._donnees(nom)
         n = min(m.taille_compressee, octets) if m.taille_compressee else octets
         if self.ranged:
             brut = lire(self.url, start=start, end=start + n - 1, max_bytes=n).data
@@ -173,6 +179,21 @@ class Archive:
             return d.decompress(brut)
         except zlib.error as exc:
             raise FormatInattendu(f"fichier {nom} de l'archive illisible ({exc})") from None
+
+    def fin(self, nom: str, octets: int = QUEUE) -> bytes | None:
+        """The last `octets` bytes of member `nom` (the footer of a parquet file): a Range read of its end when it
+        is stored, else the whole member decompressed (at most FIN_MAX compressed bytes). None when out of reach
+        (a compressed member beyond FIN_MAX, or beyond the start read from a server without Range)."""
+        m = self.membres[nom]
+        if m.methode != 0 and m.taille_compressee > FIN_MAX:
+            return None
+        start = self._donnees(nom)
+        if not self.ranged and start + m.taille_compressee > len(self._debut):
+            return None
+        if m.methode != 0:
+            return self.debut(nom, m.taille_compressee)[-octets:]
+        a, b = max(start, start + m.taille_compressee - octets), start + m.taille_compressee
+        return lire(self.url, start=a, end=b - 1, max_bytes=b - a).data if self.ranged else self._debut[a:b]
 
 
 # ---------------------------------------------------------------------------- xlsx

@@ -1,14 +1,18 @@
-"""Checks of INSEE's zip bases whose member and columns the registry's vintage names (Filosofi, Dossier complet):
-the member names from the zip's central directory, then the header row of each member the parser reads, from its
-first compressed bytes (Range reads, see `distant.Archive`). The vintage is in the names: `cc_filosofi_2021_COM.csv`
-and `MED21` for Filosofi, `P21_POP` and `DECESD23` for the Dossier complet; a later one is reported, not blocking."""
+"""Checks of INSEE's zip bases whose member and columns the registry's vintage names (Filosofi, Dossier complet,
+the death detail files): the member names from the zip's central directory, then the header row of each member the
+parser reads, from its first compressed bytes, or the footer of a parquet member (Range reads, see
+`distant.Archive`). The vintage is in the names: `cc_filosofi_2021_COM.csv` and `MED21` for Filosofi, `P21_POP` and
+`DECESD23` for the Dossier complet; a later one is reported, not blocking."""
 
 from __future__ import annotations
 
 import re
+import struct
 
+from ..fetch import FetchError
 from ..registry import Source
 from ..sources import dossier_complet as dc
+from ..sources import etatcivil_deces as ec
 from ..sources import filosofi as fi
 from . import distant
 from .constats import Resultat
@@ -120,3 +124,78 @@ def dossier_complet(res: Resultat, source: Source, urls: dict[str, str]) -> None
         if morts and morts[-1] > deces[-1][-2:]:
             res.ajoute("nouveau_millesime", f"décès domiciliés 20{morts[-1]} (DECESD{morts[-1]} ; registre : "
                        f"{deces[0]}-{deces[-1]})")
+
+
+PARQUET = b"PAR1"  # the magic number at both ends of a parquet file
+PIED = 16_384  # bytes read first at the end of a parquet member: its footer (schema), mostly; more if it says so
+
+
+def _colonnes_parquet(archive: distant.Archive, membre: str) -> list[str] | None:
+    """The column names of a parquet member, from its footer (schema); None when the footer is out of reach."""
+    queue = archive.fin(membre, PIED)
+    if queue is None:
+        return None
+    if len(queue) < 12 or not queue.endswith(PARQUET):
+        raise distant.FormatInattendu(f"{membre} n'est pas un fichier parquet (signature PAR1 absente à la fin)")
+    (n,) = struct.unpack("<I", queue[-8:-4])
+    if n + 8 > len(queue):
+        queue = archive.fin(membre, n + 8) or b""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(pa.BufferReader(PARQUET + queue[-8 - n:])).names
+    except (pa.ArrowException, ValueError, OSError) as exc:
+        raise distant.FormatInattendu(f"pied du fichier parquet {membre} illisible ({exc})") from None
+
+
+def _deces_annee(res: Resultat, annee: str, url: str, fichier: str) -> None:
+    archive = distant.Archive(url)
+    if not archive.ranged:
+        res.notes.append("serveur sans requêtes partielles : archive lue depuis son début")
+    trouves = [n for n in archive.membres
+               if re.fullmatch(ec.motif_membre(annee), n.rsplit("/", 1)[-1], flags=re.IGNORECASE)]
+    if len(trouves) > 1:
+        res.ajoute("format_inattendu", f"{len(trouves)} fichiers de données de {annee} dans l'archive "
+                   f"({_liste(trouves)}) : l'analyseur en attend un seul", fichier)
+        return
+    if not trouves:
+        quoi = f"fichier des décès de {annee} (.csv ou .parquet, hors varmod)"
+        if archive.complete:
+            res.ajoute("champ_absent", f"{quoi} dans l'archive (contenu : {_liste(archive.membres)})", fichier)
+        else:
+            res.notes.append(f"{quoi} non vu dans le début de l'archive (liste incomplète sans requêtes partielles)")
+        return
+    membre = trouves[0]
+    if membre.lower().endswith(".parquet"):
+        colonnes = _colonnes_parquet(archive, membre)
+        if colonnes is None:
+            res.notes.append(f"colonnes de {membre} non lues (pied du parquet hors de la partie lisible)")
+            return
+    elif (colonnes := _entete(res, archive, membre)) is None:
+        return
+    presentes = {c.strip().upper() for c in colonnes}  # as the parser selects them
+    for c in ec.COLONNES:
+        if c not in presentes:
+            res.ajoute("champ_absent", c, f"{fichier}, {membre}")
+    res.notes.append(f"{annee} : {membre}, {sum(c in presentes for c in ec.COLONNES)}/{len(ec.COLONNES)} "
+                     "colonnes attendues")
+
+
+def deces(res: Resultat, source: Source, urls: dict[str, str]) -> None:
+    """INSEE's death detail files, one zip a year (`etatcivil_deces`, the registry's `files` keyed by year): the one
+    member the parser reads (`motif_membre`: FD_DEC_<YYYY>.csv, or a parquet) and its columns (`COLONNES`), from the
+    CSV's header row or the parquet's footer. Each difference names the year, the URL and the member. The parser
+    pools the years: one year's file that cannot be had loses every year, which the line says."""
+    spec = source.vintage()
+    annees = [str(a) for a in spec["annees"]]
+    annee_de = {url: str(annee) for annee, url in dict(spec["files"]).items()}
+    perte = (f"sans ce fichier, aucun décès {annees[0]}-{annees[-1]} n'est lu : indices comparatifs de mortalité "
+             "non disponibles")
+    for url in urls.values():
+        annee = annee_de[url]
+        fichier = f"décès {annee} : {url}"
+        try:
+            _deces_annee(res, annee, url, fichier)
+        except (distant.UrlMorte, FetchError, distant.FormatInattendu) as exc:
+            res.erreur(exc, fichier, perte)
