@@ -138,6 +138,8 @@ def _colonnes_parquet(archive: distant.Archive, membre: str) -> list[str] | None
     if len(queue) < 12 or not queue.endswith(PARQUET):
         raise distant.FormatInattendu(f"{membre} n'est pas un fichier parquet (signature PAR1 absente à la fin)")
     (n,) = struct.unpack("<I", queue[-8:-4])
+    if n > distant.FIN_MAX:
+        raise distant.FormatInattendu(f"pied du fichier parquet {membre} de {n} octets annoncés (illisible)")
     if n + 8 > len(queue):
         queue = archive.fin(membre, n + 8) or b""
     import pyarrow as pa
