@@ -7,6 +7,7 @@ The same HTML is printed to ``diagnostic.pdf`` by WeasyPrint (see ``pdf.py``): t
 from __future__ import annotations
 
 import base64
+import functools
 from pathlib import Path
 
 import jinja2
@@ -18,7 +19,9 @@ from .maps import Carte
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+@functools.cache
 def environment() -> jinja2.Environment:
+    """One per process: it keeps the compiled template (a batch of reports compiled it once per report)."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,  # every name that reaches the page is escaped

@@ -133,18 +133,21 @@ def meta(ctx: ReportContext) -> dict[str, dict[str, str]]:
         return cached[2]
     out: dict[str, dict[str, str]] = {}
     ind = ctx.indicateurs
+    premiers: dict = {}  # indicator value -> (libelle, unite) of its first row
+    for i, libelle, unite in zip(ind["indicateur"], ind["libelle"], ind["unite"]):
+        premiers.setdefault(i, (libelle, unite))
     for i in ordre_indicateurs(ind, ctx.catalogue):
-        rows = ind[ind["indicateur"] == i]
-        first = rows.iloc[0] if len(rows) else None
+        first = premiers.get(i)
         out[i] = {
-            "libelle": _s(first["libelle"]) if first is not None else i,
-            "unite": _s(first["unite"]) if first is not None else "",
+            "libelle": _s(first[0]) if first is not None else i,
+            "unite": _s(first[1]) if first is not None else "",
             "definition": "",
             "theme": "",
         }
     cat = ctx.catalogue
+    lignes_cat = cat.to_dict("records")
     if "indicateur" in cat.columns:
-        for _, row in cat.iterrows():
+        for row in lignes_cat:
             i = _s(row["indicateur"])
             entry = out.setdefault(i, {"libelle": i, "unite": "", "definition": "", "theme": ""})
             for key in ("libelle", "unite", "definition", "theme"):
@@ -153,7 +156,7 @@ def meta(ctx: ReportContext) -> dict[str, dict[str, str]]:
     for entry in out.values():
         entry["decimales"] = str(fmt.decimales(entry["unite"]))
     if "decimales" in cat.columns:  # optional catalogue override
-        for _, row in cat.iterrows():
+        for row in lignes_cat:
             if not fmt.est_manquant(row["decimales"]) and _s(row["indicateur"]) in out:
                 out[_s(row["indicateur"])]["decimales"] = str(int(row["decimales"]))
     ctx.__dict__["_meta"] = (ctx.indicateurs, ctx.catalogue, out)
