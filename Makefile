@@ -27,7 +27,7 @@ help:
 	@echo "make batch KIND=epci|dep [FICHIER=perimetres.toml]   tables nationales avec rangs (reports/_national/)"
 	@echo "make rapports KIND=epci|dep [LIMITE=100] [PDF=1]   rapports par lot (PDF avec PDF=1) (reports/_rapports/)"
 	@echo "make bench       banc d'essai : bench/results.json et bench/RESULTS.md"
-	@echo "make bench-16    section « rapport » du banc (issue 16) seule, complète, avant/après : ~15 min au plus"
+	@echo "make bench-16    section « rapport » du banc (issue 16) seule, complète, avant/après : ~22 min au plus"
 
 install: $(STAMP) system-deps
 
@@ -72,7 +72,7 @@ rapports: $(STAMP)
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/run.py $(if $(OPENDATA),--opendata "$(OPENDATA)")
 
-bench-16: $(STAMP) system-deps  # issue 16 section alone, full mode, before (79090dc) and after: at most about 15 min
+bench-16: $(STAMP) system-deps  # issue 16 section alone, full mode, before (79090dc) and after: at most about 22 min
 	$(BIN)/python bench/run.py --rapport --complet --runs 3 --avant 79090dc $(if $(OPENDATA),--opendata "$(OPENDATA)")
 
 clean:  # the history of runs (reports/<territoire>/historique/) is kept: the follow-up rests on it

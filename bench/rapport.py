@@ -61,7 +61,7 @@ FONCTIONS_FROID = {  # the same for the cold run (ingest, build, report with PDF
     "write_report": ("report/__init__.py", "write_report"),
     "write_pdf": ("report/pdf.py", "write_pdf"),
 }
-BUDGET_S = 14 * 60  # full mode: measures not started past this many seconds are skipped, and said so
+BUDGET_S = 20 * 60  # full mode: measures not started past this many seconds are skipped, and said so
 
 
 def miroir_complet(project: Path, dest: Path) -> Path:
@@ -179,6 +179,15 @@ def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, 
         mesure(nom, "lot_epci", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot)])
         if cache.is_dir():  # only code that caches its figures: the same batch again
             mesure(nom, "lot_epci_chaud", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot)])
+    aide = {nom: subprocess.run(cli + ["rapports", "--help"], capture_output=True, text=True,
+                                env={"PYTHONPATH": str(src), "COLUMNS": "200", "PATH": "/usr/bin:/bin"}).stdout
+            for nom, src in versions.items()}
+    print(f"- Rapport : rapports par lot avec PDF des {n_lot} premiers EPCI (séries en cache, cartes à 200 dpi dessinées)", flush=True)
+    for nom in versions:
+        if "--pdf" in aide[nom]:  # predicted: 2.5 times the batch without PDF (budget of the full mode)
+            sans = res["versions"][nom]["mesures"].get("lot_epci", {}).get("s") or [0.0]
+            mesure(nom, "lot_epci_pdf", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot), "--pdf"],
+                   prevu_s=2.5 * sans[0])
     if not rapide:
         for nom, src in versions.items():
             froid = res["versions"][nom]["mesures"].get("froid_avec_pdf", {}).get("s") or [60.0]
@@ -190,15 +199,6 @@ def mesurer(*, project: Path, root: Path, versions: dict[str, Path], run_child, 
             shutil.copytree(projet_de(src) / "data" / "territoires", ws / "data" / "territoires")
             res["versions"][nom]["profil_froid"] = _profil(run_child, py, src, ws, miroir, log, ["run", SLUG, "--strict"], FONCTIONS_FROID)
             shutil.rmtree(ws, ignore_errors=True)
-    aide = {nom: subprocess.run(cli + ["rapports", "--help"], capture_output=True, text=True,
-                                env={"PYTHONPATH": str(src), "COLUMNS": "200", "PATH": "/usr/bin:/bin"}).stdout
-            for nom, src in versions.items()}
-    print(f"- Rapport : rapports par lot avec PDF des {n_lot} premiers EPCI (en dernier : le plus long)", flush=True)
-    for nom in versions:
-        if "--pdf" in aide[nom]:  # predicted: 2.5 times the batch without PDF (budget of the full mode)
-            sans = res["versions"][nom]["mesures"].get("lot_epci", {}).get("s") or [0.0]
-            mesure(nom, "lot_epci_pdf", cli + ["rapports", "--kind", "epci", "--limite", str(n_lot), "--pdf"],
-                   prevu_s=2.5 * sans[0])
     res["uptime_fin"] = _uptime()
     res["duree_s"] = round(time.perf_counter() - debut, 1)
     for v in res["versions"].values():
