@@ -55,8 +55,9 @@ def test_unchanged_chart_taken_from_the_cache_changed_one_redrawn(tmp_path):
 
 
 def test_rgb_png_has_matplotlib_pixels(tmp_path):
-    """The RGB PNG written from one rendering holds the pixels of matplotlib's own (RGBA, opaque) PNG, the
-    placeholder layout engine left by tight_layout dropped (no dry-run draw before it)."""
+    """The RGB PNG written from one rendering (unfiltered rows, ``figures._png``) holds the pixels of matplotlib's
+    own (RGBA, opaque) PNG, its resolution and text, the placeholder layout engine left by tight_layout dropped
+    (no dry-run draw before it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -72,12 +73,13 @@ def test_rgb_png_has_matplotlib_pixels(tmp_path):
     fig.tight_layout()
     fig.savefig(tmp_path / "mpl.png", dpi=200)
     assert fig.get_layout_engine() is not None  # matplotlib's PNG above was drawn after a dry run
-    png_rgb(fig, tmp_path / "rgb.png", dpi=200, metadata={"Title": "Évolution"})
+    png_rgb(fig, tmp_path / "rgb.png", dpi=200, metadata={"Title": "Évolution", "Description": "≥ 5 %"})
     assert fig.get_layout_engine() is None
     plt.close(fig)
     with Image.open(tmp_path / "mpl.png") as a, Image.open(tmp_path / "rgb.png") as b:
         assert a.mode == "RGBA" and b.mode == "RGB" and b.size == a.size == (1060, 540)
-        assert b.text["Title"] == "Évolution"
+        assert b.text == {"Title": "Évolution", "Description": "≥ 5 %"}  # latin-1 and not (tEXt, iTXt)
+        assert tuple(round(d) for d in b.info["dpi"]) == (200, 200)
         ref = np.asarray(a)
         assert (ref[..., 3] == 255).all()
         assert (ref[..., :3] == np.asarray(b)).all()
