@@ -169,6 +169,10 @@ def _emprise(ctx: ReportContext, codes: list[str]) -> tuple[float, float, float,
     return minx - m, miny - m, maxx + m, maxy + m
 
 
+# (text, font, dpi, width) -> the text as wrapped by _Mise._ajuste: a wrapping depends on nothing else
+_RETOURS: dict[tuple, str] = {}
+
+
 class _Mise:
     """Figure with a fixed-width map box, title above, legend and caption below."""
 
@@ -208,12 +212,18 @@ class _Mise:
                                           linespacing=1.4), source)
 
     def _ajuste(self, artist, text: str):
-        """Wrap ``text`` on as few lines as fit the map width (measured, not guessed)."""
+        """Wrap ``text`` on as few lines as fit the map width (measured, not guessed). The wrapping found is
+        kept for the process (``_RETOURS``): the captions repeat from map to map and report to report."""
+        cle = (text, artist.get_fontproperties(), self.fig.dpi, self.mw)
+        if cle in _RETOURS:
+            artist.set_text(_RETOURS[cle])
+            return artist
         r = self.fig.canvas.get_renderer()
         for width in range(max(len(text), 1), 19, -3):
             artist.set_text(_mpl("\n".join(textwrap.wrap(text, width, break_on_hyphens=False))))
             if artist.get_window_extent(r).width / self.fig.dpi <= self.mw:
                 break
+        _RETOURS[cle] = artist.get_text()
         return artist
 
     def legende_(self, handles: list, titre: str | None, ncol: int) -> None:
