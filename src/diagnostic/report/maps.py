@@ -14,6 +14,7 @@ from pathlib import Path
 
 import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
+import shapely  # noqa: E402
 from shapely import box, make_valid, union_all  # noqa: E402
 from shapely.geometry import MultiPolygon, Polygon  # noqa: E402
 from shapely.ops import polylabel  # noqa: E402
@@ -84,28 +85,34 @@ def _mpl(text: str) -> str:
 
 def _plottable(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Rows with a usable geometry (communes created since the contours' vintage have none)."""
-    g = gdf[gdf.geometry.notna()]
-    g = g[~g.geometry.is_empty]
+    geoms = np.asarray(gdf.geometry.array)
+    montre = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    g = gdf if montre.all() else gdf[montre]
     if len(g) and not g.attrs.get(GEOMETRIE_VALIDE) and not g.geometry.is_valid.all():
         g = g.copy()
         g[g.geometry.name] = g.geometry.apply(lambda x: x if x.is_valid else make_valid(x))
     return g
 
 
-def _chemin(geom) -> mpl.MplPath | None:
-    """One compound path (every ring of every polygon) of a (multi)polygon; None when it has no polygon."""
-    polys = [geom] if isinstance(geom, Polygon) else [g for g in getattr(geom, "geoms", []) if isinstance(g, Polygon)]
-    verts, codes = [], []
-    for poly in polys:
-        for ring in (poly.exterior, *poly.interiors):
-            xy = np.asarray(ring.coords)[:, :2]
-            if len(xy) < 3:
-                continue
-            c = np.full(len(xy), mpl.MplPath.LINETO, dtype=mpl.MplPath.code_type)
-            c[0], c[-1] = mpl.MplPath.MOVETO, mpl.MplPath.CLOSEPOLY
-            verts.append(xy)
-            codes.append(c)
-    return mpl.MplPath(np.concatenate(verts), np.concatenate(codes)) if verts else None
+def _chemins(geoms) -> list:
+    """One compound path per geometry (every ring of every polygon; None when it has no polygon), built for all
+    of them at once by shapely's array functions rather than ring by ring."""
+    geoms = np.asarray(list(geoms), dtype=object)
+    parts, de_geom = shapely.get_parts(geoms, return_index=True)
+    polygone = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+    anneaux, de_poly = shapely.get_rings(parts[polygone], return_index=True)  # exterior, then interiors
+    xy, de_anneau = shapely.get_coordinates(anneaux, return_index=True)
+    n = np.bincount(de_anneau, minlength=len(anneaux))
+    garde = n >= 3  # rings of fewer than 3 points are left out
+    fin = np.cumsum(n)
+    codes = np.full(len(xy), mpl.MplPath.LINETO, dtype=mpl.MplPath.code_type)
+    codes[(fin - n)[garde]] = mpl.MplPath.MOVETO
+    codes[(fin - 1)[garde]] = mpl.MplPath.CLOSEPOLY
+    sommets = garde[de_anneau]
+    geom_du_sommet = de_geom[polygone][de_poly][de_anneau][sommets]
+    xy, codes = xy[sommets], codes[sommets]
+    bornes = np.searchsorted(geom_du_sommet, np.arange(len(geoms) + 1))
+    return [mpl.MplPath(xy[a:b], codes[a:b]) if b > a else None for a, b in zip(bornes[:-1], bornes[1:])]
 
 
 def _dessiner(ax, geoms, *, facecolor="none", edgecolor="none", linewidth=0.0, zorder=1, **kw) -> None:
@@ -113,8 +120,7 @@ def _dessiner(ax, geoms, *, facecolor="none", edgecolor="none", linewidth=0.0, z
     draws outlines only. Faster than GeoDataFrame.plot, which also redraws the whole figure at each call."""
     paths, colours = [], []
     fc = list(facecolor) if isinstance(facecolor, (list, tuple, np.ndarray)) else None
-    for i, g in enumerate(geoms):
-        p = _chemin(g) if g is not None else None
+    for i, p in enumerate(_chemins(geoms)):
         if p is not None:
             paths.append(p)
             if fc is not None:
@@ -360,10 +366,16 @@ def _etiquettes(ax, items: list[tuple[float, float, str]], occupees: list[mpl.Bb
         if max_n is not None and placed >= max_n:
             break
         offsets = _DECALAGES if point else ((0, 0, "center", "center"),)
+        t = None
         for dx, dy, ha, va in offsets:
-            t = ax.annotate(_mpl(text), (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                            fontsize=fontsize, fontstyle=style, fontweight=weight, color=color,
-                            path_effects=_halo(), zorder=30)
+            if t is None:
+                t = ax.annotate(_mpl(text), (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                                fontsize=fontsize, fontstyle=style, fontweight=weight, color=color,
+                                path_effects=_halo(), zorder=30)
+            else:  # the same label tried at the next offset
+                t.xyann = (dx, dy)
+                t.set_horizontalalignment(ha)
+                t.set_verticalalignment(va)
             bb = t.get_window_extent(r).padded(ecart)
             inside = axbox.x0 <= bb.x0 and bb.x1 <= axbox.x1 and axbox.y0 <= bb.y0 and bb.y1 <= axbox.y1
             if inside and not any(bb.overlaps(o) for o in occupees):
@@ -374,6 +386,7 @@ def _etiquettes(ax, items: list[tuple[float, float, str]], occupees: list[mpl.Bb
                     occupees.append(dot.get_window_extent(r).padded(ecart))
                 placed += 1
                 break
+        else:
             t.remove()
     return placed
 
