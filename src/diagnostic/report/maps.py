@@ -220,7 +220,7 @@ class _Mise:
     def _ajuste(self, artist, text: str):
         """Wrap ``text`` on as few lines as fit the map width (measured, not guessed). The wrapping found is
         kept for the process (``_RETOURS``): the captions repeat from map to map and report to report."""
-        cle = (text, artist.get_fontproperties(), self.fig.dpi, self.mw)
+        cle = (text, artist.get_fontproperties().copy(), self.fig.dpi, self.mw)
         if cle in _RETOURS:
             artist.set_text(_RETOURS[cle])
             return artist
