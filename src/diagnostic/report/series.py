@@ -85,7 +85,7 @@ def _dessiner(ctx: ReportContext, ind: str, rows: pd.DataFrame, m: dict, annees:
     """Draw the chart into ``png`` (and its SVG when asked for); return the SVG path or None."""
     unite = m.get("unite", "")
     x = {a: k for k, a in enumerate(annees)}
-    fig, ax = mpl.plt.subplots(figsize=(8.0, 3.6), dpi=DPI)
+    fig, ax = _figure_vierge()
     deps = [t for t in terr if t.type == "departement"]
     for t in terr:
         g = rows[(rows["territoire_type"] == t.type) & (rows["territoire_code"] == t.code)]
@@ -114,9 +114,25 @@ def _dessiner(ctx: ReportContext, ind: str, rows: pd.DataFrame, m: dict, annees:
     ax.set_title(_mpl(_titre(ctx, ind)), fontsize=10, loc="left")
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
-    svg = figures.enregistrer(fig, png, cle=cle, dpi=DPI)
-    mpl.plt.close(fig)
-    return svg
+    return figures.enregistrer(fig, png, cle=cle, dpi=DPI)
+
+
+_figure: list = []  # the Figure of this process's charts, drawn again for each (issue 16)
+
+
+def _figure_vierge():
+    """A blank Figure and its Axes for one chart. The Figure, its canvas and renderer are those of the
+    previous chart: matplotlib keeps text sizes per renderer, and a chart's texts (years, ticks, titles,
+    names) recur from one chart to the next."""
+    if not _figure:
+        fig = mpl.Figure(figsize=(8.0, 3.6), dpi=DPI)
+        mpl.FigureCanvasAgg(fig)
+        _figure.append(fig)
+    fig = _figure[0]
+    for ax in fig.axes:
+        fig.delaxes(ax)
+    fig.clear()
+    return fig, fig.add_subplot()
 
 
 NIVEAUX_TEXTE = "département, région et France ; donnée départementale : la CPTS n'est pas isolable dans les données ouvertes"
