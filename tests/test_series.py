@@ -148,3 +148,34 @@ def test_series_of_the_warehouse_filtered_to_the_report_territories():
     assert list(s.columns) == SERIES_COLUMNS and s["territoire_code"].tolist() == ["71"]
     assert s["territoire_nom"].tolist() == ["Saône-et-Loire"]
     assert series_entrepot(duckdb.connect(), ind).empty
+
+
+def test_chart_on_the_reused_figure_has_the_pixels_of_a_new_one(tmp_path):
+    """Each chart is drawn on the Figure and Axes of the previous one, emptied (``series._figure_vierge``):
+    whatever came before (more years, rotated labels, other scales), its pixels are those of a new Figure."""
+    import numpy as np
+
+    from diagnostic.report import mpl, series
+    from diagnostic.report.tables import meta, territoires
+
+    ctx = ctx_prevention()
+    ind = "couv_vacc_grippe_65_plus"
+    base = a_tracer(ctx)[ind]
+    longues = pd.concat([base.assign(annee=base["annee"] + "-" + str(k), valeur=base["valeur"] * 40 + k)
+                         for k in range(3)], ignore_index=True)  # 12 years, labels rotated, values >= 100
+    courtes = base[base["annee"].isin(["2022", "2023"])].assign(valeur=lambda d: d["valeur"] / 50)
+    terr = [t for t in territoires(ctx.indicateurs) if t.type in series.STYLES]
+
+    def dessin(rows, png):
+        annees = sorted(set(rows["annee"]), key=series.cle_annee)
+        series._dessiner(ctx, ind, rows, meta(ctx)[ind], annees, terr, png, None)
+        return np.asarray(Image.open(png))
+
+    suite = [longues, base, courtes, longues, courtes, base]
+    reutilisee = [dessin(rows, tmp_path / f"r{i}.png") for i, rows in enumerate(suite)]
+    for i, rows in enumerate(suite):
+        series._figure.clear()  # a new Figure and Axes
+        assert (dessin(rows, tmp_path / f"n{i}.png") == reutilisee[i]).all(), i
+    fig, ax = series._figure_vierge()  # emptied after a chart: the margins of a new Axes, before tight_layout
+    neuve = mpl.Figure(figsize=fig.get_size_inches(), dpi=fig.dpi).add_subplot()
+    assert ax.get_position().bounds == neuve.get_position().bounds and not ax.lines and not ax.texts

@@ -117,22 +117,27 @@ def _dessiner(ctx: ReportContext, ind: str, rows: pd.DataFrame, m: dict, annees:
     return figures.enregistrer(fig, png, cle=cle, dpi=DPI)
 
 
-_figure: list = []  # the Figure of this process's charts, drawn again for each (issue 16)
+_figure: list = []  # (Figure, Axes) of this process's charts, drawn again for each (issue 16)
+_MARGES = ("left", "right", "bottom", "top", "wspace", "hspace")
 
 
 def _figure_vierge():
-    """A blank Figure and its Axes for one chart. The Figure, its canvas and renderer are those of the
-    previous chart: matplotlib keeps text sizes per renderer, and a chart's texts (years, ticks, titles,
-    names) recur from one chart to the next."""
+    """The Figure and Axes of the previous chart, emptied, for the next one: a new Axes costs its
+    creation and that of its ticks (each with its lines and texts), and matplotlib keeps text sizes per
+    renderer, while the charts' texts (years, ticks, titles, names) recur. ``_dessiner`` sets again for each
+    chart every setting it makes (ticks, labels, title, legend); what it adds (lines, annotations) is removed
+    here, the data limits and margins are those of a new Axes. Same pixels as a new Figure
+    (``tests/test_series.py``)."""
     if not _figure:
         fig = mpl.Figure(figsize=(8.0, 3.6), dpi=DPI)
         mpl.FigureCanvasAgg(fig)
-        _figure.append(fig)
-    fig = _figure[0]
-    for ax in fig.axes:
-        fig.delaxes(ax)
-    fig.clear()
-    return fig, fig.add_subplot()
+        _figure.append((fig, fig.add_subplot()))
+    fig, ax = _figure[0]
+    for artiste in [*ax.lines, *ax.texts]:
+        artiste.remove()
+    ax.relim()
+    fig.subplots_adjust(**{k: mpl.matplotlib.rcParams[f"figure.subplot.{k}"] for k in _MARGES})
+    return fig, ax
 
 
 NIVEAUX_TEXTE = "département, région et France ; donnée départementale : la CPTS n'est pas isolable dans les données ouvertes"
