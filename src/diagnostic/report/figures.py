@@ -201,8 +201,11 @@ def _png(rgba: bytes, w: int, h: int, dpi: float, metadata: dict, compress_level
     figures compress as well (same pixels, files about as large). Text chunks as Pillow writes them."""
     import numpy as np
 
-    lignes = np.zeros((h, 1 + 3 * w), np.uint8)  # first byte of each row: filter 0 (none)
-    lignes[:, 1:].reshape(h, w, 3)[...] = np.frombuffer(rgba, np.uint8).reshape(h, w, 4)[..., :3]
+    lignes = np.empty((h, 1 + 3 * w), np.uint8)
+    lignes[:, 0] = 0  # first byte of each row: filter 0 (none)
+    rgb, rgba = lignes[:, 1:].reshape(h, w, 3), np.frombuffer(rgba, np.uint8).reshape(h, w, 4)
+    for k in range(3):  # channel by channel: copying 3 bytes of every 4 at once is several times slower
+        rgb[..., k] = rgba[..., k]
     ppm = int(dpi / 0.0254 + 0.5)  # pixels per metre
     morceaux = [(b"IHDR", struct.pack("!IIBBBBB", w, h, 8, 2, 0, 0, 0)), (b"pHYs", struct.pack("!IIB", ppm, ppm, 1))]
     for cle_texte, valeur in metadata.items():
