@@ -176,6 +176,10 @@ def test_chart_on_the_reused_figure_has_the_pixels_of_a_new_one(tmp_path):
     for i, rows in enumerate(suite):
         series._figure.clear()  # a new Figure and Axes
         assert (dessin(rows, tmp_path / f"n{i}.png") == reutilisee[i]).all(), i
+    fig, ax = series._figure[0]  # the title set at y=1 is where matplotlib would place it
+    ax._autotitlepos = True
+    ax._update_title_position(fig.canvas.get_renderer())
+    assert ax._left_title.get_position()[1] == 1.0
     fig, ax = series._figure_vierge()  # emptied after a chart: the margins of a new Axes, before tight_layout
     neuve = mpl.Figure(figsize=fig.get_size_inches(), dpi=fig.dpi).add_subplot()
     assert ax.get_position().bounds == neuve.get_position().bounds and not ax.lines and not ax.texts

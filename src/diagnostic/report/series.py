@@ -111,7 +111,9 @@ def _dessiner(ctx: ReportContext, ind: str, rows: pd.DataFrame, m: dict, annees:
     ax.grid(axis="y", color="#e6e6e6", linewidth=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.set_title(_mpl(_titre(ctx, ind)), fontsize=10, loc="left")
+    # y=1: where matplotlib would place it (no tick labels on top, no offset text), without measuring the
+    # y axis again before each draw to find out
+    ax.set_title(_mpl(_titre(ctx, ind)), fontsize=10, loc="left", y=1.0)
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return figures.enregistrer(fig, png, cle=cle, dpi=DPI)
