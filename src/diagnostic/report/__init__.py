@@ -37,7 +37,7 @@ from .annuaire import carte as carte_acteurs
 from .maps import Carte, carte_apl, carte_etablissements, carte_medecins, carte_situation
 from .parallele import Travaux
 from .tables import une_fois_par_table
-from .pdf import image_fichier, preparer as preparer_pdf, write_pdf
+from .pdf import atelier as atelier_pdf, image_fichier, preparer as preparer_pdf, write_pdf
 from .pyramide import pyramide
 from .series import graphiques
 from .word import write_docx
@@ -54,7 +54,10 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
     ``cache_figures``: a folder where rendered figures are kept, so that unchanged ones are not redrawn."""
     check_context(ctx)
     out_dir = Path(out_dir)
-    with reglages_figures(svg and not ecran, cache_figures), Travaux(ctx) as travaux, une_fois_par_table():
+    with reglages_figures(svg and not ecran, cache_figures), atelier_pdf(ctx, pdf) as impression, \
+            Travaux(ctx) as travaux, une_fois_par_table():
+        if pdf:
+            impression.submit(preparer_pdf)  # the PDF's own process imports WeasyPrint while the figures are drawn
         # figures first: they are drawn by the workers while this process writes the tables
         figures = [travaux.avec_contexte(carte_en_cache, carte, out_dir / "cartes", ecran)  # unchanged maps not redrawn
                    for carte in (carte_situation, carte_apl, carte_medecins, carte_etablissements)]
@@ -72,8 +75,6 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
         written = [write_csv(ctx, out_dir / "indicateurs.csv"), write_csv_excel(ctx, out_dir / "indicateurs_excel.csv")]
         written += [p for p in [write_evolution_csv(ctx, out_dir / "evolution.csv")] if p]
         maps = graphiques_objectifs(ctx, out_dir / "graphiques")
-        if pdf:
-            preparer_pdf()  # WeasyPrint imported while the workers finish the figures
         for f in figures:
             r = f.result()
             maps += [r] if isinstance(r, Carte) else (r or [])
@@ -81,12 +82,15 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
             written += [p for p in (m.png, m.svg) if p is not None]
         written += dessiner_enquetes(ctx, out_dir / "graphiques")  # the CPTS's surveys (report/enquete.py)
         doc = modele.document(ctx, maps)
+        if pdf:  # printed by its own process, beside the Word file and the HTML
+            imprime = render_html(ctx, maps, doc, images=image_fichier)  # figures as files, not base64 (pdf.py)
+            pdf_ecrit = impression.submit(write_pdf, imprime, out_dir / "diagnostic.pdf",
+                                          f"{ctx.nom} — Diagnostic territorial", out_dir)
         docx = travaux.submit(write_docx, doc, out_dir / "diagnostic.docx") if word else None  # beside HTML, PDF
         html = write_html(ctx, maps, out_dir / "diagnostic.html", doc)
         written.append(html)
         if pdf:
-            imprime = render_html(ctx, maps, doc, images=image_fichier)  # figures as files, not base64 (pdf.py)
-            written.append(write_pdf(imprime, out_dir / "diagnostic.pdf", f"{ctx.nom} — Diagnostic territorial", out_dir))
+            written.append(pdf_ecrit.result())
         if docx is not None:
             written.append(docx.result())
         for f in classeurs:

@@ -43,14 +43,18 @@ def _avec_contexte(fonction: Callable, *args):
 class Travaux:
     """``with Travaux(ctx) as t:`` then ``t.avec_contexte(f, *args)`` runs ``f(ctx, *args)`` in a worker and
     ``t.submit(f, *args)`` runs ``f(*args)``; both return a ``Future``. Functions and arguments are
-    pickled (module-level functions, small values); the context is not: the workers inherit it."""
+    pickled (module-level functions, small values); the context is not: the workers inherit it.
+    ``workers``: at most that many workers (1: a process of its own beside this one, for one long task; 0: none).
+    """
 
-    def __init__(self, contexte: Any):
+    def __init__(self, contexte: Any, workers: int | None = None):
         self.contexte = contexte
-        n = nombre_workers()
+        coeurs = nombre_workers()
+        n = coeurs if workers is None else min(workers, coeurs)
         fork = "fork" in multiprocessing.get_all_start_methods()
         self.pool: Executor = (
-            ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) if n > 1 and fork else _EnLigne()
+            ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork")) if coeurs > 1 and n > 0 and fork
+            else _EnLigne()
         )
 
     def __enter__(self) -> "Travaux":

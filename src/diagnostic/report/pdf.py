@@ -3,7 +3,10 @@
 The print layout is the ``@page`` / ``@media print`` part of the template's CSS; this module only
 renders it. Fonts come from the system (Debian ``fonts-liberation``, ``fonts-dejavu-core``).
 
-Three things keep the PDF cheap (issue 16), none changes a pixel:
+Four things keep the PDF cheap (issue 16), none changes a pixel:
+
+- it is printed by a process of its own (``atelier``), forked when the report starts: that process imports
+  WeasyPrint while this one draws and writes the rest, then prints beside the Word file and the HTML;
 
 - the HTML printed is the document rendered with its figures as file references (``image_fichier``), not
   the self-contained ``diagnostic.html`` whose base64 images WeasyPrint would parse and decode (7 MB);
@@ -22,8 +25,12 @@ from __future__ import annotations
 import gc
 import io
 import logging
+import multiprocessing
 import struct
 from pathlib import Path
+from typing import Any
+
+from .parallele import Travaux
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -90,6 +97,13 @@ def preparer() -> None:
     _installer_idat()
 
 
+def atelier(contexte: Any, pdf: bool = True) -> Travaux:
+    """Where the PDF is printed: a process of its own beside this one (forked at its first task: give it
+    ``preparer`` at once, then ``write_pdf``); this very process when there is no PDF, one core, or when this
+    process is itself a worker (a batch of reports: the cores are already busy with the other reports)."""
+    return Travaux(contexte, workers=1 if pdf and multiprocessing.parent_process() is None else 0)
+
+
 def write_pdf(html: Path | str, path: Path, titre: str = "", base_url: Path | None = None) -> Path:
     """Print ``html`` (the HTML file, or its text: then ``base_url`` is the folder its relative links
     start from) into ``path``."""
@@ -114,4 +128,4 @@ def write_pdf(html: Path | str, path: Path, titre: str = "", base_url: Path | No
     return path
 
 
-__all__ = ["image_fichier", "idat", "preparer", "write_pdf"]
+__all__ = ["atelier", "image_fichier", "idat", "preparer", "write_pdf"]
