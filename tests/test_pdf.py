@@ -5,6 +5,7 @@ are made here; no fixture file), and their images are read back with poppler's `
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import zlib
@@ -15,7 +16,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from diagnostic.report.pdf import idat, image_fichier, write_pdf
+from diagnostic.report.parallele import Travaux
+from diagnostic.report.pdf import atelier, echauffer, idat, image_fichier, write_pdf
 
 
 def _png(mode: str, path: Path | None = None, **options) -> bytes:
@@ -117,3 +119,27 @@ def test_objects_there_before_are_set_aside_from_the_collector_only_while_printi
     finally:
         gc.callbacks.pop()
     assert vus and max(vus) > 10_000  # the collections during the PDF did not walk the objects already there
+
+
+def _atelier_ici() -> bool:
+    """In a worker (a batch of reports): does the PDF's atelier run its tasks in this very process?"""
+    with atelier(None) as impression:
+        return impression.submit(os.getpid).result() == os.getpid()
+
+
+def test_the_pdf_is_printed_by_a_process_of_its_own_made_ready_first(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIAGNOSTIC_WORKERS", "2")
+    with atelier(None) as impression:
+        impression.submit(echauffer)
+        ecrit = impression.submit(write_pdf, "<p>Bonjour</p>", tmp_path / "a.pdf", "Essai", tmp_path)
+        ailleurs = impression.submit(os.getpid).result()
+    assert ailleurs != os.getpid() and ecrit.result() == tmp_path / "a.pdf"
+    assert "Bonjour" in subprocess.run(["pdftotext", str(ecrit.result()), "-"], capture_output=True, text=True,
+                                       check=True).stdout
+    with atelier(None, pdf=False) as sans_pdf:  # nothing to print: no process
+        assert sans_pdf.submit(os.getpid).result() == os.getpid()
+    with Travaux(None) as lot:  # a report written by a worker prints in that worker
+        assert lot.submit(_atelier_ici).result()
+    monkeypatch.setenv("DIAGNOSTIC_WORKERS", "1")
+    with atelier(None) as un_coeur:
+        assert un_coeur.submit(os.getpid).result() == os.getpid()

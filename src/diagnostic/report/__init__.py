@@ -37,7 +37,7 @@ from .annuaire import carte as carte_acteurs
 from .maps import Carte, carte_apl, carte_etablissements, carte_medecins, carte_situation
 from .parallele import Travaux
 from .tables import une_fois_par_table
-from .pdf import atelier as atelier_pdf, image_fichier, preparer as preparer_pdf, write_pdf
+from .pdf import atelier as atelier_pdf, echauffer as echauffer_pdf, image_fichier, write_pdf
 from .pyramide import pyramide
 from .series import graphiques
 from .word import write_docx
@@ -57,7 +57,7 @@ def write_report(ctx: ReportContext, out_dir: Path, *, pdf: bool = True, word: b
     with reglages_figures(svg and not ecran, cache_figures), atelier_pdf(ctx, pdf) as impression, \
             Travaux(ctx) as travaux, une_fois_par_table():
         if pdf:
-            impression.submit(preparer_pdf)  # the PDF's own process imports WeasyPrint while the figures are drawn
+            impression.submit(echauffer_pdf)  # the PDF's process gets WeasyPrint ready while the figures are drawn
         # figures first: they are drawn by the workers while this process writes the tables
         figures = [travaux.avec_contexte(carte_en_cache, carte, out_dir / "cartes", ecran)  # unchanged maps not redrawn
                    for carte in (carte_situation, carte_apl, carte_medecins, carte_etablissements)]

@@ -6,8 +6,8 @@ renders it. Fonts come from the system (Debian ``fonts-liberation``, ``fonts-dej
 Four things keep the PDF cheap (issue 16), none changes a pixel:
 
 - it is printed by a process of its own (``atelier``), forked when the report starts: that process imports
-  WeasyPrint while this one draws and writes the rest, then prints beside the Word file and the HTML;
-
+  WeasyPrint and prints a page of a few words (``echauffer``) while this one draws and writes the rest, then
+  prints the report beside the Word file and the HTML;
 - the HTML printed is the document rendered with its figures as file references (``image_fichier``), not
   the self-contained ``diagnostic.html`` whose base64 images WeasyPrint would parse and decode (7 MB);
 - a figure's PNG goes into the PDF as it is: WeasyPrint decodes each PNG and encodes it again to get its
@@ -97,9 +97,29 @@ def preparer() -> None:
     _installer_idat()
 
 
+_ESSAI = ("<html lang='fr'><body style=\"font-family: 'Liberation Sans'\"><p>Été <strong>gras</strong> <em>italique</em> "
+          "<code style=\"font-family: 'DejaVu Sans Mono'\">code</code></p><table style='border-collapse: collapse'>"
+          "<tr><td style='border: 1px solid'>1</td></tr></table><img src='data:image/png;base64,"
+          "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC'></body></html>")
+
+
+_echauffe: list[bool] = []  # this process printed _ESSAI
+
+
+def echauffer() -> None:
+    """``preparer``, then print a page of a few words, once per process (its fonts found and opened, the C types
+    of the text and font libraries parsed): the next PDF is that much quicker (0.14 s for the CPTS report)."""
+    preparer()
+    if not _echauffe:
+        import weasyprint
+
+        weasyprint.HTML(string=_ESSAI).write_pdf()
+        _echauffe.append(True)
+
+
 def atelier(contexte: Any, pdf: bool = True) -> Travaux:
     """Where the PDF is printed: a process of its own beside this one (forked at its first task: give it
-    ``preparer`` at once, then ``write_pdf``); this very process when there is no PDF, one core, or when this
+    ``echauffer`` at once, then ``write_pdf``); this very process when there is no PDF, one core, or when this
     process is itself a worker (a batch of reports: the cores are already busy with the other reports)."""
     return Travaux(contexte, workers=1 if pdf and multiprocessing.parent_process() is None else 0)
 
@@ -128,4 +148,4 @@ def write_pdf(html: Path | str, path: Path, titre: str = "", base_url: Path | No
     return path
 
 
-__all__ = ["atelier", "image_fichier", "idat", "preparer", "write_pdf"]
+__all__ = ["atelier", "echauffer", "image_fichier", "idat", "preparer", "write_pdf"]
