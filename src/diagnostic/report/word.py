@@ -7,6 +7,7 @@ Word's navigation pane and table of contents work), comparison tables, maps with
 
 from __future__ import annotations
 
+import functools
 import struct
 from copy import deepcopy
 from pathlib import Path
@@ -214,6 +215,8 @@ def write_docx(doc_model: dict, path: Path) -> Path:
 def _write_docx(doc_model: dict, path: Path) -> Path:
     d = doc_model
     doc = Document()
+    # python-docx finds a style by name (XPath over styles.xml) at every heading, bullet and table: once per name
+    doc.part.get_style_id = functools.cache(doc.part.get_style_id)
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Mm(210), Mm(297)
     sec.left_margin = sec.right_margin = Mm(15)
