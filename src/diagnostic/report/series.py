@@ -87,9 +87,10 @@ def _dessiner(ctx: ReportContext, ind: str, rows: pd.DataFrame, m: dict, annees:
     x = {a: k for k, a in enumerate(annees)}
     fig, ax = _figure_vierge()
     deps = [t for t in terr if t.type == "departement"]
+    par_territoire = dict(list(rows.groupby(["territoire_type", "territoire_code"], sort=False)))
     for t in terr:
-        g = rows[(rows["territoire_type"] == t.type) & (rows["territoire_code"] == t.code)]
-        if not len(g):
+        g = par_territoire.get((t.type, t.code))
+        if g is None:
             continue
         g = g.assign(_x=g["annee"].astype(str).map(x)).sort_values("_x")
         y = g["valeur"].where(g["statut"].isin(["ok", "estimation"]))
