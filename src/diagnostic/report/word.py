@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import functools
 import struct
-from copy import deepcopy
 from pathlib import Path
+from xml.sax.saxutils import escape
 from zipfile import ZIP_DEFLATED, ZIP_STORED, ZipFile
 
 from docx import Document
@@ -18,33 +18,18 @@ from docx.enum.section import WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.oxml.ns import nsdecls, nsmap, qn
+from docx.oxml.parser import parse_xml
+from docx.shared import Length, Mm, Pt, RGBColor
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+from lxml import etree
+
+from .docx_texte import _SEPARATEURS
 
 BLEU = RGBColor(0x1F, 0x4E, 0x79)
 GRIS = RGBColor(0x5F, 0x5F, 0x5F)
 LARGEUR = Mm(180)  # A4 minus 15 mm margins
-
-
-def _shade(cell, hex_color: str) -> None:
-    tc_pr = cell._tc.get_or_add_tcPr()
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), hex_color)
-    tc_pr.append(shd)
-
-
-def _repeat_header(row) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    tr_pr.append(el)
-
-
-def _cant_split(row) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    tr_pr.append(OxmlElement("w:cantSplit"))
 
 
 def _keep_with_next(p) -> None:
@@ -75,102 +60,93 @@ def _para(doc, text: str = "", *, italic: bool = False, size: float | None = Non
     return p
 
 
-def _forme(element, tag: str, cle: tuple, appliquer) -> None:
-    """Give ``element`` (a run or a cell paragraph, still without properties) the properties ``appliquer`` sets,
-    copied from the first element formatted with ``cle``: the same XML as python-docx writes, without walking
-    its schema for every cell (a table of 100 rows has 500 cells)."""
-    modele = _MODELES.get((tag, cle))
-    if modele is None:
-        appliquer()
-        props = element.find(qn(tag))
-        _MODELES[(tag, cle)] = deepcopy(props) if props is not None else None
-    elif modele is not None:
-        element.insert(0, deepcopy(modele))
-
-
-_MODELES: dict = {}  # (properties tag, formatting) -> w:rPr or w:pPr element
-
-
-def _cell_text(cell, text: str, *, bold: bool = False, italic: bool = False, size: float = 8.5,
-               align=None, sub: str = "", color=None) -> None:
-    p = cell.paragraphs[0]
-
-    def format_p():
+@functools.cache
+def _proprietes(tag: str, bold: bool = False, italic: bool = False, size: float = 8.5, align=None, color=None) -> str:
+    """The ``w:pPr`` (paragraph) or ``w:rPr`` (run) python-docx writes for this formatting, as XML text (once per
+    formatting: a table cell is written as text, see ``_ligne``)."""
+    if tag == "w:pPr":
+        p = Paragraph(OxmlElement("w:p"), None)
         p.paragraph_format.space_after = Pt(0)
         if align is not None:
             p.alignment = align
-
-    _forme(p._p, "w:pPr", (align,), format_p)
-    r = p.add_run()
-
-    def format_r():
-        r.bold, r.italic = bold, italic
+        element = p._p.pPr
+    else:
+        r = Run(OxmlElement("w:r"), None)
+        if bold is not None:
+            r.bold, r.italic = bold, italic
         r.font.size = Pt(size)
         if color is not None:
             r.font.color.rgb = color
+        element = r._r.rPr
+    return etree.tostring(element, encoding="unicode").replace(f' xmlns:w="{nsmap["w"]}"', "")
 
-    _forme(r._r, "w:rPr", (bold, italic, size, str(color)), format_r)
-    r.text = text
+
+def _texte_run(texte: str) -> str:
+    """A run's content as python-docx writes it (``docx_texte``): ``w:t`` (``xml:space`` when the text has outer
+    blanks), ``w:tab`` for a tab, ``w:br`` for a line break."""
+    xml = []
+    for morceau in _SEPARATEURS.split(texte):
+        if morceau == "\t":
+            xml.append("<w:tab/>")
+        elif morceau in ("\r", "\n"):
+            xml.append("<w:br/>")
+        elif morceau:
+            espace = ' xml:space="preserve"' if len(morceau.strip()) < len(morceau) else ""
+            xml.append(f"<w:t{espace}>{escape(morceau)}</w:t>")
+    return "".join(xml)
+
+
+def _cellule(largeur: int, texte: str, *, bold: bool = False, italic: bool = False, size: float = 8.5, align=None,
+             sub: str = "", color=None, fond: str | None = None) -> str:
+    """A ``w:tc``: width (twips), shading, one paragraph with the text and, under it in small grey, ``sub``."""
+    shd = f'<w:shd w:val="clear" w:color="auto" w:fill="{fond}"/>' if fond else ""
+    runs = f"<w:r>{_proprietes('w:rPr', bold, italic, size, color=color)}{_texte_run(texte)}</w:r>"
     if sub:
-        r2 = p.add_run()
+        runs += f"<w:r>{_proprietes('w:rPr', None, size=size - 1.5, color=GRIS)}{_texte_run(chr(10) + sub)}</w:r>"
+    return (f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{largeur}"/>{shd}</w:tcPr>'
+            f"<w:p>{_proprietes('w:pPr', align=align)}{runs}</w:p></w:tc>")
 
-        def format_r2():
-            r2.font.size = Pt(size - 1.5)
-            r2.font.color.rgb = GRIS
 
-        _forme(r2._r, "w:rPr", ("sub", size), format_r2)
-        r2.text = "\n" + sub
+def _lignes(table, lignes: list[list[str]]) -> None:
+    """Replace the rows of a new ``table`` by ``lignes`` (each a header row first, then ``w:tc`` texts): the XML
+    python-docx writes cell by cell (``add_row``, ``add_run``, ``cell.width``), parsed once (issue 16: a table of
+    100 rows has 500 cells)."""
+    tbl = table._tbl
+    for tr in tbl.tr_lst:
+        tbl.remove(tr)
+    propres = ['<w:trPr><w:tblHeader w:val="true"/></w:trPr>'] + ["<w:trPr><w:cantSplit/></w:trPr>"] * (len(lignes) - 1)
+    xml = "".join(f"<w:tr>{pr}{''.join(cellules)}</w:tr>" for pr, cellules in zip(propres, lignes))
+    for tr in list(parse_xml(f"<w:tbl {nsdecls('w')}>{xml}</w:tbl>")):
+        tbl.append(tr)
 
 
 def _table_comparaison(doc, colonnes: list[dict], lignes: list[dict], marque_petit: str) -> None:
     t = doc.add_table(rows=1, cols=1 + len(colonnes))
     t.style = "Table Grid"
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    first = Mm(60)
-    other = int((LARGEUR - first) / max(len(colonnes), 1))
-    hdr = t.rows[0]
-    _repeat_header(hdr)
-    cells = hdr.cells  # computed once per row: python-docx walks the row's XML at each access
-    _cell_text(cells[0], "Indicateur", bold=True)
-    for k, c in enumerate(colonnes, start=1):
-        _cell_text(cells[k], c["libelle"], bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT, sub=c["type"])
-    for cell in cells:
-        _shade(cell, "DFE8F1")
+    first = Mm(60).twips
+    other = Length(int((LARGEUR - Mm(60)) / max(len(colonnes), 1))).twips
+    droite = WD_ALIGN_PARAGRAPH.RIGHT
+    rangs = [[_cellule(first, "Indicateur", bold=True, fond="DFE8F1")]
+             + [_cellule(other, c["libelle"], bold=True, align=droite, sub=c["type"], fond="DFE8F1") for c in colonnes]]
     for l in lignes:
-        row = t.add_row()
-        _cant_split(row)
-        cells = row.cells
-        _cell_text(cells[0], l["libelle"], sub=l["unite"])
-        for k, c in enumerate(l["cellules"], start=1):
-            text = c["texte"] + (marque_petit if c["petit"] else "")
-            _cell_text(cells[k], text, bold=c["perim"], italic=c["statut"] == "estimation",
-                       align=WD_ALIGN_PARAGRAPH.RIGHT, color=GRIS if c["statut"] in ("non_disponible", "secret") else None)
-            if c["perim"]:
-                _shade(cells[k], "EAF2FA")
-    for row in t.rows:
-        cells = row.cells
-        cells[0].width = first
-        for cell in cells[1:]:
-            cell.width = other
+        rangs.append([_cellule(first, l["libelle"], sub=l["unite"])] + [
+            _cellule(other, c["texte"] + (marque_petit if c["petit"] else ""), bold=c["perim"],
+                     italic=c["statut"] == "estimation", align=droite,
+                     color=GRIS if c["statut"] in ("non_disponible", "secret") else None,
+                     fond="EAF2FA" if c["perim"] else None)
+            for c in l["cellules"]])
+    _lignes(t, rangs)
 
 
 def _table_simple(doc, headers: list[str], rows: list[list[str]], widths_mm: list[float], num: list[bool]) -> None:
     t = doc.add_table(rows=1, cols=len(headers))
     t.style = "Table Grid"
-    _repeat_header(t.rows[0])
-    cells = t.rows[0].cells  # once per row (see _table_comparaison)
-    for k, h in enumerate(headers):
-        _cell_text(cells[k], h, bold=True, size=8, align=WD_ALIGN_PARAGRAPH.RIGHT if num[k] else None)
-        _shade(cells[k], "DFE8F1")
-    for r in rows:
-        row = t.add_row()
-        _cant_split(row)
-        cells = row.cells
-        for k, v in enumerate(r):
-            _cell_text(cells[k], v, size=8, align=WD_ALIGN_PARAGRAPH.RIGHT if num[k] else None)
-    for row in t.rows:
-        for k, cell in enumerate(row.cells):
-            cell.width = Mm(widths_mm[k])
+    largeurs = [Mm(w).twips for w in widths_mm]
+    aligns = [WD_ALIGN_PARAGRAPH.RIGHT if n else None for n in num]
+    rangs = [[_cellule(largeurs[k], h, bold=True, size=8, align=aligns[k], fond="DFE8F1") for k, h in enumerate(headers)]]
+    rangs += [[_cellule(largeurs[k], v, size=8, align=aligns[k]) for k, v in enumerate(r)] for r in rows]
+    _lignes(t, rangs)
 
 
 def _figure(doc, f: dict) -> None:
