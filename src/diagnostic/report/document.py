@@ -31,6 +31,7 @@ from .tables import (
     meta,
     nom_source,
     notes_statuts,
+    par_indicateur,
     sources_par_id,
     territoires,
     themes,
@@ -66,12 +67,25 @@ def _departemental_par_donnees(ind) -> set[str]:
     return {i for i, tous_nd in perim.items() if tous_nd and i in dep}
 
 
+def _valeurs_series(s, ind) -> dict[tuple, list[tuple]]:
+    """(indicateur, territoire_type, territoire_code) -> [(annee, valeur)]: the shown values of the yearly
+    series ``s`` of the départements and France of the indicator table ``ind``, in table order."""
+    lieux = {(t.type, t.code) for t in territoires(ind) if t.type in ("departement", "france")}
+    s = s[s["statut"].isin(["ok", "estimation"]) & s["valeur"].notna()]
+    out: dict[tuple, list[tuple]] = {}
+    for i, t, c, a, v in zip(s["indicateur"], s["territoire_type"], s["territoire_code"], s["annee"], s["valeur"]):
+        if (t, c) in lieux:
+            out.setdefault((i, t, c), []).append((a, v))
+    return out
+
+
 def _lecture_serie(ctx: ReportContext, ind: str) -> str | None:
     """« Lecture : dans le département X, … est passé de a en 2019 à b en 2023 ; en France, de c à d. »"""
     s = ctx.series
     if s is None or not len(s):
         return None
     f = texte.faits(ctx)
+    valeurs = _une_fois("valeurs_series", s, _valeurs_series, ctx.indicateurs)  # once per report (issue 16)
     m = meta(ctx).get(ind, {})
     dec = int(m.get("decimales", fmt.DECIMALES_DEFAUT))
     suffixe = f"{fmt.NNBSP}%" if m.get("unite", "").strip() == "%" else ""
@@ -79,15 +93,14 @@ def _lecture_serie(ctx: ReportContext, ind: str) -> str | None:
     for t in [*f.departements, f.france]:
         if t is None:
             continue
-        g = s[(s["indicateur"] == ind) & (s["territoire_type"] == t.type) & (s["territoire_code"] == t.code)
-              & s["statut"].isin(["ok", "estimation"]) & s["valeur"].notna()]
+        g = valeurs.get((ind, t.type, t.code), [])
         if len(g) < 2:
             continue
-        g = g.iloc[sorted(range(len(g)), key=lambda k: cle_annee(g["annee"].iloc[k]))]
-        a, b = g.iloc[0], g.iloc[-1]
+        g = sorted(g, key=lambda av: cle_annee(av[0]))
+        (a, va), (b, vb) = g[0], g[-1]
         lieu = "en France" if t.type == "france" else f"dans le département {texte.de_territoire(t)}"
-        parts.append(f"{lieu}, de {fmt.nombre(float(a['valeur']), dec)}{suffixe} en {a['annee']} à "
-                     f"{fmt.nombre(float(b['valeur']), dec)}{suffixe} en {b['annee']}")
+        parts.append(f"{lieu}, de {fmt.nombre(float(va), dec)}{suffixe} en {a} à "
+                     f"{fmt.nombre(float(vb), dec)}{suffixe} en {b}")
     if not parts:
         return None
     return (f"Lecture : « {m.get('libelle', ind)} » est passé " + " ; ".join(parts)
@@ -154,21 +167,19 @@ def _raison_source(ctx: ReportContext, sid: str) -> str:
 
 def _a_des_valeurs(ctx: ReportContext, ids: list[str]) -> tuple[list[str], list[str]]:
     """(ids with at least one shown value in any territory, ids unavailable everywhere)."""
-    ind = ctx.indicateurs
-    rows = ind[ind["indicateur"].isin(ids)]
-    vus = set(rows.loc[rows["statut"] != "non_disponible", "indicateur"])
+    rows = par_indicateur(ctx.indicateurs)
+    vus = {i for i in ids if any(r["statut"] != "non_disponible" for r in rows.get(i, ()))}
     return [i for i in ids if i in vus], [i for i in ids if i not in vus]
 
 
 def _non_disponibles(ctx: ReportContext, ids: list[str]) -> list[dict]:
     """Indicators unavailable everywhere, grouped by source: [{source, raison, indicateurs}]."""
-    ind = ctx.indicateurs
+    rows = par_indicateur(ctx.indicateurs)
     m = meta(ctx)
     par_id = sources_par_id(ctx)
     groupes: dict[str, dict] = {}
     for i in ids:
-        rows = ind[ind["indicateur"] == i]
-        sid = next((str(x) for x in rows["source"] if not fmt.est_manquant(x) and str(x)), "")
+        sid = next((str(r["source"]) for r in rows.get(i, ()) if not fmt.est_manquant(r["source"]) and str(r["source"])), "")
         # "rpps+cog": name only the component(s) that are missing
         manquantes = [c for c in composantes(sid) if c in ctx.indisponibles
                       or par_id.get(c, {}).get("disponible", True) is False]
@@ -204,12 +215,14 @@ def _section(ctx: ReportContext, numero: int, plan: Section, ids: list[str], ter
     ids, absents = _a_des_valeurs(ctx, tous)
     rows, used = _tableau(ctx, ids, terr) if ids else ([], set())
     notes = notes_statuts(used)
-    dep_level = [meta(ctx)[i]["libelle"] for i in ids if i in niveau_departemental(ctx, ids)]
+    departementaux = niveau_departemental(ctx, ids)
+    dep_level = [meta(ctx)[i]["libelle"] for i in ids if i in departementaux]
     if dep_level:
         notes.append(NIVEAU_DEPARTEMENT[0].upper() + NIVEAU_DEPARTEMENT[1:] + " (" + fmt.liste(dep_level)
                      + ") : la valeur du département, de la région ou de la France ne décrit pas le territoire de la "
                      "CPTS en propre.")
-    locales = [meta(ctx)[i]["libelle"] for i in ids if fmt.cle_tri(_niveaux(ctx).get(i, "")) == "commune"]
+    niveaux = _niveaux(ctx)
+    locales = [meta(ctx)[i]["libelle"] for i in ids if fmt.cle_tri(niveaux.get(i, "")) == "commune"]
     if locales:
         notes.append("Donnée locale transmise par la CPTS, agrégée à partir des communes (" + fmt.liste(locales) + ").")
     figures, manquantes = [], []

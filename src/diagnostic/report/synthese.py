@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..seuils import completer
 from . import fmt
 from .context import ReportContext
-from .tables import Index, cle_catalogue, meta, ordre_indicateurs, territoires
+from .tables import Index, cle_catalogue, meta, ordre_indicateurs, par_indicateur, territoires
 from .texte import de_territoire
 
 # The margins are thresholds of pipelines/diagnostic.toml ([seuils], seuils.py): synthese_marge_relative (%, for
@@ -138,6 +138,5 @@ def synthese(ctx: ReportContext) -> Synthese:
 
 
 def _est_estimation(ctx: ReportContext, ind: str) -> bool:
-    rows = ctx.indicateurs[(ctx.indicateurs["indicateur"] == ind)
-                           & ctx.indicateurs["territoire_type"].isin(["perimetre", "departement"])]
-    return bool((rows["statut"] == "estimation").any())
+    return any(r["statut"] == "estimation" and r["territoire_type"] in ("perimetre", "departement")
+               for r in par_indicateur(ctx.indicateurs).get(ind, ()))

@@ -48,7 +48,7 @@ def _s(x: object) -> str:
     return "" if fmt.est_manquant(x) else str(x).strip()
 
 
-_memo: dict[tuple[str, int], tuple[pd.DataFrame, object]] = {}
+_memo: dict[tuple, tuple[tuple, object]] = {}
 _memo_actif = [False]
 
 
@@ -64,16 +64,31 @@ def une_fois_par_table():
         _memo.clear()
 
 
-def _une_fois(nom: str, ind: pd.DataFrame, calcul):
-    """``calcul(ind)``, once per table inside ``une_fois_par_table``. The table is kept with its result, so
-    that its id is never reused while the entry lives."""
+def _une_fois(nom: str, ind: pd.DataFrame, calcul, *autres):
+    """``calcul(ind, *autres)``, once per table (and other inputs ``autres``: the catalogue…) inside
+    ``une_fois_par_table``. The inputs are kept with the result, so that their ids are never reused while the
+    entry lives."""
     if not _memo_actif[0]:
-        return calcul(ind)
-    hit = _memo.get((nom, id(ind)))
-    if hit is not None and hit[0] is ind:
+        return calcul(ind, *autres)
+    objets = (ind, *autres)
+    cle = (nom, *map(id, objets))
+    hit = _memo.get(cle)
+    if hit is not None and all(a is b for a, b in zip(hit[0], objets)):
         return hit[1]
-    out = calcul(ind)
-    _memo[(nom, id(ind))] = (ind, out)
+    out = calcul(ind, *autres)
+    _memo[cle] = (objets, out)
+    return out
+
+
+def par_indicateur(ind: pd.DataFrame) -> dict[object, list[dict]]:
+    """indicator id (as stored) -> its rows as dicts, in table order; built once per table."""
+    return _une_fois("par_indicateur", ind, _par_indicateur)
+
+
+def _par_indicateur(ind: pd.DataFrame) -> dict[object, list[dict]]:
+    out: dict[object, list[dict]] = {}
+    for row in ind.to_dict("records"):
+        out.setdefault(row["indicateur"], []).append(row)
     return out
 
 
@@ -100,6 +115,10 @@ def catalogue_trie(catalogue: pd.DataFrame) -> pd.DataFrame:
 
 def ordre_indicateurs(ind: pd.DataFrame, catalogue: pd.DataFrame) -> list[str]:
     """Indicator ids present in the data: catalogue order first, then unknown ids as they come."""
+    return list(_une_fois("ordre_indicateurs", ind, _ordre_indicateurs, catalogue))
+
+
+def _ordre_indicateurs(ind: pd.DataFrame, catalogue: pd.DataFrame) -> list[str]:
     present = list(dict.fromkeys(_s(i) for i in ind["indicateur"]))
     catalogue = catalogue_trie(catalogue)
     cat = [_s(i) for i in catalogue["indicateur"]] if "indicateur" in catalogue.columns else []
@@ -108,9 +127,13 @@ def ordre_indicateurs(ind: pd.DataFrame, catalogue: pd.DataFrame) -> list[str]:
 
 
 def sort_contract(ctx: ReportContext) -> pd.DataFrame:
-    """The contract columns only, rows sorted by territory type, code, catalogue order."""
-    ind = ctx.indicateurs
-    order = {i: n for n, i in enumerate(ordre_indicateurs(ind, ctx.catalogue))}
+    """The contract columns only, rows sorted by territory type, code, catalogue order (once per table while
+    a report is written: the CSV and its Excel twin both ask)."""
+    return _une_fois("contrat", ctx.indicateurs, _sort_contract, ctx.catalogue)
+
+
+def _sort_contract(ind: pd.DataFrame, catalogue: pd.DataFrame) -> pd.DataFrame:
+    order = {i: n for n, i in enumerate(ordre_indicateurs(ind, catalogue))}
     rank = {t: i for i, t in enumerate(TERRITOIRE_TYPES)}
     out = ind[CONTRACT_COLUMNS].copy()
     keys = pd.DataFrame(
@@ -251,9 +274,14 @@ def lignes(ctx: ReportContext, ids: list[str], terr: list[Territoire] | None = N
 
 
 def sources_par_id(ctx: ReportContext) -> dict[str, dict]:
-    """source id -> first provenance entry (titre, producteur, ...) plus all its vintages."""
+    """source id -> first provenance entry (titre, producteur, ...) plus all its vintages (once per list of
+    sources while a report is written)."""
+    return _une_fois("sources_par_id", ctx.sources, _sources_par_id)
+
+
+def _sources_par_id(sources: list[dict]) -> dict[str, dict]:
     out: dict[str, dict] = {}
-    for s in ctx.sources:
+    for s in sources:
         sid = _s(s.get("source"))
         if not sid:
             continue

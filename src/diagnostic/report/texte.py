@@ -17,6 +17,7 @@ from .tables import (
     composantes,
     meta,
     nom_source,
+    par_indicateur,
     sources_par_id,
     territoires,
 )
@@ -247,14 +248,15 @@ def lecture(f: Faits, ids: list[str], max_propositions: int = 2) -> str | None:
 
 def ligne_source(ctx: ReportContext, ids: list[str]) -> str:
     """``"Source : DREES – APL aux médecins généralistes, 2022 et 2023."`` from the rows of ``ids``."""
-    ind = ctx.indicateurs[ctx.indicateurs["indicateur"].isin(ids)]
-    ind = ind.iloc[ind["indicateur"].map({i: n for n, i in enumerate(ids)}).argsort(kind="stable")]  # table order
+    rows = par_indicateur(ctx.indicateurs)
+    rang = {i: n for n, i in enumerate(ids)}
+    ind = [r for i in sorted(rang, key=rang.__getitem__) for r in rows.get(i, ())]  # table order
     par_id = sources_par_id(ctx)
     # vintages per source id; a composite row ("cog+contours") only gives its vintage to a
     # component that no single-source row dates
     simples: dict[str, list[str]] = {}
     composees: dict[str, list[str]] = {}
-    for sid, mill in zip(ind["source"], ind["millesime"]):
+    for sid, mill in ((r["source"], r["millesime"]) for r in ind):
         if fmt.est_manquant(sid) or not str(sid).strip():
             continue
         parts = composantes(str(sid))
