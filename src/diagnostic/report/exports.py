@@ -259,7 +259,8 @@ def _sheet_definitions(wb, F: _Formats, ctx: ReportContext) -> None:
 
 def write_xlsx(ctx: ReportContext, path: Path) -> Path:
     """Human-friendly twin of the CSV: one sheet per section (wide), Communes, Sources, Définitions."""
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_urls": False, "strings_to_numbers": False})
+    # in_memory: the sheets' XML assembled in memory, not in temporary files (same parts; issue 16)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_urls": False, "strings_to_numbers": False, "in_memory": True})
     wb.set_properties({"title": f"{ctx.nom} — indicateurs du diagnostic territorial",
                        "subject": "Diagnostic territorial de CPTS", "comments": ctx.description,
                        "created": pd.Timestamp(ctx.produit_le).to_pydatetime()})

@@ -85,9 +85,14 @@ def par_indicateur(ind: pd.DataFrame) -> dict[object, list[dict]]:
     return _une_fois("par_indicateur", ind, _par_indicateur)
 
 
+def enregistrements(ind: pd.DataFrame) -> list[dict]:
+    """The rows of ``ind`` as dicts (``to_dict("records")``), once per table."""
+    return _une_fois("enregistrements", ind, lambda t: t.to_dict("records"))
+
+
 def _par_indicateur(ind: pd.DataFrame) -> dict[object, list[dict]]:
     out: dict[object, list[dict]] = {}
-    for row in ind.to_dict("records"):
+    for row in enregistrements(ind):
         out.setdefault(row["indicateur"], []).append(row)
     return out
 
@@ -225,7 +230,7 @@ class Index:
 
     def __init__(self, ind: pd.DataFrame):
         self._rows: dict[tuple[str, str, str], dict] = {}
-        for row in ind.to_dict("records"):
+        for row in enregistrements(ind):
             key = (_s(row["territoire_type"]), _s(row["territoire_code"]), _s(row["indicateur"]))
             self._rows.setdefault(key, row)
 
@@ -241,36 +246,38 @@ class Index:
 
 
 def lignes(ctx: ReportContext, ids: list[str], terr: list[Territoire] | None = None) -> list[Ligne]:
-    """Comparison rows for ``ids``: one cell per territory."""
+    """Comparison rows for ``ids``: one cell per territory (each row built once per table while a report is
+    written: the document and the workbook both ask)."""
     terr = territoires(ctx.indicateurs) if terr is None else terr
     idx = Index.de(ctx.indicateurs)
     m = meta(ctx)
+    faites = _une_fois("lignes", ctx.indicateurs, lambda ind, catalogue: {}, ctx.catalogue)
+    colonnes = tuple((t.type, t.code) for t in terr)
     out = []
     for i in ids:
-        dec = int(m[i]["decimales"])
-        cells, mill, srcs = [], [], []
-        for t in terr:
-            r = idx.row(t, i)
-            if r is None:
-                cells.append(Cellule(float("nan"), "non_disponible", fmt.ND))
-                continue
-            statut = _s(r["statut"]) or "ok"
-            cells.append(Cellule(r["valeur"], statut, fmt.valeur(r["valeur"], m[i]["unite"], statut, decimales_=dec)))
-            if _s(r["millesime"]):
-                mill.append(_s(r["millesime"]))
-            if _s(r["source"]):
-                srcs.append(_s(r["source"]))
-        out.append(
-            Ligne(
-                indicateur=i,
-                libelle=m[i]["libelle"],
-                unite=m[i]["unite"],
-                cellules=cells,
-                millesime=", ".join(dict.fromkeys(mill)),
-                sources=list(dict.fromkeys(srcs)),
-            )
-        )
+        ligne = faites.get((i, colonnes))
+        if ligne is None:
+            ligne = faites[(i, colonnes)] = _ligne(i, terr, idx, m[i])
+        out.append(ligne)
     return out
+
+
+def _ligne(i: str, terr: list[Territoire], idx: Index, m: dict[str, str]) -> Ligne:
+    dec = int(m["decimales"])
+    cells, mill, srcs = [], [], []
+    for t in terr:
+        r = idx.row(t, i)
+        if r is None:
+            cells.append(Cellule(float("nan"), "non_disponible", fmt.ND))
+            continue
+        statut = _s(r["statut"]) or "ok"
+        cells.append(Cellule(r["valeur"], statut, fmt.valeur(r["valeur"], m["unite"], statut, decimales_=dec)))
+        if _s(r["millesime"]):
+            mill.append(_s(r["millesime"]))
+        if _s(r["source"]):
+            srcs.append(_s(r["source"]))
+    return Ligne(indicateur=i, libelle=m["libelle"], unite=m["unite"], cellules=cells,
+                 millesime=", ".join(dict.fromkeys(mill)), sources=list(dict.fromkeys(srcs)))
 
 
 def sources_par_id(ctx: ReportContext) -> dict[str, dict]:
@@ -335,10 +342,15 @@ class Colonne:
 
 
 def communes_perimetre(ctx: ReportContext) -> tuple[pd.DataFrame, list[Colonne]]:
-    """The perimeter's communes without geometry, sorted by département then name.
+    """The perimeter's communes without geometry, sorted by département then name (once per report: the
+    document and the workbook both ask).
 
     Numeric columns are labelled from the catalogue when their name is an indicator id.
     """
+    return _une_fois("communes", ctx.communes, lambda *_: _communes_perimetre(ctx), ctx.indicateurs, ctx.catalogue)
+
+
+def _communes_perimetre(ctx: ReportContext) -> tuple[pd.DataFrame, list[Colonne]]:
     c = ctx.communes
     df = pd.DataFrame(c.drop(columns=[k for k in c.columns if k in _SKIP or k == c.geometry.name]))
     df = df[c["perimetre"].fillna(False).astype(bool).to_numpy()]
